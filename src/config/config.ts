@@ -1,0 +1,87 @@
+import { resolve } from 'node:path';
+import { AppError, assertModelName, percentToBasisPoints, type BasisPoints } from '../domain/index.js';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  /** Model served by the seed-compatible routes (`POST /predict`). */
+  readonly defaultModel: string;
+  /** Canary weight restored by `reset` (the lab's CANARY_PERCENTAGE). */
+  readonly resetCanaryWeightBp: BasisPoints;
+  /** Canary weight of `deploy` when the request names none. */
+  readonly deployCanaryWeightBp: BasisPoints;
+  readonly bodyLimitBytes: number;
+  readonly uploadLimitBytes: number;
+  readonly maxBatchRows: number;
+  readonly logLevel: LogLevel;
+}
+
+/** Everything a caller may set explicitly (CLI flags, tests); unset fields come from the environment. */
+export type ConfigOverrides = Partial<Config>;
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function configError(message: string): AppError {
+  return new AppError('invalid_request', 400, `configuration: ${message}`);
+}
+
+function intFrom(env: NodeJS.ProcessEnv, key: string, fallback: number, min: number, max: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw configError(`${key}=${raw} must be a whole number between ${min} and ${max}`);
+  }
+  return value;
+}
+
+function percentFrom(env: NodeJS.ProcessEnv, key: string, fallback: number): BasisPoints {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return percentToBasisPoints(fallback);
+  try {
+    return percentToBasisPoints(Number(raw), key);
+  } catch (err) {
+    throw configError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/**
+ * The only reader of `process.env`. Explicit overrides (CLI flags) win over the environment,
+ * which wins over the defaults below; the result is validated and frozen.
+ */
+export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const logLevel = overrides.logLevel ?? (env.COALMINE_LOG_LEVEL as LogLevel | undefined) ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw configError(`COALMINE_LOG_LEVEL=${logLevel} must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const config: Config = {
+    host: overrides.host ?? env.COALMINE_HOST ?? '127.0.0.1',
+    port: overrides.port ?? intFrom(env, 'COALMINE_PORT', 8080, 0, 65535),
+    dataDir: resolve(overrides.dataDir ?? env.COALMINE_DATA_DIR ?? './.coalmine'),
+    defaultModel: assertModelName(overrides.defaultModel ?? env.COALMINE_DEFAULT_MODEL ?? 'churn'),
+    resetCanaryWeightBp: overrides.resetCanaryWeightBp ?? percentFrom(env, 'COALMINE_CANARY_PERCENTAGE', 20),
+    deployCanaryWeightBp: overrides.deployCanaryWeightBp ?? percentFrom(env, 'COALMINE_DEPLOY_WEIGHT', 10),
+    bodyLimitBytes: overrides.bodyLimitBytes ?? intFrom(env, 'COALMINE_BODY_LIMIT', 1024 * 1024, 1024, 1024 ** 3),
+    uploadLimitBytes:
+      overrides.uploadLimitBytes ?? intFrom(env, 'COALMINE_UPLOAD_LIMIT', 256 * 1024 * 1024, 1024, 4 * 1024 ** 3),
+    maxBatchRows: overrides.maxBatchRows ?? intFrom(env, 'COALMINE_MAX_BATCH_ROWS', 1000, 1, 1_000_000),
+    logLevel,
+  };
+  if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {
+    throw configError(`port ${config.port} must be between 0 and 65535`);
+  }
+  return Object.freeze(config);
+}
+
+/** Client-side settings for CLI commands that talk to a running server. */
+export function clientUrl(override: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const url = override ?? env.COALMINE_URL ?? 'http://127.0.0.1:8080';
+  try {
+    return new URL(url).toString().replace(/\/$/, '');
+  } catch {
+    throw configError(`server URL "${url}" is not a valid URL (e.g. http://127.0.0.1:8080)`);
+  }
+}

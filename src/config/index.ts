@@ -1,0 +1,1 @@
+export { clientUrl, loadConfig, type Config, type ConfigOverrides, type LogLevel } from './config.js';

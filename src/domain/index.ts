@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './model.js';
+export * from './names.js';
+export * from './variant.js';
+export * from './weights.js';

@@ -1,0 +1,4 @@
+export { ModelOutputError, type ModelRuntime, type PredictOptions } from './model-runtime.js';
+export { inspectOnnx, type InspectedModel } from './onnx/inspect-onnx.js';
+export { OnnxModelRuntime } from './onnx/onnx-runtime.js';
+export { ElemType, buildModel, floatTensor, int64Tensor, onnx, tensorInfo, type GraphSpec, type NodeSpec } from './onnx/onnx-graph.js';

@@ -1,0 +1,20 @@
+import type { FeatureRow, ModelSignature, Prediction } from '../domain/index.js';
+
+export interface PredictOptions {
+  readonly signal: AbortSignal;
+}
+
+/** One loaded model version, ready to score rows. */
+export interface ModelRuntime {
+  predict(rows: readonly FeatureRow[], opts: PredictOptions): Promise<Prediction[]>;
+  describe(): ModelSignature;
+  close(): Promise<void>;
+}
+
+/** A model produced output coalmine cannot use (NaN, wrong shape, wrong type): the model's fault. */
+export class ModelOutputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelOutputError';
+  }
+}

@@ -1,0 +1,4 @@
+export type { NewVersion, RegistryStore, RoutingChange, RoutingEventInput } from './registry-store.js';
+export { MemoryRegistryStore } from './memory/memory-registry-store.js';
+export { openDatabase } from './sqlite/sqlite-database.js';
+export { SqliteRegistryStore } from './sqlite/sqlite-registry-store.js';

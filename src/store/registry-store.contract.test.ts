@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { ModelSignature } from '../domain/index.js';
+import { MemoryRegistryStore, openDatabase, SqliteRegistryStore, type NewVersion, type RegistryStore } from './index.js';
+
+const signature: ModelSignature = {
+  task: 'binary_classifier',
+  inputName: 'input',
+  inputType: 'float32',
+  featureCount: 5,
+  outputs: { probabilities: 'p' },
+  classCount: 2,
+  classLabels: null,
+  opsets: { 'ai.onnx': 17 },
+  producer: 'test',
+  rewrites: [],
+};
+
+const version = (model: string, at = '2026-01-01T00:00:00.000Z'): NewVersion => ({
+  model,
+  createdAt: at,
+  source: 'test',
+  description: 'd',
+  signature,
+  metrics: { accuracy: 0.9 },
+  artifact: `${model}-x.onnx`,
+  sha256: 'abc',
+  sizeBytes: 10,
+});
+
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+const implementations: Record<string, () => RegistryStore> = {
+  memory: () => new MemoryRegistryStore(),
+  sqlite: () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coalmine-store-'));
+    dirs.push(dir);
+    return new SqliteRegistryStore(openDatabase(join(dir, 'coalmine.db')));
+  },
+};
+
+for (const [name, make] of Object.entries(implementations)) {
+  describe(`RegistryStore contract: ${name}`, () => {
+    it('numbers versions per model and makes the first one stable', async () => {
+      const store = make();
+      await store.addVersion(version('a'));
+      const a2 = await store.addVersion(version('a'));
+      const b1 = await store.addVersion(version('b'));
+      assert.deepEqual(a2.versions.map((v) => v.version), [1, 2]);
+      assert.equal(a2.routing.stableVersion, 1);
+      assert.equal(a2.routing.canaryVersion, null);
+      assert.equal(b1.versions[0]!.version, 1);
+      assert.deepEqual((await store.listModels()).map((m) => m.name), ['a', 'b']);
+      assert.deepEqual(a2.versions[1]!.signature, signature);
+      assert.deepEqual(a2.versions[1]!.metrics, { accuracy: 0.9 });
+    });
+
+    it('saves routing with a revision check and logs every change', async () => {
+      const store = make();
+      const model = await store.addVersion(version('m'));
+      await store.addVersion(version('m'));
+      const change = { ...model.routing, canaryVersion: 2, canaryWeightBp: 1050 };
+      const saved = await store.saveRouting('m', change, model.routing.revision, { action: 'deploy', reason: 'r1', at: 't1' });
+      assert.equal(saved.revision, model.routing.revision + 1);
+      assert.equal(saved.canaryWeightBp, 1050);
+      await assert.rejects(
+        store.saveRouting('m', change, model.routing.revision, { action: 'set_weight', reason: 'stale', at: 't2' }),
+        (err: Error & { code?: string }) => err.code === 'conflict',
+      );
+      const events = await store.events('m', 10);
+      assert.deepEqual(events.map((e) => e.action), ['deploy', 'register']);
+      assert.equal(events[0]!.routing.canaryVersion, 2);
+      assert.equal((await store.getModel('m'))!.routing.canaryWeightBp, 1050);
+    });
+
+    it('refuses routing for an unknown model', async () => {
+      const store = make();
+      await assert.rejects(
+        store.saveRouting('nope', { stableVersion: 1, canaryVersion: null, canaryWeightBp: 0, previousStableVersion: null, lastCanaryVersion: null }, 1, {
+          action: 'reset',
+          reason: '',
+          at: 't',
+        }),
+        (err: Error & { code?: string }) => err.code === 'model_not_found',
+      );
+      assert.equal(await store.getModel('nope'), undefined);
+    });
+  });
+}
+
+describe('SQLite store durability', () => {
+  it('keeps routing across a reopen of the same file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coalmine-store-'));
+    dirs.push(dir);
+    const file = join(dir, 'c.db');
+    const db = openDatabase(file);
+    const store = new SqliteRegistryStore(db);
+    const m = await store.addVersion(version('m'));
+    await store.addVersion(version('m'));
+    await store.saveRouting('m', { ...m.routing, canaryVersion: 2, canaryWeightBp: 2000 }, 1, { action: 'deploy', reason: '', at: 't' });
+    db.close();
+    const reopened = new SqliteRegistryStore(openDatabase(file));
+    const again = await reopened.getModel('m');
+    assert.equal(again!.routing.canaryVersion, 2);
+    assert.equal(again!.routing.canaryWeightBp, 2000);
+    assert.equal(again!.routing.revision, 2);
+  });
+});

@@ -1,0 +1,58 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Schema changes, applied in order and recorded in SQLite's user_version. Never edit a shipped
+ * migration: append a new one, so existing data directories upgrade in place.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE models (
+    name TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    stable_version INTEGER NOT NULL,
+    canary_version INTEGER,
+    canary_weight_bp INTEGER NOT NULL DEFAULT 0 CHECK (canary_weight_bp BETWEEN 0 AND 10000),
+    previous_stable_version INTEGER,
+    last_canary_version INTEGER,
+    revision INTEGER NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE versions (
+    model TEXT NOT NULL REFERENCES models(name),
+    version INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    source TEXT NOT NULL,
+    description TEXT NOT NULL,
+    signature_json TEXT NOT NULL,
+    metrics_json TEXT NOT NULL,
+    artifact TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size_bytes INTEGER NOT NULL,
+    PRIMARY KEY (model, version)
+  );
+  CREATE TABLE routing_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    model TEXT NOT NULL REFERENCES models(name),
+    at TEXT NOT NULL,
+    action TEXT NOT NULL,
+    routing_json TEXT NOT NULL,
+    reason TEXT NOT NULL
+  );
+  CREATE INDEX routing_events_model ON routing_events(model, id);
+  `,
+];
+
+export function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(
+      `the data directory's database is at schema ${current}, newer than this coalmine (${MIGRATIONS.length}); upgrade coalmine`,
+    );
+  }
+  for (let i = current; i < MIGRATIONS.length; i++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[i]!);
+      db.pragma(`user_version = ${i + 1}`);
+    })();
+  }
+}

@@ -1,0 +1,153 @@
+import type Database from 'better-sqlite3';
+import { notFound, type Model, type ModelSignature, type ModelVersion, type Routing, type RoutingEvent } from '../../domain/index.js';
+import type { NewVersion, RegistryStore, RoutingChange, RoutingEventInput } from '../registry-store.js';
+import { revisionConflict } from '../revision-conflict.js';
+
+interface ModelRow {
+  name: string;
+  created_at: string;
+  stable_version: number;
+  canary_version: number | null;
+  canary_weight_bp: number;
+  previous_stable_version: number | null;
+  last_canary_version: number | null;
+  revision: number;
+  updated_at: string;
+}
+
+interface VersionRow {
+  model: string;
+  version: number;
+  created_at: string;
+  source: string;
+  description: string;
+  signature_json: string;
+  metrics_json: string;
+  artifact: string;
+  sha256: string;
+  size_bytes: number;
+}
+
+interface EventRow {
+  model: string;
+  at: string;
+  action: RoutingEvent['action'];
+  routing_json: string;
+  reason: string;
+}
+
+function toRouting(row: ModelRow): Routing {
+  return {
+    stableVersion: row.stable_version,
+    canaryVersion: row.canary_version,
+    canaryWeightBp: row.canary_weight_bp,
+    previousStableVersion: row.previous_stable_version,
+    lastCanaryVersion: row.last_canary_version,
+    revision: row.revision,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toVersion(row: VersionRow): ModelVersion {
+  return {
+    model: row.model,
+    version: row.version,
+    createdAt: row.created_at,
+    source: row.source,
+    description: row.description,
+    signature: JSON.parse(row.signature_json) as ModelSignature,
+    metrics: JSON.parse(row.metrics_json) as Record<string, number>,
+    artifact: row.artifact,
+    sha256: row.sha256,
+    sizeBytes: row.size_bytes,
+  };
+}
+
+/** RegistryStore on SQLite (better-sqlite3 is synchronous; the async port keeps room for PostgreSQL). */
+export class SqliteRegistryStore implements RegistryStore {
+  private readonly stmt;
+
+  constructor(private readonly db: Database.Database) {
+    this.stmt = {
+      models: db.prepare<[], ModelRow>('SELECT * FROM models ORDER BY name'),
+      model: db.prepare<[string], ModelRow>('SELECT * FROM models WHERE name = ?'),
+      versions: db.prepare<[string], VersionRow>('SELECT * FROM versions WHERE model = ? ORDER BY version'),
+      maxVersion: db.prepare<[string], { v: number | null }>('SELECT MAX(version) AS v FROM versions WHERE model = ?'),
+      insertModel: db.prepare(
+        `INSERT INTO models (name, created_at, stable_version, canary_version, canary_weight_bp, revision, updated_at)
+         VALUES (@name, @at, 1, NULL, 0, 1, @at)`,
+      ),
+      insertVersion: db.prepare(
+        `INSERT INTO versions (model, version, created_at, source, description, signature_json, metrics_json, artifact, sha256, size_bytes)
+         VALUES (@model, @version, @createdAt, @source, @description, @signature, @metrics, @artifact, @sha256, @sizeBytes)`,
+      ),
+      updateRouting: db.prepare(
+        `UPDATE models SET stable_version = @stableVersion, canary_version = @canaryVersion, canary_weight_bp = @canaryWeightBp,
+           previous_stable_version = @previousStableVersion, last_canary_version = @lastCanaryVersion,
+           revision = revision + 1, updated_at = @at
+         WHERE name = @name AND revision = @expected`,
+      ),
+      insertEvent: db.prepare('INSERT INTO routing_events (model, at, action, routing_json, reason) VALUES (?, ?, ?, ?, ?)'),
+      events: db.prepare<[string, number], EventRow>('SELECT * FROM routing_events WHERE model = ? ORDER BY id DESC LIMIT ?'),
+    };
+  }
+
+  private read(name: string): Model | undefined {
+    const row = this.stmt.model.get(name);
+    if (!row) return undefined;
+    return { name: row.name, createdAt: row.created_at, versions: this.stmt.versions.all(name).map(toVersion), routing: toRouting(row) };
+  }
+
+  async listModels(): Promise<Model[]> {
+    return this.stmt.models.all().map((row) => this.read(row.name)!);
+  }
+
+  async getModel(name: string): Promise<Model | undefined> {
+    return this.read(name);
+  }
+
+  async addVersion(input: NewVersion): Promise<Model> {
+    return this.db.transaction(() => {
+      const isNew = this.stmt.model.get(input.model) === undefined;
+      if (isNew) {
+        this.stmt.insertModel.run({ name: input.model, at: input.createdAt });
+      }
+      const version = (this.stmt.maxVersion.get(input.model)?.v ?? 0) + 1;
+      this.stmt.insertVersion.run({
+        ...input,
+        version,
+        signature: JSON.stringify(input.signature),
+        metrics: JSON.stringify(input.metrics),
+      });
+      const model = this.read(input.model)!;
+      if (isNew) {
+        this.stmt.insertEvent.run(input.model, input.createdAt, 'register', JSON.stringify(model.routing), 'first version becomes stable');
+      }
+      return model;
+    })();
+  }
+
+  async saveRouting(name: string, change: RoutingChange, expectedRevision: number, event: RoutingEventInput): Promise<Routing> {
+    return this.db.transaction(() => {
+      const result = this.stmt.updateRouting.run({ ...change, name, expected: expectedRevision, at: event.at });
+      if (result.changes !== 1) {
+        const row = this.stmt.model.get(name);
+        if (!row) throw notFound('model_not_found', `model ${name} not found`);
+        throw revisionConflict(name, expectedRevision, row.revision);
+      }
+      const routing = toRouting(this.stmt.model.get(name)!);
+      this.stmt.insertEvent.run(name, event.at, event.action, JSON.stringify(routing), event.reason);
+      return routing;
+    })();
+  }
+
+  async events(name: string, limit: number): Promise<RoutingEvent[]> {
+    return this.stmt.events.all(name, limit).map((row) => ({
+      model: row.model,
+      at: row.at,
+      action: row.action,
+      routing: JSON.parse(row.routing_json) as Routing,
+      reason: row.reason,
+    }));
+  }
+}
