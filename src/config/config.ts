@@ -76,6 +76,11 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   return Object.freeze(config);
 }
 
+/** The model CLI commands act on when none is named. */
+export function defaultModelName(override: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return assertModelName(override ?? env.COALMINE_DEFAULT_MODEL ?? 'churn');
+}
+
 /** Client-side settings for CLI commands that talk to a running server. */
 export function clientUrl(override: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   const url = override ?? env.COALMINE_URL ?? 'http://127.0.0.1:8080';

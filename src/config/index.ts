@@ -1,1 +1,1 @@
-export { clientUrl, loadConfig, type Config, type ConfigOverrides, type LogLevel } from './config.js';
+export { clientUrl, defaultModelName, loadConfig, type Config, type ConfigOverrides, type LogLevel } from './config.js';

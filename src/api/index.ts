@@ -1,0 +1,3 @@
+export { buildServer } from './server.js';
+export type { ApiServices } from './services.js';
+export type { VersionState } from './views.js';

@@ -1,0 +1,48 @@
+import type { FastifyInstance } from 'fastify';
+import { EventsQuery, ModelParams, RegisterQuery, VersionParams, type RegisterQuery as RegisterQueryT } from '../schemas.js';
+import { parseMetrics, parseVersion } from '../parse-params.js';
+import type { ApiServices } from '../services.js';
+import { eventView, modelSummary, modelView, versionView } from '../views.js';
+
+export function modelRoutes(app: FastifyInstance, s: ApiServices): void {
+  app.get('/v1/models', async () => ({ models: (await s.registry.list()).map(modelSummary) }));
+
+  app.get<{ Params: { name: string } }>('/v1/models/:name', { schema: { params: ModelParams } }, async (req) =>
+    modelView(await s.registry.get(req.params.name), s.versions),
+  );
+
+  app.get<{ Params: { name: string; version: string } }>(
+    '/v1/models/:name/versions/:version',
+    { schema: { params: VersionParams } },
+    async (req) => {
+      const model = await s.registry.get(req.params.name);
+      const v = await s.registry.version(req.params.name, parseVersion(req.params.version, req.params.name));
+      const role = v.version === model.routing.stableVersion ? 'stable' : v.version === model.routing.canaryVersion ? 'canary' : null;
+      return versionView(v, role, s.versions);
+    },
+  );
+
+  app.get<{ Params: { name: string }; Querystring: { limit?: string } }>(
+    '/v1/models/:name/events',
+    { schema: { params: ModelParams, querystring: EventsQuery } },
+    async (req) => ({ events: (await s.registry.events(req.params.name, Number(req.query.limit ?? 50))).map(eventView) }),
+  );
+
+  // The ONNX file is the body; metadata rides in the query string so curl --data-binary works as is.
+  app.post<{ Params: { name: string }; Querystring: RegisterQueryT; Body: Buffer }>(
+    '/v1/models/:name/versions',
+    { bodyLimit: s.config.uploadLimitBytes, schema: { params: ModelParams, querystring: RegisterQuery } },
+    async (req, reply) => {
+      const metrics = parseMetrics(req.query.metrics);
+      const version = await s.registry.register(req.params.name, req.body, {
+        description: req.query.description,
+        source: req.query.source,
+        metrics,
+      });
+      req.log.info({ model: version.model, version: version.version, sha256: version.sha256 }, 'model version registered');
+      const model = await s.registry.get(version.model);
+      const role = version.version === model.routing.stableVersion ? 'stable' : null;
+      return reply.status(201).send({ model: version.model, ...versionView(version, role, s.versions) });
+    },
+  );
+}

@@ -1,0 +1,73 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { badRequest, parseVariant, type FeatureRow, type Variant } from '../../domain/index.js';
+import type { PredictResult } from '../../serving/index.js';
+import { ModelParams, PredictBody, PredictReply } from '../schemas.js';
+import type { ApiServices } from '../services.js';
+import { predictView } from '../views.js';
+
+interface ParsedPredict {
+  readonly rows: FeatureRow[];
+  readonly batch: boolean;
+  readonly key: string | undefined;
+  readonly forced: Variant | undefined;
+}
+
+function toRows(features: readonly unknown[]): { rows: FeatureRow[]; batch: boolean } {
+  if (features.length === 0) throw badRequest('invalid_features', 'features is empty: send one row [f1, f2, …] or a batch [[…], …]');
+  if (!Array.isArray(features[0])) return { rows: [features as number[]], batch: false };
+  for (let i = 0; i < features.length; i++) {
+    if (!Array.isArray(features[i])) {
+      throw badRequest('invalid_features', `features mixes rows and numbers: item ${i} is not an array; a batch is [[…], […]]`);
+    }
+  }
+  return { rows: features as number[][], batch: true };
+}
+
+function header(req: FastifyRequest, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function parse(req: FastifyRequest<{ Body: PredictBody }>): ParsedPredict {
+  const body = req.body;
+  const { rows, batch } = toRows(body.features);
+  const rawKey = body.key ?? body.user_id ?? header(req, 'x-coalmine-key');
+  const forcedHeader = header(req, 'x-coalmine-variant');
+  return {
+    rows,
+    batch,
+    key: rawKey === undefined ? undefined : String(rawKey),
+    forced: forcedHeader === undefined ? undefined : parseVariant(forcedHeader),
+  };
+}
+
+async function run(s: ApiServices, model: string, req: FastifyRequest<{ Body: PredictBody }>): Promise<[PredictResult, boolean]> {
+  const parsed = parse(req);
+  const result = await s.predictions.predict(model, { rows: parsed.rows, key: parsed.key, forced: parsed.forced });
+  return [result, parsed.batch];
+}
+
+export function predictRoutes(app: FastifyInstance, s: ApiServices): void {
+  const schema = { body: PredictBody, response: { 200: PredictReply } };
+
+  app.post<{ Params: { name: string }; Body: PredictBody }>(
+    '/v1/models/:name/predict',
+    { schema: { ...schema, params: ModelParams } },
+    async (req) => {
+      const [result, batch] = await run(s, req.params.name, req);
+      return predictView(result, batch);
+    },
+  );
+
+  // The seeds' route on the default model, with the take-home's field names alongside.
+  app.post<{ Body: PredictBody }>('/predict', { schema }, async (req) => {
+    const [result, batch] = await run(s, s.config.defaultModel, req);
+    const view = predictView(result, batch);
+    const first = result.predictions[0]!;
+    return {
+      ...view,
+      ...(!batch && first.probability !== undefined ? { churn_probability: first.probability } : {}),
+      model_used: result.variant,
+    };
+  });
+}

@@ -1,0 +1,34 @@
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { installErrorHandling } from './error-handler.js';
+import { healthRoutes } from './routes/health-routes.js';
+import { modelRoutes } from './routes/model-routes.js';
+import { operationRoutes } from './routes/operation-routes.js';
+import { predictRoutes } from './routes/predict-routes.js';
+import type { ApiServices } from './services.js';
+
+const ONNX_TYPES = ['application/octet-stream', 'application/x-onnx', 'application/onnx'];
+
+export function buildServer(s: ApiServices, logger: Logger): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: s.config.bodyLimitBytes,
+    // Per-request access logs would cost more than a prediction; state changes are logged instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Strict validation: never coerce "1.5" into 1.5 or drop unknown fields silently.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }) as unknown as FastifyInstance;
+
+  app.addContentTypeParser(ONNX_TYPES, { parseAs: 'buffer', bodyLimit: s.config.uploadLimitBytes }, (_req, body, done) => {
+    done(null, body);
+  });
+
+  installErrorHandling(app, s.config.bodyLimitBytes);
+  healthRoutes(app, s);
+  modelRoutes(app, s);
+  operationRoutes(app, s);
+  predictRoutes(app, s);
+  return app;
+}

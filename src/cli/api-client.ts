@@ -1,0 +1,138 @@
+/**
+ * Typed client for the coalmine HTTP API, used by the CLI (and usable from scripts). Errors from
+ * the server arrive as `{ error: { code, message } }` and are rethrown as ApiError with both.
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface VersionInfo {
+  version: number;
+  role: 'stable' | 'canary' | null;
+  status: 'ready' | 'failed';
+  load_error?: string;
+  created_at: string;
+  source: string;
+  description: string;
+  metrics: Record<string, number>;
+  signature: {
+    task: string;
+    input: { name: string; type: string; features: number | null };
+    outputs: Record<string, string>;
+    classes: number | null;
+    producer: string;
+    rewrites: string[];
+  };
+  sha256: string;
+  size_bytes: number;
+}
+
+export interface ModelInfo {
+  name: string;
+  created_at: string;
+  stable_version: number;
+  canary_version: number | null;
+  canary_weight: number;
+  stable_weight: number;
+  previous_stable_version: number | null;
+  last_canary_version: number | null;
+  revision: number;
+  updated_at: string;
+  versions: VersionInfo[];
+}
+
+export interface ModelSummary {
+  name: string;
+  versions: number;
+  stable_version: number;
+  canary_version: number | null;
+  canary_weight: number;
+  updated_at: string;
+}
+
+export interface EventInfo {
+  at: string;
+  action: string;
+  reason: string;
+  stable_version: number;
+  canary_version: number | null;
+  canary_weight: number;
+}
+
+export interface PredictReply {
+  request_id: string;
+  model: string;
+  version: number;
+  variant: 'stable' | 'canary';
+  prediction?: number | string;
+  probability?: number;
+  latency_ms: number;
+}
+
+export interface PredictInput {
+  features: number[] | number[][];
+  key?: string;
+  label?: number | string;
+}
+
+export class ApiClient {
+  constructor(readonly baseUrl: string) {}
+
+  private async call<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+    const init: RequestInit = { method, headers: {} };
+    if (body !== undefined) {
+      init.body = body instanceof Uint8Array ? body : JSON.stringify(body);
+      (init.headers as Record<string, string>)['content-type'] = contentType;
+    }
+    let res: Response;
+    try {
+      res = await fetch(this.baseUrl + path, init);
+    } catch (err) {
+      const reason = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      throw new ApiError(0, 'unreachable', `cannot reach coalmine at ${this.baseUrl} (${reason}); start it with \`coalmine serve\` or pass --url`);
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text === '' ? {} : JSON.parse(text);
+    } catch {
+      throw new ApiError(res.status, 'bad_reply', `${this.baseUrl} answered ${res.status} with something that is not JSON; is it a coalmine server?`);
+    }
+    if (!res.ok) {
+      const err = (json as { error?: { code?: string; message?: string } }).error;
+      throw new ApiError(res.status, err?.code ?? 'http_error', err?.message ?? `HTTP ${res.status}`);
+    }
+    return json as T;
+  }
+
+  listModels = () => this.call<{ models: ModelSummary[] }>('GET', '/v1/models').then((r) => r.models);
+  getModel = (name: string) => this.call<ModelInfo>('GET', `/v1/models/${encodeURIComponent(name)}`);
+  events = (name: string, limit = 10) =>
+    this.call<{ events: EventInfo[] }>('GET', `/v1/models/${encodeURIComponent(name)}/events?limit=${limit}`).then((r) => r.events);
+
+  register(name: string, bytes: Uint8Array, meta: { description?: string; source?: string; metrics?: Record<string, number> }) {
+    const q = new URLSearchParams();
+    if (meta.description) q.set('description', meta.description);
+    if (meta.source) q.set('source', meta.source);
+    const metrics = Object.entries(meta.metrics ?? {});
+    if (metrics.length > 0) q.set('metrics', metrics.map(([k, v]) => `${k}=${v}`).join(','));
+    const qs = q.toString();
+    return this.call<VersionInfo & { model: string }>('POST', `/v1/models/${encodeURIComponent(name)}/versions${qs ? `?${qs}` : ''}`, bytes, 'application/octet-stream');
+  }
+
+  setWeight = (name: string, percent: number) => this.call<ModelInfo>('PUT', `/v1/models/${encodeURIComponent(name)}/traffic`, { canary_weight: percent });
+  deploy = (name: string, version: number, weight?: number) =>
+    this.call<ModelInfo>('POST', `/v1/models/${encodeURIComponent(name)}/deploy`, weight === undefined ? { version } : { version, weight });
+  promote = (name: string) => this.call<ModelInfo>('POST', `/v1/models/${encodeURIComponent(name)}/promote`);
+  rollback = (name: string, reason?: string) =>
+    this.call<ModelInfo>('POST', `/v1/models/${encodeURIComponent(name)}/rollback`, reason ? { reason } : undefined);
+  reset = (name: string) => this.call<ModelInfo>('POST', `/v1/models/${encodeURIComponent(name)}/reset`);
+  predict = (name: string, input: PredictInput) => this.call<PredictReply>('POST', `/v1/models/${encodeURIComponent(name)}/predict`, input);
+}

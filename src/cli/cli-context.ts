@@ -1,0 +1,32 @@
+import type { Command } from 'commander';
+import { clientUrl, defaultModelName } from '../config/index.js';
+import { ApiClient } from './api-client.js';
+
+export interface GlobalOptions {
+  url?: string;
+  model?: string;
+  json?: boolean;
+}
+
+/** Options every client command shares, read from the root program. */
+export function context(cmd: Command): { client: ApiClient; model: string; json: boolean } {
+  const opts = cmd.optsWithGlobals<GlobalOptions>();
+  return { client: new ApiClient(clientUrl(opts.url)), model: defaultModelName(opts.model), json: opts.json === true };
+}
+
+export function print(json: boolean, value: unknown, text: () => string): void {
+  console.log(json ? JSON.stringify(value, null, 2) : text());
+}
+
+/** Parses "20", "20%", "0.5" as a percentage; commander hands strings over. */
+export function parsePercent(raw: string): number {
+  const value = Number(raw.trim().replace(/%$/, ''));
+  if (raw.trim() === '' || !Number.isFinite(value)) throw new Error(`"${raw}" is not a percentage: use a number from 0 to 100, e.g. 20 or 0.5`);
+  return value;
+}
+
+export function parsePositiveInt(raw: string, what: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${what} must be a whole number of at least 1, got "${raw}"`);
+  return value;
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { ApiError } from './api-client.js';
+import { modelCommands } from './commands/model-commands.js';
+import { routingCommands } from './commands/routing-commands.js';
+import { sendCommand } from './commands/send-command.js';
+import { serverCommands } from './commands/server-commands.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('coalmine')
+    .description('Safe canary releases for machine-learning models')
+    .version(pkg.version)
+    .option('--url <url>', 'server to talk to (env COALMINE_URL, default http://127.0.0.1:8080)')
+    .option('--model <name>', 'model to act on (env COALMINE_DEFAULT_MODEL, default churn)')
+    .option('--json', 'print JSON instead of tables')
+    .showHelpAfterError()
+    .exitOverride();
+  serverCommands(program);
+  modelCommands(program);
+  routingCommands(program);
+  sendCommand(program);
+  return program;
+}
+
+async function main(): Promise<void> {
+  try {
+    await buildProgram().parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(err.exitCode);
+    const message = err instanceof ApiError ? `${err.message} [${err.code}]` : err instanceof Error ? err.message : String(err);
+    console.error(`coalmine: ${message}`);
+    process.exit(err instanceof ApiError && err.code === 'unreachable' ? 3 : 1);
+  }
+}
+
+void main();

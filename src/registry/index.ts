@@ -1,0 +1,3 @@
+export { ArtifactFiles } from './artifact-files.js';
+export { ModelRegistry, type RegisterInput, type RegistryOptions, type RoutingListener } from './model-registry.js';
+export type { AcceptedModel, VersionLoader } from './version-loader.js';

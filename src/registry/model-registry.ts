@@ -1,0 +1,196 @@
+import {
+  badRequest,
+  conflict,
+  notFound,
+  assertModelName,
+  type BasisPoints,
+  type Model,
+  type ModelVersion,
+  type Routing,
+  type RoutingEvent,
+} from '../domain/index.js';
+import type { RegistryStore, RoutingChange } from '../store/index.js';
+import { ArtifactFiles } from './artifact-files.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import type { VersionLoader } from './version-loader.js';
+
+export interface RegisterInput {
+  readonly description?: string | undefined;
+  readonly source?: string | undefined;
+  readonly metrics?: Readonly<Record<string, number>> | undefined;
+}
+
+export interface RegistryOptions {
+  readonly store: RegistryStore;
+  readonly files: ArtifactFiles;
+  readonly loader: VersionLoader;
+  readonly now: () => Date;
+  readonly resetCanaryWeightBp: BasisPoints;
+}
+
+export type RoutingListener = (model: Model) => void;
+
+const pct = (bp: number): string => `${bp / 100}%`;
+
+/**
+ * The control plane: models, versions and which versions serve. Every routing change is
+ * persisted (with the event that explains it) before it is acknowledged or takes effect, and
+ * changes to one model are serialized so two operators cannot interleave.
+ */
+export class ModelRegistry {
+  private readonly listeners: RoutingListener[] = [];
+  private readonly mutex = new KeyedMutex();
+
+  constructor(private readonly opts: RegistryOptions) {}
+
+  onRoutingChange(listener: RoutingListener): void {
+    this.listeners.push(listener);
+  }
+
+  async list(): Promise<Model[]> {
+    return this.opts.store.listModels();
+  }
+
+  async get(name: string): Promise<Model> {
+    const model = await this.opts.store.getModel(name);
+    if (!model) throw notFound('model_not_found', `model "${name}" not found; register one with POST /v1/models/${name}/versions`);
+    return model;
+  }
+
+  async version(name: string, version: number): Promise<ModelVersion> {
+    const model = await this.get(name);
+    const found = model.versions.find((v) => v.version === version);
+    if (!found) {
+      const known = model.versions.map((v) => v.version).join(', ');
+      throw notFound('version_not_found', `model "${name}" has no version ${version} (versions: ${known})`);
+    }
+    return found;
+  }
+
+  async events(name: string, limit = 50): Promise<RoutingEvent[]> {
+    await this.get(name);
+    return this.opts.store.events(name, limit);
+  }
+
+  artifactPath(version: ModelVersion): string {
+    return this.opts.files.path(version.artifact);
+  }
+
+  async register(name: string, bytes: Uint8Array, input: RegisterInput = {}): Promise<ModelVersion> {
+    assertModelName(name);
+    if (bytes.length === 0) throw badRequest('invalid_model', 'the request body is empty: send the ONNX file as the body');
+    const accepted = await this.opts.loader.accept(bytes);
+    return this.mutex.run(name, async () => {
+      const { artifact, sha256 } = this.opts.files.write(name, accepted.bytes);
+      const model = await this.opts.store.addVersion({
+        model: name,
+        createdAt: this.opts.now().toISOString(),
+        source: input.source ?? 'upload',
+        description: input.description ?? '',
+        signature: accepted.signature,
+        metrics: input.metrics ?? {},
+        artifact,
+        sha256,
+        sizeBytes: accepted.bytes.length,
+      });
+      if (model.versions.length === 1) {
+        await this.opts.loader.ensureLoaded(model.versions[0]!);
+        this.emit(model);
+      }
+      return model.versions[model.versions.length - 1]!;
+    });
+  }
+
+  async setWeight(name: string, weightBp: BasisPoints): Promise<Model> {
+    return this.change(name, 'set_weight', (model) => {
+      const r = model.routing;
+      if (r.canaryVersion === null) throw this.noCanary(name, 'set a canary weight');
+      return {
+        change: { ...r, canaryWeightBp: weightBp },
+        reason: `canary v${r.canaryVersion} weight ${pct(r.canaryWeightBp)} → ${pct(weightBp)}`,
+      };
+    });
+  }
+
+  async deploy(name: string, version: number, weightBp: BasisPoints): Promise<Model> {
+    const target = await this.version(name, version);
+    return this.change(name, 'deploy', async (model) => {
+      const r = model.routing;
+      if (r.stableVersion === version) {
+        throw conflict('conflict', `version ${version} of "${name}" is already stable; deploy a different version as the canary`);
+      }
+      await this.opts.loader.ensureLoaded(target);
+      const replaced = r.canaryVersion !== null && r.canaryVersion !== version ? ` (replacing canary v${r.canaryVersion})` : '';
+      return {
+        change: { ...r, canaryVersion: version, canaryWeightBp: weightBp },
+        reason: `deployed v${version} as canary at ${pct(weightBp)}${replaced}`,
+      };
+    });
+  }
+
+  async promote(name: string): Promise<Model> {
+    return this.change(name, 'promote', (model) => {
+      const r = model.routing;
+      if (r.canaryVersion === null) throw this.noCanary(name, 'promote');
+      return {
+        change: { stableVersion: r.canaryVersion, canaryVersion: null, canaryWeightBp: 0, previousStableVersion: r.stableVersion, lastCanaryVersion: null },
+        reason: `promoted canary v${r.canaryVersion} to stable (previous stable v${r.stableVersion})`,
+      };
+    });
+  }
+
+  async rollback(name: string, reason?: string): Promise<Model> {
+    return this.change(name, 'rollback', (model) => {
+      const r = model.routing;
+      if (r.canaryVersion === null) throw this.noCanary(name, 'roll back');
+      return {
+        change: { ...r, canaryVersion: null, canaryWeightBp: 0, lastCanaryVersion: r.canaryVersion },
+        reason: `rolled back canary v${r.canaryVersion}; all traffic to stable v${r.stableVersion}${reason ? `: ${reason}` : ''}`,
+      };
+    });
+  }
+
+  /** Back to the start of an experiment: the canary (current, or the last one rolled back) at the reset weight. */
+  async reset(name: string): Promise<Model> {
+    const model = await this.get(name);
+    const canary = model.routing.canaryVersion ?? model.routing.lastCanaryVersion;
+    const target = canary !== null ? await this.version(name, canary) : undefined;
+    return this.change(name, 'reset', async (current) => {
+      const r = current.routing;
+      const weight = this.opts.resetCanaryWeightBp;
+      if (target === undefined) return { change: { ...r, canaryWeightBp: 0 }, reason: 'reset: no canary to restore' };
+      await this.opts.loader.ensureLoaded(target);
+      return {
+        change: { ...r, canaryVersion: target.version, canaryWeightBp: weight },
+        reason: `reset: canary v${target.version} at ${pct(weight)}`,
+      };
+    });
+  }
+
+  private noCanary(name: string, what: string) {
+    return conflict('no_canary', `model "${name}" has no canary deployed, so there is nothing to ${what}; deploy one first (coalmine deploy <version>)`);
+  }
+
+  private async change(
+    name: string,
+    action: RoutingEvent['action'],
+    decide: (model: Model) => { change: RoutingChange; reason: string } | Promise<{ change: RoutingChange; reason: string }>,
+  ): Promise<Model> {
+    return this.mutex.run(name, async () => {
+      const model = await this.get(name);
+      const { change, reason } = await decide(model);
+      const routing: Routing = await this.opts.store.saveRouting(name, change, model.routing.revision, {
+        action,
+        reason,
+        at: this.opts.now().toISOString(),
+      });
+      const updated: Model = { ...model, routing };
+      this.emit(updated);
+      return updated;
+    });
+  }
+
+  private emit(model: Model): void {
+    for (const listener of this.listeners) listener(model);
+  }
+}

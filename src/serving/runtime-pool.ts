@@ -1,0 +1,112 @@
+import { AppError, badRequest, type ModelSignature, type ModelVersion } from '../domain/index.js';
+import type { AcceptedModel, VersionLoader } from '../registry/index.js';
+import { inspectOnnx, OnnxModelRuntime, type ModelRuntime } from '../runtime/index.js';
+
+export interface PoolLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+const keyOf = (model: string, version: number): string => `${model}@${version}`;
+
+function cause(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 400);
+}
+
+/**
+ * Loaded model versions, shared by everything that serves. Loading is deduplicated (two deploys
+ * of the same version load it once) and a failure is remembered with its reason so status can
+ * show it; the version can be retried by deploying it again.
+ */
+export class RuntimePool implements VersionLoader {
+  private readonly loading = new Map<string, Promise<ModelRuntime>>();
+  private readonly loaded = new Map<string, ModelRuntime>();
+  private readonly failures = new Map<string, string>();
+
+  constructor(
+    private readonly artifactPath: (version: ModelVersion) => string,
+    private readonly log: PoolLogger,
+  ) {}
+
+  async accept(bytes: Uint8Array): Promise<AcceptedModel> {
+    const inspected = inspectOnnx(bytes);
+    let runtime: ModelRuntime;
+    try {
+      runtime = await OnnxModelRuntime.load(inspected.bytes, inspected.signature);
+    } catch (err) {
+      throw badRequest('invalid_model', `onnxruntime cannot load this graph: ${cause(err)}`);
+    }
+    try {
+      await this.probe(runtime, inspected.signature);
+    } finally {
+      await runtime.close();
+    }
+    return inspected;
+  }
+
+  /** Scores two rows of zeros so a graph that loads but fails at run time is refused at registration. */
+  private async probe(runtime: ModelRuntime, signature: ModelSignature): Promise<void> {
+    if (signature.featureCount === null) return;
+    const row = new Array<number>(signature.featureCount).fill(0);
+    try {
+      await runtime.predict([row, row], { signal: AbortSignal.timeout(30_000) });
+    } catch (err) {
+      throw badRequest('invalid_model', `the graph loads but fails on a probe row of ${signature.featureCount} zeros: ${cause(err)}`);
+    }
+  }
+
+  async ensureLoaded(version: ModelVersion): Promise<void> {
+    await this.load(version);
+  }
+
+  private load(version: ModelVersion): Promise<ModelRuntime> {
+    const key = keyOf(version.model, version.version);
+    const existing = this.loading.get(key);
+    if (existing) return existing;
+    const started = performance.now();
+    const promise = OnnxModelRuntime.load(this.artifactPath(version), version.signature).then(
+      (runtime) => {
+        this.loaded.set(key, runtime);
+        this.failures.delete(key);
+        this.log.info({ model: version.model, version: version.version, ms: Math.round(performance.now() - started) }, 'model version loaded');
+        return runtime;
+      },
+      (err: unknown) => {
+        this.loading.delete(key);
+        const reason = cause(err);
+        this.failures.set(key, reason);
+        this.log.warn({ model: version.model, version: version.version, reason }, 'model version failed to load');
+        throw new AppError('model_unavailable', 503, `version ${version.version} of "${version.model}" cannot be loaded: ${reason}`);
+      },
+    );
+    this.loading.set(key, promise);
+    return promise;
+  }
+
+  /** The loaded runtime, synchronously, for the hot path; undefined if not (yet) loaded. */
+  get(model: string, version: number): ModelRuntime | undefined {
+    return this.loaded.get(keyOf(model, version));
+  }
+
+  failure(model: string, version: number): string | undefined {
+    return this.failures.get(keyOf(model, version));
+  }
+
+  /** Closes every loaded version of `model` that is not in `keep`. */
+  async retain(model: string, keep: ReadonlySet<number>): Promise<void> {
+    for (const [key, runtime] of this.loaded) {
+      const [name, v] = key.split('@') as [string, string];
+      if (name !== model || keep.has(Number(v))) continue;
+      this.loaded.delete(key);
+      this.loading.delete(key);
+      await runtime.close();
+    }
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.loaded.values()];
+    this.loaded.clear();
+    this.loading.clear();
+    await Promise.all(all.map((r) => r.close()));
+  }
+}

@@ -1,0 +1,29 @@
+import { badRequest, type FeatureRow, type ModelSignature } from '../domain/index.js';
+
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * Checks rows against the model's signature before the model runs, so bad input is a clear 400
+ * and never a model error. Reports the first problem with its row and column.
+ */
+export function validateRows(model: string, rows: readonly FeatureRow[], signature: ModelSignature, maxRows: number): void {
+  if (rows.length === 0) throw badRequest('invalid_features', 'features is empty: send one row [f1, f2, …] or a batch [[…], …]');
+  if (rows.length > maxRows) {
+    throw badRequest('invalid_features', `a batch may hold at most ${maxRows} rows, got ${rows.length}; split it into smaller requests`);
+  }
+  const expected = signature.featureCount ?? rows[0]!.length;
+  const limit = signature.inputType === 'float32' ? FLOAT32_MAX : Number.MAX_VALUE;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    const where = rows.length > 1 ? `row ${i}` : 'features';
+    if (row.length !== expected) {
+      throw badRequest('invalid_features', `${where} has ${row.length} values; model "${model}" expects ${expected} features per row`);
+    }
+    for (let j = 0; j < row.length; j++) {
+      const v = row[j];
+      if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > limit) {
+        throw badRequest('invalid_features', `${where}, feature ${j}: ${String(v)} is not a finite number the model can take`);
+      }
+    }
+  }
+}
