@@ -10,7 +10,7 @@ import {
   type RoutingEvent,
 } from '../domain/index.js';
 import type { RegistryStore, RoutingChange } from '../store/index.js';
-import { ArtifactFiles } from './artifact-files.js';
+import type { ArtifactFiles } from './artifact-files.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { VersionLoader } from './version-loader.js';
 

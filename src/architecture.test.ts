@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+/** The dependency rules of DESIGN.md, checked on every import in src/. */
+const ALLOWED: Readonly<Record<string, readonly string[]>> = {
+  domain: [],
+  config: ['domain'],
+  store: ['domain'],
+  registry: ['domain', 'store'],
+  runtime: ['domain'],
+  routing: ['domain'],
+  examples: ['domain', 'runtime'],
+  serving: ['domain', 'registry', 'runtime', 'routing'],
+  api: ['domain', 'config', 'registry', 'serving'],
+  cli: ['domain', 'config', 'app', 'examples'],
+  app: ['*'],
+  'test-support': ['*'],
+  types: [],
+};
+
+const SRC = dirname(fileURLToPath(import.meta.url));
+
+function files(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) files(path, out);
+    else if (name.endsWith('.ts') && !name.endsWith('.test.ts')) out.push(path);
+  }
+  return out;
+}
+
+const moduleOf = (file: string) => relative(SRC, file).split('/')[0]!;
+
+describe('architecture', () => {
+  const all = files(SRC).filter((f) => moduleOf(f) !== relative(SRC, f));
+
+  it('every module imports only what DESIGN.md allows, and only through index.ts', () => {
+    const problems: string[] = [];
+    for (const file of all) {
+      const from = moduleOf(file);
+      const allowed = ALLOWED[from];
+      if (!allowed) {
+        problems.push(`${relative(SRC, file)}: module "${from}" is not in the dependency table`);
+        continue;
+      }
+      const source = readFileSync(file, 'utf8');
+      for (const [, spec] of source.matchAll(/^(?:import|export)[^'"]*from '(\.[^']+)'/gm)) {
+        const target = resolve(dirname(file), spec!);
+        const to = moduleOf(target);
+        if (to === from) continue;
+        if (!allowed.includes('*') && !allowed.includes(to)) problems.push(`${relative(SRC, file)} imports ${to}/ (allowed: ${allowed.join(', ') || 'nothing'})`);
+        if (relative(join(SRC, to), target) !== 'index.js') problems.push(`${relative(SRC, file)} reaches past ${to}/index.ts: ${spec}`);
+      }
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  it('analysis-free pure modules stay free of I/O', () => {
+    for (const file of all.filter((f) => ['routing', 'domain'].includes(moduleOf(f)))) {
+      const source = readFileSync(file, 'utf8');
+      assert.doesNotMatch(source, /from 'node:(fs|net|http|child_process)'/, file);
+      assert.doesNotMatch(source, /Date\.now\(|new Date\(/, file);
+    }
+  });
+});

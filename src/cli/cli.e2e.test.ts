@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { linearRegressor } from '../test-support/onnx-fixtures.js';
+import { startTestServer, type TestServer } from '../test-support/test-server.js';
+
+const run = promisify(execFile);
+const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+
+let s: TestServer;
+let dir: string;
+before(async () => {
+  s = await startTestServer({ examples: false });
+  dir = mkdtempSync(join(tmpdir(), 'coalmine-cli-'));
+});
+after(async () => {
+  await s.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', MAIN, '--url', s.url, ...args], { env: { ...process.env, NO_COLOR: '1' } });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('coalmine CLI against a real server', () => {
+  it('creates the example model and shows its status', async () => {
+    const created = await cli('models', 'example');
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /created model churn: v1 stable, v2 canary at 20%/);
+    const again = await cli('models', 'example');
+    assert.match(again.stdout, /exists already/);
+    const status = await cli('status');
+    assert.equal(status.code, 0);
+    assert.match(status.stdout, /stable\s+│ v1\s+│ 80%/);
+    assert.match(status.stdout, /canary\s+│ v2\s+│ 20%/);
+    assert.match(status.stdout, /deployed v2 as canary at 20%/);
+  });
+
+  it('moves the split, sends labelled traffic and counts it per variant', async () => {
+    assert.match((await cli('canary', '35')).stdout, /now gets 35% of traffic/);
+    const sent = await cli('--json', 'send', '300', '--concurrency', '16');
+    assert.equal(sent.code, 0, sent.stderr);
+    const summary = JSON.parse(sent.stdout) as { sent: number; failed: number; canary_weight: number; variants: Record<string, { requests: number; accuracy: number }> };
+    assert.equal(summary.sent, 300);
+    assert.equal(summary.failed, 0);
+    assert.equal(summary.canary_weight, 35);
+    assert.equal(summary.variants.stable!.requests + summary.variants.canary!.requests, 300);
+    assert.ok(summary.variants.canary!.requests > 60 && summary.variants.canary!.requests < 150);
+    assert.ok(summary.variants.stable!.accuracy > 0.8);
+    const table = await cli('send', '20', '--keys', '5');
+    assert.match(table.stdout, /sent 20, failed 0/);
+  });
+
+  it('registers a file, deploys, rolls back, resets and promotes', async () => {
+    const file = join(dir, 'reg.onnx');
+    writeFileSync(file, linearRegressor());
+    const added = await cli('--model', 'reg', 'models', 'add', 'reg', file, '--description', 'a regressor', '--metric', 'mae=0.4');
+    assert.equal(added.code, 0, added.stderr);
+    assert.match(added.stdout, /registered reg v1 \(regressor, 2 features\) as stable/);
+    await cli('models', 'add', 'reg', file);
+    assert.match((await cli('--model', 'reg', 'deploy', '2', '--weight', '5')).stdout, /deployed v2 of reg as canary at 5%/);
+    assert.match((await cli('--model', 'reg', 'rollback', '--reason', 'testing')).stdout, /rolled back canary v2/);
+    assert.match((await cli('--model', 'reg', 'reset')).stdout, /canary v2 at 20%/);
+    assert.match((await cli('--model', 'reg', 'promote')).stdout, /promoted v2 of reg to stable \(previous stable v1\)/);
+    const list = await cli('--json', 'models', 'list');
+    assert.deepEqual((JSON.parse(list.stdout) as { name: string }[]).map((m) => m.name), ['churn', 'reg']);
+  });
+
+  it('explains errors and exits non-zero', async () => {
+    const pct = await cli('canary', 'lots');
+    assert.equal(pct.code, 1);
+    assert.match(pct.stderr, /"lots" is not a percentage/);
+    const version = await cli('deploy', '9');
+    assert.equal(version.code, 1);
+    assert.match(version.stderr, /has no version 9 \(versions: 1, 2\) \[version_not_found\]/);
+    const down = await run(process.execPath, ['--import', 'tsx', MAIN, '--url', 'http://127.0.0.1:9', 'status']).catch((e: { code: number; stderr: string }) => e);
+    assert.equal((down as { code: number }).code, 3);
+    assert.match((down as { stderr: string }).stderr, /cannot reach coalmine/);
+  });
+});
