@@ -97,3 +97,36 @@ describe('operations', () => {
     assert.equal(await server.kill('SIGTERM'), 0);
   });
 });
+
+describe('a corrupt model file at start', () => {
+  it('marks that version failed with the reason, serves the rest, and reports not ready', async () => {
+    const dataDir = tempDir();
+    let s = await startTestServer({ dataDir, keepDataDir: true });
+    const model = (await s.request('GET', '/v1/models/churn')).json;
+    const canaryFile = model.versions[1].sha256.slice(0, 16);
+    await s.close();
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dataDir, 'models', `churn-${canaryFile}.onnx`), 'this is no longer a model');
+
+    s = await startTestServer({ dataDir, keepDataDir: true });
+    try {
+      const ready = await s.request('GET', '/readyz');
+      assert.equal(ready.status, 503);
+      assert.match(ready.json.problems[0], /churn v2: /);
+      const view = (await s.request('GET', '/v1/models/churn')).json;
+      assert.equal(view.versions[1].status, 'failed');
+      assert.equal(typeof view.versions[1].load_error, 'string');
+      assert.equal(view.versions[0].status, 'ready');
+      const replies = await Promise.all(Array.from({ length: 100 }, () => s.request('POST', '/predict', { features: [1, 1, 1, 1, 1] })));
+      assert.ok(replies.every((r) => r.status === 200 && r.json.variant === 'stable' && r.json.version === 1), 'stable answers for the broken canary');
+      const forced = await s.request('POST', '/predict', { features: [1, 1, 1, 1, 1] }, { 'x-coalmine-variant': 'canary' });
+      assert.equal(forced.status, 503);
+      assert.equal(forced.json.error.code, 'model_unavailable');
+      const redeploy = await s.request('POST', '/v1/models/churn/deploy', { version: 2 });
+      assert.equal(redeploy.status, 503, 'a version that cannot load is not deployed');
+      assert.equal((await s.request('POST', '/v1/models/churn/rollback')).status, 200, 'the operator can still roll it back');
+    } finally {
+      await s.close();
+    }
+  });
+});

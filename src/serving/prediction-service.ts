@@ -110,7 +110,10 @@ export class PredictionService {
     if (req.forced === 'canary' && !route.canary) {
       throw new AppError('no_canary', 409, `model "${name}" has no canary deployed, so X-Coalmine-Variant: canary cannot be served`);
     }
-    const variant = pickVariant({ canaryWeightBp: route.canaryWeightBp, seed: route.seed, key: req.key, forced: req.forced }, this.random);
+    let variant = pickVariant({ canaryWeightBp: route.canaryWeightBp, seed: route.seed, key: req.key, forced: req.forced }, this.random);
+    // A canary that cannot load must not cost its users an error: stable answers instead, and the
+    // failure shows in status and /readyz. A tester who forced the canary gets the error.
+    if (variant === 'canary' && req.forced === undefined && !this.opts.pool.get(name, route.canary!.version.version)) variant = 'stable';
     const arm = variant === 'canary' ? route.canary! : route.stable;
     validateRows(name, req.rows, arm.version.signature, this.opts.maxBatchRows);
     const runtime = this.opts.pool.get(name, arm.version.version);
