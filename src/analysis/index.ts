@@ -1,0 +1,10 @@
+export type { Alternative } from './alternative.js';
+export { chiSquareSf, nonCentralTCdf, nonCentralTSf, normalCdf, normalPpf, normalSf, tCdf, tPpf, tSf } from './distributions.js';
+export { mannWhitneyU, MANN_WHITNEY_EXACT_MAX, type MannWhitneyMethod, type MannWhitneyResult } from './mann-whitney.js';
+export { addValue, EMPTY_MOMENTS, mergeMoments, momentsOf, sum, sumSquares, variance, type Moments } from './moments.js';
+export { msprtInterval, msprtLogLambda, msprtLogLambdaPaired, nextAlwaysValidP, type ConfidenceInterval, type MsprtInput } from './msprt.js';
+export { sampleSizePerGroup, tTestPower, type PowerAlternative, type PowerInput, type SampleSize } from './power.js';
+export { quantile, quantileSorted } from './quantiles.js';
+export { sampleRatioMismatch, SRM_ALPHA, type SampleRatioResult } from './sample-ratio.js';
+export { rate, twoProportionZTest, type Proportion, type ProportionTestResult } from './two-proportion.js';
+export { welchTTest, welchTTestSamples, type TestResult, type WelchResult } from './welch-t-test.js';
