@@ -8,3 +8,20 @@ export { quantile, quantileSorted } from './quantiles.js';
 export { sampleRatioMismatch, SRM_ALPHA, type SampleRatioResult } from './sample-ratio.js';
 export { rate, twoProportionZTest, type Proportion, type ProportionTestResult } from './two-proportion.js';
 export { welchTTest, welchTTestSamples, type TestResult, type WelchResult } from './welch-t-test.js';
+export { assess, type AssessInput, type Assessment, type MetricSpec, type MetricVerdict, type SrmInput } from './assess.js';
+export { histogramOf, kolmogorovSf, ksTestBinned, populationStabilityIndex, type Histogram, type KsResult } from './drift.js';
+export { judge } from './judges/judge.js';
+export {
+  DEFAULT_ALPHA,
+  DEFAULT_MIN_SAMPLES,
+  type DriftJudgeConfig,
+  type JudgeConfig,
+  type RelativeJudgeConfig,
+  type SequentialJudgeConfig,
+  type StatisticalJudgeConfig,
+  type ThresholdJudgeConfig,
+} from './judges/judge-config.js';
+export type { MetricContext } from './judges/verdicts.js';
+export { LatencySketch, SKETCH_RELATIVE_ACCURACY, type QuantileSource, type SketchSnapshot } from './latency-sketch.js';
+export { estimate, quantileOf, type Better, type Estimate, type MetricSample, type Statistic, type Unit } from './metric-sample.js';
+export { emptyReservoir, mergeReservoirs, offer, type Reservoir } from './reservoir.js';
