@@ -34,6 +34,7 @@ export const PredictReply = Type.Object({
   version: Type.Integer(),
   variant: Type.String(),
   forced: Type.Optional(Type.Boolean()),
+  fallback: Type.Optional(Type.Boolean()),
   prediction: Type.Optional(Type.Union([Type.Number(), Type.String()])),
   probability: Type.Optional(Type.Number()),
   probabilities: Type.Optional(Type.Array(Type.Number())),

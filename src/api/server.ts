@@ -1,10 +1,15 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { installErrorHandling } from './error-handler.js';
+import { faultRoutes } from './routes/fault-routes.js';
+import { feedbackRoutes } from './routes/feedback-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
+import { labRoutes } from './routes/lab-routes.js';
+import { metricsRoutes } from './routes/metrics-routes.js';
 import { modelRoutes } from './routes/model-routes.js';
 import { operationRoutes } from './routes/operation-routes.js';
 import { predictRoutes } from './routes/predict-routes.js';
+import { takehomeRoutes } from './routes/takehome-routes.js';
 import type { ApiServices } from './services.js';
 
 const ONNX_TYPES = ['application/octet-stream', 'application/x-onnx', 'application/onnx'];
@@ -30,5 +35,10 @@ export function buildServer(s: ApiServices, logger: Logger): FastifyInstance {
   modelRoutes(app, s);
   operationRoutes(app, s);
   predictRoutes(app, s);
+  metricsRoutes(app, s);
+  feedbackRoutes(app, s);
+  faultRoutes(app, s);
+  labRoutes(app, s);
+  takehomeRoutes(app, s);
   return app;
 }

@@ -1,12 +1,21 @@
+import type { CanaryChecks } from '../checks/index.js';
 import type { Config } from '../config/index.js';
-import type { ModelRegistry } from '../registry/index.js';
+import type { MetricsReader } from '../metrics/index.js';
+import type { ModelRegistry, ModelSettingsService } from '../registry/index.js';
 import type { PredictionService } from '../serving/index.js';
+import type { FeedbackService, PrometheusMetrics, Telemetry } from '../telemetry/index.js';
 import type { VersionState } from './views.js';
 
 /** What the routes need; `app/` builds it. */
 export interface ApiServices {
   readonly config: Config;
   readonly registry: ModelRegistry;
+  readonly settings: ModelSettingsService;
   readonly predictions: PredictionService;
+  readonly telemetry: Telemetry;
+  readonly metrics: MetricsReader;
+  readonly checks: CanaryChecks;
+  readonly feedback: FeedbackService;
+  readonly prometheus: PrometheusMetrics;
   readonly versions: VersionState;
 }

@@ -1,4 +1,4 @@
-import type { Model, ModelVersion, Prediction, RoutingEvent } from '../domain/index.js';
+import type { FaultConfig, Model, ModelSettings, ModelVersion, Prediction, RoutingEvent } from '../domain/index.js';
 import type { PredictResult } from '../serving/index.js';
 
 export interface VersionState {
@@ -32,7 +32,15 @@ export function versionView(v: ModelVersion, role: 'stable' | 'canary' | null, s
   };
 }
 
-export function modelView(m: Model, state: VersionState) {
+export function faultView(f: FaultConfig) {
+  return { wrong: f.wrongRate, delay_ms: f.delayMs[0] === f.delayMs[1] ? f.delayMs[0] : [...f.delayMs], errors: f.errorRate };
+}
+
+export function faultsView(settings: ModelSettings) {
+  return Object.fromEntries(Object.entries(settings.faults).map(([variant, f]) => [variant, faultView(f)]));
+}
+
+export function modelView(m: Model, state: VersionState, settings?: ModelSettings) {
   const r = m.routing;
   const role = (v: number) => (v === r.stableVersion ? 'stable' : v === r.canaryVersion ? 'canary' : null);
   const canaryWeight = r.canaryVersion === null ? 0 : r.canaryWeightBp / 100;
@@ -47,6 +55,8 @@ export function modelView(m: Model, state: VersionState) {
     last_canary_version: r.lastCanaryVersion,
     revision: r.revision,
     updated_at: r.updatedAt,
+    faults: settings ? faultsView(settings) : {},
+    metrics_since: settings?.metricsSince ?? null,
     versions: m.versions.map((v) => versionView(v, role(v.version), state)),
   };
 }
@@ -91,6 +101,7 @@ export function predictView(r: PredictResult, batch: boolean) {
     version: r.version,
     variant: r.variant,
     ...(r.forced ? { forced: true } : {}),
+    ...(r.fallback ? { fallback: true } : {}),
     ...(batch ? { predictions: r.predictions.map(item) } : item(r.predictions[0]!)),
     latency_ms: r.latencyMs,
   };

@@ -2,18 +2,30 @@ import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { buildServer } from '../api/index.js';
+import { CanaryChecks } from '../checks/index.js';
 import { loadConfig, type Config, type ConfigOverrides } from '../config/index.js';
-import { ArtifactFiles, ModelRegistry } from '../registry/index.js';
+import { MetricsReader } from '../metrics/index.js';
+import { ArtifactFiles, ModelRegistry, ModelSettingsService } from '../registry/index.js';
 import { PredictionService, RuntimePool } from '../serving/index.js';
-import { openDatabase, SqliteRegistryStore } from '../store/index.js';
+import { openDatabase, SqlitePredictionLogStore, SqliteRegistryStore, SqliteSettingsStore, SqliteTelemetryStore } from '../store/index.js';
+import { FeedbackService, PredictionLog, PrometheusMetrics, Telemetry } from '../telemetry/index.js';
 
 export interface App {
   readonly config: Config;
   readonly log: Logger;
   readonly registry: ModelRegistry;
+  readonly settings: ModelSettingsService;
   readonly predictions: PredictionService;
   readonly pool: RuntimePool;
+  readonly telemetry: Telemetry;
+  readonly predictionLog: PredictionLog;
+  readonly metrics: MetricsReader;
+  readonly checks: CanaryChecks;
+  readonly feedback: FeedbackService;
+  readonly prometheus: PrometheusMetrics;
   readonly http: FastifyInstance;
+  /** Writes telemetry and the prediction log now (also done every flush interval and on close). */
+  flush(): Promise<void>;
   /** Loads models and listens; resolves to the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -25,38 +37,83 @@ export interface AppOptions {
   readonly random?: () => number;
 }
 
+const PURGE_EVERY_MS = 10 * 60 * 1000;
+
 /** The only place that picks implementations for the ports. */
 export async function createApp(overrides: ConfigOverrides = {}, options: AppOptions = {}): Promise<App> {
   const config = loadConfig(overrides);
   const log = options.logger ?? pino({ level: config.logLevel, base: undefined });
+  const now = options.now ?? (() => new Date());
+  const nowMs = () => now().getTime();
   const db = openDatabase(join(config.dataDir, 'coalmine.db'));
-  const store = new SqliteRegistryStore(db);
   const files = new ArtifactFiles(config.dataDir);
   const pool = new RuntimePool((v) => files.path(v.artifact), log);
-  const registry = new ModelRegistry({
-    store,
-    files,
-    loader: pool,
-    now: options.now ?? (() => new Date()),
-    resetCanaryWeightBp: config.resetCanaryWeightBp,
-  });
+  const registry = new ModelRegistry({ store: new SqliteRegistryStore(db), files, loader: pool, now, resetCanaryWeightBp: config.resetCanaryWeightBp });
+  const settings = new ModelSettingsService(new SqliteSettingsStore(db), now);
+  const prometheus = new PrometheusMetrics();
+  const telemetry = new Telemetry({ store: new SqliteTelemetryStore(db), now: nowMs, retentionMs: config.telemetryRetentionMs, prometheus, ...(options.random ? { random: options.random } : {}) });
+  const predictionLog = new PredictionLog({ store: new SqlitePredictionLogStore(db), now: nowMs, retentionMs: config.predictionRetentionMs, maxRows: config.predictionLogMaxRows });
   const predictions = new PredictionService({
     registry,
+    settings,
     pool,
+    telemetry,
+    predictionLog,
     maxBatchRows: config.maxBatchRows,
+    timeoutMs: config.predictTimeoutMs,
     log,
     ...(options.random ? { random: options.random } : {}),
   });
+  const metrics = new MetricsReader(telemetry);
+  const checks = new CanaryChecks({ registry, settings, metrics, thresholds: { accuracyPct: config.accuracyThresholdPct, latencyMs: config.latencyThresholdMs }, now: nowMs });
+  const feedback = new FeedbackService({
+    log: predictionLog,
+    telemetry,
+    now: nowMs,
+    taskOf: async (model, version) => (await registry.version(model, version).catch(() => undefined))?.signature.task,
+  });
+  registry.onRoutingChange((m) => prometheus.setWeight(m.name, m.routing.canaryVersion === null ? 0 : m.routing.canaryWeightBp / 10_000));
   await predictions.start();
-  const http = buildServer({ config, registry, predictions, versions: { loadError: (m, v) => pool.failure(m, v) } }, log);
+  for (const m of await registry.list()) prometheus.setWeight(m.name, m.routing.canaryVersion === null ? 0 : m.routing.canaryWeightBp / 10_000);
+
+  const flush = async () => {
+    await telemetry.flush();
+    await predictionLog.flush();
+  };
+  let flushing = false;
+  const flushTimer = setInterval(() => {
+    if (flushing) return;
+    flushing = true;
+    flush()
+      .catch((err: unknown) => log.warn({ err }, 'telemetry flush failed; will retry'))
+      .finally(() => (flushing = false));
+  }, config.flushIntervalMs);
+  const purgeTimer = setInterval(() => {
+    Promise.all([telemetry.purge(), predictionLog.purge()]).catch((err: unknown) => log.warn({ err }, 'retention purge failed; will retry'));
+  }, PURGE_EVERY_MS);
+  flushTimer.unref();
+  purgeTimer.unref();
+
+  const http = buildServer(
+    { config, registry, settings, predictions, telemetry, metrics, checks, feedback, prometheus, versions: { loadError: (m, v) => pool.failure(m, v) } },
+    log,
+  );
   let closed = false;
   return {
     config,
     log,
     registry,
+    settings,
     predictions,
     pool,
+    telemetry,
+    predictionLog,
+    metrics,
+    checks,
+    feedback,
+    prometheus,
     http,
+    flush,
     async listen() {
       const address = await http.listen({ host: config.host, port: config.port });
       log.info({ url: address, dataDir: config.dataDir }, 'coalmine listening');
@@ -65,7 +122,10 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
     async close() {
       if (closed) return;
       closed = true;
+      clearInterval(flushTimer);
+      clearInterval(purgeTimer);
       await http.close();
+      await flush().catch((err: unknown) => log.error({ err }, 'final telemetry flush failed'));
       await pool.closeAll();
       db.close();
     },

@@ -16,6 +16,19 @@ export interface Config {
   readonly bodyLimitBytes: number;
   readonly uploadLimitBytes: number;
   readonly maxBatchRows: number;
+  /** A model call slower than this is a model error for its variant. */
+  readonly predictTimeoutMs: number;
+  /** How long served predictions are kept for late labels. */
+  readonly predictionRetentionMs: number;
+  readonly predictionLogMaxRows: number;
+  /** How long telemetry buckets are kept. */
+  readonly telemetryRetentionMs: number;
+  /** How often telemetry and the prediction log are written to the store. */
+  readonly flushIntervalMs: number;
+  /** The lab's ACCURACY_THRESHOLD, in percent: /check_rollback rolls back below it. */
+  readonly accuracyThresholdPct: number;
+  /** The lab's LATENCY_THRESHOLD, in ms: /check_rollback rolls back when canary p95 exceeds it. */
+  readonly latencyThresholdMs: number;
   readonly logLevel: LogLevel;
 }
 
@@ -68,6 +81,13 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     uploadLimitBytes:
       overrides.uploadLimitBytes ?? intFrom(env, 'COALMINE_UPLOAD_LIMIT', 256 * 1024 * 1024, 1024, 4 * 1024 ** 3),
     maxBatchRows: overrides.maxBatchRows ?? intFrom(env, 'COALMINE_MAX_BATCH_ROWS', 1000, 1, 1_000_000),
+    predictTimeoutMs: overrides.predictTimeoutMs ?? intFrom(env, 'COALMINE_PREDICT_TIMEOUT_MS', 30_000, 1, 600_000),
+    predictionRetentionMs: overrides.predictionRetentionMs ?? intFrom(env, 'COALMINE_PREDICTION_RETENTION_HOURS', 24, 1, 24 * 365) * 3_600_000,
+    predictionLogMaxRows: overrides.predictionLogMaxRows ?? intFrom(env, 'COALMINE_PREDICTION_LOG_MAX_ROWS', 2_000_000, 1000, 1_000_000_000),
+    telemetryRetentionMs: overrides.telemetryRetentionMs ?? intFrom(env, 'COALMINE_TELEMETRY_RETENTION_HOURS', 168, 1, 24 * 365) * 3_600_000,
+    flushIntervalMs: overrides.flushIntervalMs ?? intFrom(env, 'COALMINE_FLUSH_INTERVAL_MS', 1000, 10, 60_000),
+    accuracyThresholdPct: overrides.accuracyThresholdPct ?? intFrom(env, 'ACCURACY_THRESHOLD', intFrom(env, 'COALMINE_ACCURACY_THRESHOLD', 85, 0, 100), 0, 100),
+    latencyThresholdMs: overrides.latencyThresholdMs ?? intFrom(env, 'LATENCY_THRESHOLD', intFrom(env, 'COALMINE_LATENCY_THRESHOLD', 100, 1, 600_000), 1, 600_000),
     logLevel,
   };
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {

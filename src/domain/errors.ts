@@ -18,6 +18,11 @@ export type ErrorCode =
   | 'method_not_allowed'
   | 'no_canary'
   | 'conflict'
+  | 'prediction_not_found'
+  | 'prediction_expired'
+  | 'duplicate_label'
+  | 'file_not_found'
+  | 'invalid_path'
   | 'model_unavailable'
   | 'model_error'
   | 'internal';

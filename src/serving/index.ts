@@ -1,3 +1,3 @@
 export { PredictionService, type PredictRequest, type PredictResult, type PredictionServiceOptions } from './prediction-service.js';
 export { RuntimePool, type PoolLogger } from './runtime-pool.js';
-export { validateRows } from './validate-rows.js';
+export { validateLabels, validateRows } from './validate-rows.js';

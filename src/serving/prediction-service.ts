@@ -1,10 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { AppError, notFound, type FeatureRow, type Model, type ModelVersion, type Prediction, type Variant } from '../domain/index.js';
-import type { ModelRegistry } from '../registry/index.js';
+import { AppError, hasFaults, notFound, type FeatureRow, type Label, type Model, type ModelVersion, type Prediction, type Variant } from '../domain/index.js';
+import type { ModelRegistry, ModelSettingsService } from '../registry/index.js';
 import { pickVariant, seedForModel } from '../routing/index.js';
-import { ModelOutputError } from '../runtime/index.js';
+import { FaultInjectingRuntime, ModelOutputError, type ModelRuntime } from '../runtime/index.js';
+import type { PredictionLog, Telemetry } from '../telemetry/index.js';
+import { uuidv7 } from './request-id.js';
 import type { PoolLogger, RuntimePool } from './runtime-pool.js';
-import { validateRows } from './validate-rows.js';
+import { validateLabels, validateRows } from './validate-rows.js';
 
 interface LiveArm {
   readonly version: ModelVersion;
@@ -14,6 +15,7 @@ interface LiveArm {
 interface LiveRoute {
   readonly name: string;
   readonly seed: number;
+  readonly revision: number;
   readonly canaryWeightBp: number;
   readonly stable: LiveArm;
   readonly canary: LiveArm | null;
@@ -23,6 +25,8 @@ export interface PredictRequest {
   readonly rows: readonly FeatureRow[];
   readonly key?: string | undefined;
   readonly forced?: Variant | undefined;
+  /** Ground truth per row, when the caller knows it. */
+  readonly labels?: readonly (Label | null)[] | undefined;
 }
 
 export interface PredictResult {
@@ -31,22 +35,33 @@ export interface PredictResult {
   readonly version: number;
   readonly variant: Variant;
   readonly forced: boolean;
+  /** The canary failed and stable answered instead. */
+  readonly fallback: boolean;
   readonly predictions: Prediction[];
   readonly latencyMs: number;
 }
 
 export interface PredictionServiceOptions {
   readonly registry: ModelRegistry;
+  readonly settings: ModelSettingsService;
   readonly pool: RuntimePool;
+  readonly telemetry: Telemetry;
+  readonly predictionLog: PredictionLog;
   readonly maxBatchRows: number;
+  readonly timeoutMs: number;
   readonly log: PoolLogger;
   readonly random?: () => number;
 }
 
+function modelFailure(variant: Variant, version: number, model: string, err: unknown): AppError {
+  const message = err instanceof ModelOutputError ? err.message : err instanceof Error ? err.message.split('\n')[0] : String(err);
+  return new AppError('model_error', 500, `${variant} version ${version} of "${model}" failed: ${message}`);
+}
+
 /**
- * The data plane: routes each request to stable or canary and scores it. It reads an in-memory
- * snapshot kept in step with the registry (which persists first), so a weight change applies to
- * the very next request and the hot path never touches the store.
+ * The data plane: routes each request to stable or canary, scores it, and records what happened.
+ * It reads an in-memory snapshot kept in step with the registry (which persists first), so a
+ * weight change applies to the very next request and the hot path never waits on the store.
  */
 export class PredictionService {
   private readonly routes = new Map<string, LiveRoute>();
@@ -59,7 +74,9 @@ export class PredictionService {
 
   /** Loads every model's serving versions; a version that fails is logged and reported, not fatal. */
   async start(): Promise<void> {
-    for (const model of await this.opts.registry.list()) {
+    const models = await this.opts.registry.list();
+    await this.opts.settings.load(models.map((m) => m.name));
+    for (const model of models) {
       const r = model.routing;
       for (const v of [r.stableVersion, r.canaryVersion]) {
         const version = v === null ? undefined : model.versions.find((x) => x.version === v);
@@ -89,6 +106,7 @@ export class PredictionService {
     this.routes.set(model.name, {
       name: model.name,
       seed: seedForModel(model.name),
+      revision: r.revision,
       canaryWeightBp: r.canaryVersion === null ? 0 : r.canaryWeightBp,
       stable: { version: find(r.stableVersion) },
       canary: r.canaryVersion === null ? null : { version: find(r.canaryVersion) },
@@ -101,6 +119,13 @@ export class PredictionService {
   versionOf(name: string, variant: Variant): ModelVersion | undefined {
     const route = this.routes.get(name);
     return variant === 'stable' ? route?.stable.version : route?.canary?.version;
+  }
+
+  private runtimeFor(model: string, variant: Variant, version: number): ModelRuntime | undefined {
+    const runtime = this.opts.pool.get(model, version);
+    if (!runtime) return undefined;
+    const fault = this.opts.settings.get(model).faults[variant];
+    return hasFaults(fault) ? new FaultInjectingRuntime(runtime, fault!, this.random) : runtime;
   }
 
   async predict(name: string, req: PredictRequest): Promise<PredictResult> {
@@ -116,26 +141,78 @@ export class PredictionService {
     if (variant === 'canary' && req.forced === undefined && !this.opts.pool.get(name, route.canary!.version.version)) variant = 'stable';
     const arm = variant === 'canary' ? route.canary! : route.stable;
     validateRows(name, req.rows, arm.version.signature, this.opts.maxBatchRows);
-    const runtime = this.opts.pool.get(name, arm.version.version);
-    if (!runtime) {
-      const why = this.opts.pool.failure(name, arm.version.version) ?? 'it is still loading';
-      throw new AppError('model_unavailable', 503, `${variant} version ${arm.version.version} of "${name}" cannot serve: ${why}`);
-    }
-    let predictions: Prediction[];
+    if (req.labels) validateLabels(req.labels, req.rows.length, arm.version.signature);
+    const forced = req.forced !== undefined;
+    const requestId = uuidv7();
     try {
-      predictions = await runtime.predict(req.rows, { signal: AbortSignal.timeout(30_000) });
+      const predictions = await this.score(name, variant, arm.version, req.rows);
+      const latencyMs = performance.now() - started;
+      this.record(route, variant, arm.version, forced, requestId, latencyMs, predictions, req.labels);
+      return { requestId, model: name, version: arm.version.version, variant, forced, fallback: false, predictions, latencyMs: Math.round(latencyMs * 1000) / 1000 };
     } catch (err) {
-      const message = err instanceof ModelOutputError ? err.message : err instanceof Error ? err.message.split('\n')[0] : String(err);
-      throw new AppError('model_error', 500, `${variant} version ${arm.version.version} of "${name}" failed: ${message}`);
+      if (err instanceof AppError && err.code !== 'model_error') throw err;
+      this.opts.telemetry.record({ model: name, variant, version: arm.version.version, revision: route.revision, forced, task: arm.version.signature.task, latencyMs: performance.now() - started, error: true, predictions: [] });
+      if (variant !== 'canary' || forced) throw modelFailure(variant, arm.version.version, name, err);
+      // The canary failed: its error counts against it, and stable answers so the caller sees none.
+      const stable = route.stable.version;
+      validateRows(name, req.rows, stable.signature, this.opts.maxBatchRows);
+      const predictions = await this.score(name, 'stable', stable, req.rows).catch((e: unknown) => {
+        throw modelFailure('stable', stable.version, name, e);
+      });
+      const latencyMs = performance.now() - started;
+      this.logPredictions(route, 'stable', stable, forced, requestId, predictions, req.labels);
+      return { requestId, model: name, version: stable.version, variant: 'stable', forced, fallback: true, predictions, latencyMs: Math.round(latencyMs * 1000) / 1000 };
     }
-    return {
-      requestId: randomUUID(),
-      model: name,
-      version: arm.version.version,
+  }
+
+  private async score(name: string, variant: Variant, version: ModelVersion, rows: readonly FeatureRow[]): Promise<Prediction[]> {
+    const runtime = this.runtimeFor(name, variant, version.version);
+    if (!runtime) {
+      const why = this.opts.pool.failure(name, version.version) ?? 'it is still loading';
+      throw new AppError('model_unavailable', 503, `${variant} version ${version.version} of "${name}" cannot serve: ${why}`);
+    }
+    try {
+      return await runtime.predict(rows, { signal: AbortSignal.timeout(this.opts.timeoutMs) });
+    } catch (err) {
+      throw modelFailure(variant, version.version, name, err);
+    }
+  }
+
+  private record(route: LiveRoute, variant: Variant, version: ModelVersion, forced: boolean, requestId: string, latencyMs: number, predictions: Prediction[], labels: PredictRequest['labels']): void {
+    this.opts.telemetry.record({
+      model: route.name,
       variant,
-      forced: req.forced !== undefined,
+      version: version.version,
+      revision: route.revision,
+      forced,
+      task: version.signature.task,
+      latencyMs,
+      error: false,
       predictions,
-      latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
-    };
+      ...(labels ? { labels } : {}),
+    });
+    this.logPredictions(route, variant, version, forced, requestId, predictions, labels);
+  }
+
+  private logPredictions(route: LiveRoute, variant: Variant, version: ModelVersion, forced: boolean, requestId: string, predictions: Prediction[], labels: PredictRequest['labels']): void {
+    const now = Date.now();
+    for (let row = 0; row < predictions.length; row++) {
+      const p = predictions[row]!;
+      const label = labels?.[row] ?? null;
+      this.opts.predictionLog.append({
+        requestId,
+        row,
+        model: route.name,
+        variant,
+        version: version.version,
+        revision: route.revision,
+        forced,
+        createdAt: now,
+        prediction: p.prediction,
+        probability: p.probability ?? null,
+        label,
+        labelledAt: label === null ? null : now,
+      });
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { badRequest, type FeatureRow, type ModelSignature } from '../domain/index.js';
+import { badRequest, type FeatureRow, type Label, type ModelSignature } from '../domain/index.js';
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 
@@ -26,4 +26,17 @@ export function validateRows(model: string, rows: readonly FeatureRow[], signatu
       }
     }
   }
+}
+
+/** Labels must line up with rows, and a regressor's must be numbers, so no label can pollute a statistic. */
+export function validateLabels(labels: readonly (Label | null)[], rows: number, signature: ModelSignature): void {
+  if (labels.length !== rows) {
+    throw badRequest('invalid_request', `label has ${labels.length} values for ${rows} rows; send one label per row (null where unknown)`);
+  }
+  if (signature.task !== 'regressor') return;
+  labels.forEach((l, i) => {
+    if (l !== null && (typeof l !== 'number' || !Number.isFinite(l))) {
+      throw badRequest('invalid_request', `label${rows > 1 ? ` of row ${i}` : ''} must be a finite number for a regressor, got ${JSON.stringify(l)}`);
+    }
+  });
 }

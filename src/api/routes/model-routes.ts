@@ -8,7 +8,7 @@ export function modelRoutes(app: FastifyInstance, s: ApiServices): void {
   app.get('/v1/models', async () => ({ models: (await s.registry.list()).map(modelSummary) }));
 
   app.get<{ Params: { name: string } }>('/v1/models/:name', { schema: { params: ModelParams } }, async (req) =>
-    modelView(await s.registry.get(req.params.name), s.versions),
+    modelView(await s.registry.get(req.params.name), s.versions, s.settings.get(req.params.name)),
   );
 
   app.get<{ Params: { name: string; version: string } }>(

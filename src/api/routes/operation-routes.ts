@@ -23,7 +23,7 @@ export function operationRoutes(app: FastifyInstance, s: ApiServices): void {
       const bp = pct !== undefined ? percentToBasisPoints(pct) : fractionsToCanaryBasisPoints(weights!);
       const model = await s.registry.setWeight(req.params.name, bp);
       logChange(req, 'set_weight', { canary_weight: bp / 100 });
-      return modelView(model, s.versions);
+      return modelView(model, s.versions, s.settings.get(model.name));
     },
   );
 
@@ -35,14 +35,14 @@ export function operationRoutes(app: FastifyInstance, s: ApiServices): void {
       const bp = req.body.weight === undefined ? s.config.deployCanaryWeightBp : percentToBasisPoints(req.body.weight);
       const model = await s.registry.deploy(req.params.name, version, bp);
       logChange(req, 'deploy', { version, canary_weight: bp / 100 });
-      return modelView(model, s.versions);
+      return modelView(model, s.versions, s.settings.get(model.name));
     },
   );
 
   app.post<{ Params: { name: string } }>('/v1/models/:name/promote', { schema: params }, async (req) => {
     const model = await s.registry.promote(req.params.name);
     logChange(req, 'promote', { stable_version: model.routing.stableVersion });
-    return modelView(model, s.versions);
+    return modelView(model, s.versions, s.settings.get(model.name));
   });
 
   app.post<{ Params: { name: string }; Body: { reason?: string } | null }>(
@@ -51,13 +51,16 @@ export function operationRoutes(app: FastifyInstance, s: ApiServices): void {
     async (req) => {
       const model = await s.registry.rollback(req.params.name, req.body?.reason);
       logChange(req, 'rollback', { reason: req.body?.reason ?? 'manual' });
-      return modelView(model, s.versions);
+      return modelView(model, s.versions, s.settings.get(model.name));
     },
   );
 
   app.post<{ Params: { name: string } }>('/v1/models/:name/reset', { schema: params }, async (req) => {
+    await s.registry.get(req.params.name);
+    // Metrics restart and faults clear first, so the restored canary starts a clean experiment.
+    await s.settings.reset(req.params.name);
     const model = await s.registry.reset(req.params.name);
     logChange(req, 'reset', { canary_version: model.routing.canaryVersion });
-    return modelView(model, s.versions);
+    return modelView(model, s.versions, s.settings.get(model.name));
   });
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { badRequest, parseVariant, type FeatureRow, type Variant } from '../../domain/index.js';
+import { badRequest, parseVariant, type FeatureRow, type Label, type Variant } from '../../domain/index.js';
 import type { PredictResult } from '../../serving/index.js';
 import { ModelParams, PredictBody, PredictReply } from '../schemas.js';
 import type { ApiServices } from '../services.js';
@@ -10,6 +10,19 @@ interface ParsedPredict {
   readonly batch: boolean;
   readonly key: string | undefined;
   readonly forced: Variant | undefined;
+  readonly labels: (Label | null)[] | undefined;
+}
+
+type RawLabel = number | string | boolean | null;
+
+const normalizeLabel = (l: RawLabel): Label | null => (typeof l === 'boolean' ? (l ? 1 : 0) : l);
+
+function toLabels(raw: RawLabel | RawLabel[] | undefined, batch: boolean): (Label | null)[] | undefined {
+  if (raw === undefined) return undefined;
+  if (Array.isArray(raw) !== batch) {
+    throw badRequest('invalid_request', batch ? 'a batch needs label as an array, one per row (null where unknown)' : 'label of a single row must be one value, not an array');
+  }
+  return Array.isArray(raw) ? raw.map(normalizeLabel) : [normalizeLabel(raw)];
 }
 
 function toRows(features: readonly unknown[]): { rows: FeatureRow[]; batch: boolean } {
@@ -38,12 +51,13 @@ function parse(req: FastifyRequest<{ Body: PredictBody }>): ParsedPredict {
     batch,
     key: rawKey === undefined ? undefined : String(rawKey),
     forced: forcedHeader === undefined ? undefined : parseVariant(forcedHeader),
+    labels: toLabels(body.label, batch),
   };
 }
 
 async function run(s: ApiServices, model: string, req: FastifyRequest<{ Body: PredictBody }>): Promise<[PredictResult, boolean]> {
   const parsed = parse(req);
-  const result = await s.predictions.predict(model, { rows: parsed.rows, key: parsed.key, forced: parsed.forced });
+  const result = await s.predictions.predict(model, { rows: parsed.rows, key: parsed.key, forced: parsed.forced, labels: parsed.labels });
   return [result, parsed.batch];
 }
 

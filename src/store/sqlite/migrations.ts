@@ -40,6 +40,39 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX routing_events_model ON routing_events(model, id);
   `,
+  `
+  CREATE TABLE telemetry_buckets (
+    model TEXT NOT NULL,
+    bucket_start INTEGER NOT NULL,
+    variant TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    revision INTEGER NOT NULL,
+    forced INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (model, bucket_start, variant, version, revision, forced)
+  ) WITHOUT ROWID;
+  CREATE TABLE prediction_log (
+    request_id TEXT NOT NULL,
+    row INTEGER NOT NULL,
+    model TEXT NOT NULL,
+    variant TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    revision INTEGER NOT NULL,
+    forced INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    prediction TEXT NOT NULL,
+    probability REAL,
+    label TEXT,
+    labelled_at INTEGER,
+    PRIMARY KEY (request_id, row)
+  ) WITHOUT ROWID;
+  CREATE INDEX prediction_log_created ON prediction_log(created_at);
+  CREATE TABLE model_settings (
+    model TEXT PRIMARY KEY,
+    data TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -1,0 +1,61 @@
+import { badRequest } from '../domain/index.js';
+import type { VariantMetrics, VariantPair } from '../metrics/index.js';
+
+const r = (x: number | null, digits = 3): number | null => (x === null ? null : Math.round(x * 10 ** digits) / 10 ** digits);
+
+/** `30s`, `5m`, `2h`, `1d` → milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d{1,6})(ms|s|m|h|d)$/.exec(text.trim());
+  if (!m) throw badRequest('invalid_request', `window "${text}" must look like 30s, 5m, 2h or 1d`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) * unit;
+}
+
+export function parseSince(text: string): number {
+  const t = Date.parse(text);
+  if (!Number.isFinite(t)) throw badRequest('invalid_request', `since "${text}" is not a date; use ISO 8601, e.g. 2026-11-21T10:00:00Z`);
+  return t;
+}
+
+export function variantView(v: VariantMetrics, weightPct: number, totalRequests: number) {
+  return {
+    versions: v.versions,
+    weight: weightPct,
+    requests: v.requests,
+    share: totalRequests > 0 ? r((v.requests / totalRequests) * 100, 2) : null,
+    forced_requests: v.forcedRequests,
+    errors: v.errors,
+    error_rate: r(v.errorRate, 5),
+    latency_ms: { mean: r(v.latencyMs.mean), p50: r(v.latencyMs.p50), p95: r(v.latencyMs.p95), p99: r(v.latencyMs.p99) },
+    predictions: v.predictions,
+    positive_rate: r(v.positiveRate, 4),
+    labelled: v.labelled,
+    correct: v.correct,
+    accuracy: r(v.accuracy, 5),
+    mae: r(v.mae, 5),
+    rmse: r(v.rmse, 5),
+  };
+}
+
+export function pairView(pair: VariantPair, canaryWeightPct: number) {
+  const total = pair.stable.requests + pair.canary.requests;
+  return {
+    stable: variantView(pair.stable, 100 - canaryWeightPct, total),
+    canary: variantView(pair.canary, canaryWeightPct, total),
+  };
+}
+
+/** The lab's JSON view of GET /metrics: per-model accuracy and latency, production and canary. */
+export function labView(v: VariantMetrics, total: number) {
+  return {
+    requests: v.requests,
+    correct: v.correct,
+    labelled: v.labelled,
+    accuracy: v.accuracy === null ? null : r(v.accuracy * 100, 2),
+    avg_latency_ms: r(v.latencyMs.mean),
+    p95_latency_ms: r(v.latencyMs.p95),
+    errors: v.errors,
+    share: total > 0 ? r((v.requests / total) * 100, 2) : null,
+    versions: v.versions,
+  };
+}

@@ -1,0 +1,50 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
+import { badRequest } from '../../domain/index.js';
+import type { FeedbackItem } from '../../telemetry/index.js';
+import type { ApiServices } from '../services.js';
+
+const Item = Type.Object(
+  {
+    request_id: Type.String({ minLength: 1, maxLength: 64 }),
+    row: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+    label: Type.Union([Type.Number(), Type.String({ maxLength: 512 }), Type.Boolean()]),
+  },
+  { additionalProperties: false },
+);
+const MAX_ITEMS = 10_000;
+const FeedbackBody = Type.Union([Item, Type.Object({ items: Type.Array(Item, { minItems: 1, maxItems: MAX_ITEMS }) }, { additionalProperties: false }), Type.Array(Item, { minItems: 1, maxItems: MAX_ITEMS })]);
+type ItemT = Static<typeof Item>;
+
+function toItem(i: ItemT): FeedbackItem {
+  if (typeof i.label === 'number' && !Number.isFinite(i.label)) throw badRequest('invalid_request', 'label must be a finite number or a class name');
+  return { requestId: i.request_id, row: i.row ?? 0, label: typeof i.label === 'boolean' ? (i.label ? 1 : 0) : i.label };
+}
+
+const STATUS_CODE: Record<string, [number, string]> = {
+  unknown: [404, 'prediction_not_found'],
+  expired: [410, 'prediction_expired'],
+  duplicate: [409, 'duplicate_label'],
+  invalid: [400, 'invalid_request'],
+};
+
+export function feedbackRoutes(app: FastifyInstance, s: ApiServices): void {
+  /**
+   * Ground truth for earlier predictions. One item answers with its own status (4xx when it was
+   * not accepted); a batch always answers 200 with a result per item, in order.
+   */
+  app.post<{ Body: Static<typeof FeedbackBody> }>('/v1/feedback', { schema: { body: FeedbackBody } }, async (req, reply) => {
+    const body = req.body;
+    const single = !Array.isArray(body) && !('items' in body);
+    const items = (Array.isArray(body) ? body : 'items' in body ? body.items : [body]).map(toItem);
+    const results = await s.feedback.submit(items);
+    const accepted = results.filter((r) => r.status === 'accepted').length;
+    if (single) {
+      const r = results[0]!;
+      const failure = STATUS_CODE[r.status];
+      if (failure) return reply.status(failure[0]).send({ error: { code: failure[1], message: r.message }, result: r });
+      return r;
+    }
+    return { accepted, rejected: results.length - accepted, results };
+  });
+}

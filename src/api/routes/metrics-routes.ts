@@ -1,0 +1,66 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { hasFaults } from '../../domain/index.js';
+import { labView, pairView, parseDuration, parseSince } from '../metrics-views.js';
+import { ModelParams } from '../schemas.js';
+import type { ApiServices } from '../services.js';
+import { faultsView } from '../views.js';
+
+const MetricsQuery = Type.Object(
+  { window: Type.Optional(Type.String({ maxLength: 12 })), since: Type.Optional(Type.String({ maxLength: 40 })), revision: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$' })) },
+  { additionalProperties: false },
+);
+
+export function metricsRoutes(app: FastifyInstance, s: ApiServices): void {
+  /** Default window: since the model's last reset, within the telemetry retention. */
+  const defaultFrom = (name: string, createdAt: string) => {
+    const since = s.settings.get(name).metricsSince ?? createdAt;
+    return Math.max(Date.parse(since), Date.now() - s.config.telemetryRetentionMs);
+  };
+
+  app.get<{ Params: { name: string }; Querystring: { window?: string; since?: string; revision?: string } }>(
+    '/v1/models/:name/metrics',
+    { schema: { params: ModelParams, querystring: MetricsQuery } },
+    async (req) => {
+      const model = await s.registry.get(req.params.name);
+      const now = Date.now();
+      const from = req.query.window ? now - parseDuration(req.query.window) : req.query.since ? parseSince(req.query.since) : defaultFrom(model.name, model.createdAt);
+      const pair = await s.metrics.read(model.name, { from, to: now + 60_000, ...(req.query.revision ? { minRevision: Number(req.query.revision) } : {}) });
+      const r = model.routing;
+      const weight = r.canaryVersion === null ? 0 : r.canaryWeightBp / 100;
+      const settings = s.settings.get(model.name);
+      return {
+        model: model.name,
+        window: { from: new Date(from).toISOString(), to: new Date(now).toISOString(), ...(req.query.revision ? { min_revision: Number(req.query.revision) } : {}) },
+        stable_version: r.stableVersion,
+        canary_version: r.canaryVersion,
+        canary_weight: weight,
+        revision: r.revision,
+        faults: faultsView(settings),
+        variants: pairView(pair, weight),
+      };
+    },
+  );
+
+  app.get('/metrics', async (req, reply) => {
+    if (!/application\/json/.test(req.headers.accept ?? '')) {
+      return reply.type(s.prometheus.contentType).send(await s.prometheus.text());
+    }
+    // The lab's JSON view, on the default model.
+    const name = s.config.defaultModel;
+    const model = await s.registry.get(name);
+    const pair = await s.metrics.read(name, { from: defaultFrom(name, model.createdAt), to: Date.now() + 60_000 });
+    const total = pair.stable.requests + pair.canary.requests;
+    const settings = s.settings.get(name);
+    return {
+      model: name,
+      production: labView(pair.stable, total),
+      canary: labView(pair.canary, total),
+      canary_percentage: model.routing.canaryVersion === null ? 0 : model.routing.canaryWeightBp / 100,
+      simulate_failure: hasFaults(settings.faults.canary),
+      faults: faultsView(settings),
+      accuracy_threshold: s.config.accuracyThresholdPct,
+      latency_threshold_ms: s.config.latencyThresholdMs,
+    };
+  });
+}

@@ -1,0 +1,78 @@
+import type { FastifyInstance } from 'fastify';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { Type, type Static } from 'typebox';
+import { badRequest, hasFaults } from '../../domain/index.js';
+import { toFaultConfig } from '../../registry/index.js';
+import { resolveModelReference } from '../model-path.js';
+import type { ApiServices } from '../services.js';
+
+/** The take-home's "slowdown": about +10 ms on the canary (its README shows 15 → 26 ms). */
+export const TAKEHOME_SLOWDOWN = toFaultConfig({ delayMs: [8, 14] });
+
+const DeployBody = Type.Object({ model_path: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false });
+
+/** The admin routes of the take-home project (seed 002), on the default model. */
+export function takehomeRoutes(app: FastifyInstance, s: ApiServices): void {
+  const name = () => s.config.defaultModel;
+  const modelsDir = () => join(s.config.dataDir, 'models');
+
+  app.post<{ Body: Static<typeof DeployBody> }>('/admin/deploy-canary', { schema: { body: DeployBody } }, async (req) => {
+    const ref = resolveModelReference(req.body.model_path, modelsDir());
+    let model = name();
+    let version: number;
+    if (ref.kind === 'registry') {
+      model = ref.model;
+      version = (await s.registry.version(model, ref.version)).version;
+    } else {
+      const bytes = readFileSync(ref.path);
+      const existing = (await s.registry.get(model)).versions.find((v) => v.sha256 === sha256(bytes));
+      version = existing ? existing.version : (await s.registry.register(model, bytes, { source: `admin/deploy-canary ${basename(ref.path)}`, description: basename(ref.path) })).version;
+    }
+    const deployed = await s.registry.deploy(model, version, s.config.deployCanaryWeightBp);
+    req.log.info({ model, version, model_path: req.body.model_path }, 'canary deployed (take-home route)');
+    return {
+      status: 'success',
+      message: 'Canary model deployed successfully',
+      model_path: req.body.model_path,
+      model,
+      version,
+      canary_percentage: deployed.routing.canaryWeightBp / 100,
+      canary_start_time: deployed.routing.updatedAt,
+    };
+  });
+
+  app.post('/admin/rollback-canary', async () => {
+    const m = await s.registry.rollback(name(), 'admin/rollback-canary');
+    return { status: 'success', message: 'Canary rolled back successfully', stable_version: m.routing.stableVersion };
+  });
+
+  app.get('/admin/check-canary-health', async () => s.checks.checkHealth(name()));
+
+  app.post('/admin/promote-canary', async () => {
+    const before = await s.registry.get(name());
+    if (before.routing.canaryVersion === null) {
+      throw badRequest('invalid_request', `model "${name()}" has no canary deployed; deploy one with POST /admin/deploy-canary first`);
+    }
+    const m = await s.registry.promote(name());
+    const file = (v: number) => `${m.name}@${v}`;
+    return {
+      status: 'success',
+      message: 'Canary promoted to stable successfully',
+      previous_stable_model: file(before.routing.stableVersion),
+      new_stable_model: file(m.routing.stableVersion),
+      previous_stable_version: before.routing.stableVersion,
+      new_stable_version: m.routing.stableVersion,
+    };
+  });
+
+  app.post('/admin/toggle-slowdown', async () => {
+    await s.registry.get(name());
+    const on = !hasFaults(s.settings.get(name()).faults.canary);
+    await s.settings.setFault(name(), 'canary', on ? TAKEHOME_SLOWDOWN : null);
+    return { simulate_slowdown: on, message: on ? 'Slowdown simulation enabled' : 'Slowdown simulation disabled' };
+  });
+}
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');

@@ -1,0 +1,2 @@
+export { MetricsReader, type MetricWindow, type VariantPair } from './metrics-reader.js';
+export { emptyVariantMetrics, toVariantMetrics, type LatencySummary, type VariantMetrics } from './variant-metrics.js';

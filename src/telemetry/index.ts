@@ -1,0 +1,5 @@
+export { FeedbackService, type FeedbackItem, type FeedbackOptions, type FeedbackResult, type FeedbackStatus } from './feedback.js';
+export { PredictionLog, type PredictionLogOptions } from './prediction-log.js';
+export { emptyMerged, RESERVOIR_SIZE, SCORE_BINS, type MergedStats, type SeriesSnapshot } from './series-stats.js';
+export { isCorrect, Telemetry, type BucketPoint, type RecordInput, type SeriesKey, type TelemetryOptions, type VariantWindow, type WindowQuery } from './telemetry.js';
+export { PrometheusMetrics, ROLLOUT_PHASES } from './prometheus.js';

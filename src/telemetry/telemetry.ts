@@ -1,0 +1,207 @@
+import type { Label, ModelTask, Prediction, Variant } from '../domain/index.js';
+import type { BucketRow, TelemetryStore } from '../store/index.js';
+import type { PrometheusMetrics } from './prometheus.js';
+import { emptyMerged, mergeSnapshot, SeriesStats, type MergedStats, type SeriesSnapshot } from './series-stats.js';
+
+export interface SeriesKey {
+  readonly model: string;
+  readonly variant: Variant;
+  readonly version: number;
+  /** Routing revision when served: every weight change starts a new one, so a rollout step is a revision range. */
+  readonly revision: number;
+  readonly forced: boolean;
+}
+
+export interface RecordInput extends SeriesKey {
+  readonly task: ModelTask;
+  readonly latencyMs: number;
+  /** The model threw, timed out or returned garbage (not a client error). */
+  readonly error: boolean;
+  readonly predictions: readonly Prediction[];
+  /** Inline ground truth, one per row (null where unknown). */
+  readonly labels?: readonly (Label | null)[];
+}
+
+export interface WindowQuery {
+  readonly from: number;
+  readonly to?: number;
+  /** Only series served at this routing revision or later (the current rollout step). */
+  readonly minRevision?: number;
+}
+
+export interface VariantWindow {
+  readonly variant: Variant;
+  readonly versions: number[];
+  /** Normal traffic; forced-variant requests are kept apart in `forced`. */
+  readonly stats: MergedStats;
+  readonly forced: MergedStats;
+}
+
+export interface BucketPoint {
+  readonly bucketStart: number;
+  readonly variant: Variant;
+  readonly stats: MergedStats;
+}
+
+export interface TelemetryOptions {
+  readonly store: TelemetryStore;
+  readonly now?: () => number;
+  readonly random?: () => number;
+  readonly bucketMs?: number;
+  readonly retentionMs?: number;
+  readonly prometheus?: PrometheusMetrics;
+}
+
+interface Live {
+  readonly key: SeriesKey;
+  readonly stats: SeriesStats;
+}
+
+const keyString = (k: SeriesKey): string => `${k.variant}|${k.version}|${k.revision}|${k.forced ? 1 : 0}`;
+
+/** Whether a prediction matches its label: classes by value (1 and "1" agree, true means 1). */
+export function isCorrect(prediction: number | string, label: Label): boolean {
+  return String(prediction) === String(label);
+}
+
+/**
+ * Per-variant telemetry in time buckets (5 s by default). Recording is O(1) and allocation-free
+ * apart from a new series; buckets live in memory while open and are written to the store in
+ * batches (open buckets are rewritten as upserts, so a crash loses at most one flush interval).
+ */
+export class Telemetry {
+  private readonly open = new Map<string, Map<number, Map<string, Live>>>();
+  private readonly store: TelemetryStore;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  readonly bucketMs: number;
+  private readonly retentionMs: number;
+  private readonly prometheus: PrometheusMetrics | undefined;
+
+  constructor(opts: TelemetryOptions) {
+    this.prometheus = opts.prometheus;
+    this.store = opts.store;
+    this.now = opts.now ?? Date.now;
+    this.random = opts.random ?? Math.random;
+    this.bucketMs = opts.bucketMs ?? 5000;
+    this.retentionMs = opts.retentionMs ?? 7 * 24 * 3600 * 1000;
+  }
+
+  private series(key: SeriesKey, at: number): SeriesStats {
+    const start = at - (at % this.bucketMs);
+    let byBucket = this.open.get(key.model);
+    if (!byBucket) this.open.set(key.model, (byBucket = new Map()));
+    let bucket = byBucket.get(start);
+    if (!bucket) byBucket.set(start, (bucket = new Map()));
+    const k = keyString(key);
+    let live = bucket.get(k);
+    if (!live) bucket.set(k, (live = { key: { model: key.model, variant: key.variant, version: key.version, revision: key.revision, forced: key.forced }, stats: new SeriesStats() }));
+    return live.stats;
+  }
+
+  /** The hot path: one call per served (or failed) request. */
+  record(r: RecordInput): void {
+    const s = this.series(r, this.now());
+    s.requests++;
+    s.recordLatency(r.latencyMs, this.random);
+    let labelled = 0;
+    let correct = 0;
+    if (r.error) s.errors++;
+    else {
+      s.predictions += r.predictions.length;
+      for (let i = 0; i < r.predictions.length; i++) {
+        const p = r.predictions[i]!;
+        if (r.task !== 'regressor') {
+          if (p.prediction === 1 || p.prediction === '1') s.positives++;
+          const score = p.probability ?? (p.probabilities ? Math.max(...p.probabilities) : undefined);
+          if (score !== undefined) s.recordScore(score);
+        }
+        const label = r.labels?.[i];
+        if (label !== undefined && label !== null) {
+          labelled++;
+          if (this.addLabel(s, r.task, p.prediction, label)) correct++;
+        }
+      }
+    }
+    this.prometheus?.onRecord(r, correct, labelled);
+  }
+
+  /** A label that arrived after its prediction: counted for the series that served it, now. */
+  recordLabel(key: SeriesKey, task: ModelTask, prediction: number | string, label: Label): void {
+    const correct = this.addLabel(this.series(key, this.now()), task, prediction, label);
+    if (!key.forced) this.prometheus?.onLabel(key.model, key.version, key.variant, task === 'regressor' ? undefined : correct);
+  }
+
+  /** Counts a label; returns whether a classifier's prediction was correct. */
+  private addLabel(s: SeriesStats, task: ModelTask, prediction: number | string, label: Label): boolean {
+    s.labelled++;
+    if (task === 'regressor') {
+      s.recordRegressionError(Number(prediction) - Number(label));
+      return false;
+    }
+    const ok = isCorrect(prediction, label);
+    if (ok) s.correct++;
+    return ok;
+  }
+
+  /** Writes every open bucket and forgets the ones that have closed. */
+  async flush(): Promise<void> {
+    const now = this.now();
+    const rows: BucketRow[] = [];
+    const closed: [Map<number, Map<string, Live>>, number][] = [];
+    for (const byBucket of this.open.values()) {
+      for (const [start, bucket] of byBucket) {
+        for (const live of bucket.values()) rows.push({ ...live.key, bucketStart: start, data: JSON.stringify(live.stats.snapshot()) });
+        if (start + this.bucketMs <= now) closed.push([byBucket, start]);
+      }
+    }
+    if (rows.length > 0) await this.store.writeBuckets(rows);
+    for (const [byBucket, start] of closed) byBucket.delete(start);
+  }
+
+  async purge(): Promise<number> {
+    return this.store.purgeBuckets(this.now() - this.retentionMs);
+  }
+
+  /** Every (bucket, series) in [from, to): persisted buckets, with open ones taken from memory. */
+  private async collect(model: string, from: number, to: number): Promise<{ key: SeriesKey; bucketStart: number; snapshot: SeriesSnapshot }[]> {
+    const inMemory = this.open.get(model) ?? new Map<number, Map<string, Live>>();
+    const out: { key: SeriesKey; bucketStart: number; snapshot: SeriesSnapshot }[] = [];
+    for (const row of await this.store.readBuckets(model, from - (from % this.bucketMs), to)) {
+      if (inMemory.has(row.bucketStart)) continue;
+      out.push({ key: row, bucketStart: row.bucketStart, snapshot: JSON.parse(row.data) as SeriesSnapshot });
+    }
+    for (const [start, bucket] of inMemory) {
+      if (start + this.bucketMs <= from || start >= to) continue;
+      for (const live of bucket.values()) out.push({ key: live.key, bucketStart: start, snapshot: live.stats.snapshot() });
+    }
+    return out;
+  }
+
+  /** Merged statistics per variant for a window (buckets overlapping [from, to)). */
+  async window(model: string, q: WindowQuery): Promise<Map<Variant, VariantWindow>> {
+    const to = q.to ?? this.now() + this.bucketMs;
+    const result = new Map<Variant, { versions: Set<number>; stats: MergedStats; forced: MergedStats }>();
+    for (const { key, snapshot } of await this.collect(model, q.from, to)) {
+      if (q.minRevision !== undefined && key.revision < q.minRevision) continue;
+      let v = result.get(key.variant);
+      if (!v) result.set(key.variant, (v = { versions: new Set(), stats: emptyMerged(), forced: emptyMerged() }));
+      v.versions.add(key.version);
+      mergeSnapshot(key.forced ? v.forced : v.stats, snapshot, this.random);
+    }
+    return new Map([...result].map(([variant, v]) => [variant, { variant, versions: [...v.versions].sort(), stats: v.stats, forced: v.forced }]));
+  }
+
+  /** Per-bucket, per-variant statistics (normal traffic only), for charts. */
+  async buckets(model: string, from: number, to = this.now() + this.bucketMs): Promise<BucketPoint[]> {
+    const points = new Map<string, BucketPoint>();
+    for (const { key, bucketStart, snapshot } of await this.collect(model, from, to)) {
+      if (key.forced) continue;
+      const id = `${bucketStart}|${key.variant}`;
+      let p = points.get(id);
+      if (!p) points.set(id, (p = { bucketStart, variant: key.variant, stats: emptyMerged() }));
+      mergeSnapshot(p.stats, snapshot, this.random);
+    }
+    return [...points.values()].sort((a, b) => a.bucketStart - b.bucketStart || a.variant.localeCompare(b.variant));
+  }
+}
