@@ -1,4 +1,5 @@
-import { judge, type JudgeConfig } from '../analysis/index.js';
+import { assess, judge, type Assessment, type JudgeConfig } from '../analysis/index.js';
+import { defaultAnalysis } from './default-analysis.js';
 import type { Verdict } from '../domain/index.js';
 import type { MetricsReader, VariantPair } from '../metrics/index.js';
 import type { ModelRegistry, ModelSettingsService } from '../registry/index.js';
@@ -53,16 +54,37 @@ const round = (x: number | null, digits = 2): number | null => (x === null ? nul
 export class CanaryChecks {
   constructor(private readonly opts: CanaryChecksOptions) {}
 
-  /** Start of the current experiment: the last reset, or the deploy of the current canary, whichever is later. */
-  private async since(model: string): Promise<number> {
-    const reset = this.opts.settings.get(model).metricsSince;
+  /**
+   * The current experiment: from the last deploy, reset or registration of the model (its time for
+   * the buckets, its routing revision for an exact cut), so traffic of an earlier canary never counts.
+   */
+  private async experiment(model: string): Promise<{ from: number; minRevision: number }> {
     const events = await this.opts.registry.events(model, 200);
-    const deploy = events.find((e) => e.action === 'deploy' || e.action === 'reset' || e.action === 'register');
-    return Math.max(reset ? Date.parse(reset) : 0, deploy ? Date.parse(deploy.at) : 0);
+    const start = events.find((e) => e.action === 'deploy' || e.action === 'reset' || e.action === 'register' || e.action === 'promote');
+    return { from: start ? Date.parse(start.at) : 0, minRevision: start ? start.routing.revision : 0 };
   }
 
   async read(model: string): Promise<VariantPair> {
-    return this.opts.metrics.read(model, { from: await this.since(model), to: this.opts.now() + 60_000 });
+    const e = await this.experiment(model);
+    return this.opts.metrics.read(model, { ...e, to: this.opts.now() + 60_000 });
+  }
+
+  /**
+   * The default analysis over the current experiment (since the last deploy or reset): the SRM
+   * check on the split, then every metric's verdict, combined.
+   */
+  async analyze(model: string): Promise<{ assessment: Assessment; since: number; pair: VariantPair }> {
+    const current = await this.opts.registry.get(model);
+    const e = await this.experiment(model);
+    const since = e.from;
+    const pair = await this.opts.metrics.read(model, { ...e, to: this.opts.now() + 60_000 });
+    const weight = current.routing.canaryVersion === null ? 0 : current.routing.canaryWeightBp;
+    const metrics = defaultAnalysis(this.opts.thresholds).map((b) => ({ spec: b.spec, stable: b.pick(pair.stable), canary: b.pick(pair.canary) }));
+    const assessment = assess({
+      ...(weight > 0 && weight < 10_000 ? { srm: { observed: { stable: pair.stable.requests, canary: pair.canary.requests }, weights: { stable: 10_000 - weight, canary: weight } } } : {}),
+      metrics,
+    });
+    return { assessment, since, pair };
   }
 
   /** The lab's POST /check_rollback: canary accuracy below the threshold, or p95 above it, sets the weight to 0. */

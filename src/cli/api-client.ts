@@ -45,6 +45,8 @@ export interface ModelInfo {
   last_canary_version: number | null;
   revision: number;
   updated_at: string;
+  faults?: Record<string, FaultInfo>;
+  metrics_since?: string | null;
   versions: VersionInfo[];
 }
 
@@ -74,6 +76,72 @@ export interface PredictReply {
   prediction?: number | string;
   probability?: number;
   latency_ms: number;
+  fallback?: boolean;
+}
+
+export interface VariantMetricsInfo {
+  versions: number[];
+  weight: number;
+  requests: number;
+  share: number | null;
+  forced_requests: number;
+  errors: number;
+  error_rate: number | null;
+  latency_ms: { mean: number | null; p50: number | null; p95: number | null; p99: number | null };
+  labelled: number;
+  correct: number;
+  accuracy: number | null;
+  mae: number | null;
+}
+
+export interface FaultInfo {
+  wrong: number;
+  delay_ms: number | [number, number];
+  errors: number;
+}
+
+export interface MetricsInfo {
+  model: string;
+  window: { from: string; to: string };
+  canary_weight: number;
+  stable_version: number;
+  canary_version: number | null;
+  faults: Record<string, FaultInfo>;
+  variants: { stable: VariantMetricsInfo; canary: VariantMetricsInfo };
+}
+
+export interface VerdictInfo {
+  metric: string;
+  status: 'pass' | 'fail' | 'inconclusive';
+  reason: string;
+  critical: boolean;
+  required: boolean;
+}
+
+export interface AnalysisInfo extends Omit<MetricsInfo, 'faults'> {
+  status: 'pass' | 'fail' | 'inconclusive';
+  reason: string;
+  critical_failure: boolean;
+  srm: { p_value: number; mismatch: boolean } | null;
+  verdicts: VerdictInfo[];
+}
+
+export interface RollbackCheckInfo {
+  rollback_triggered: boolean;
+  reason: string | null;
+  message: string;
+  alert: string | null;
+  canary_accuracy: number | null;
+  canary_p95_latency_ms: number | null;
+  canary_percentage: number;
+}
+
+export interface FaultInput {
+  variant?: string;
+  wrong?: number;
+  delay_ms?: number | [number, number];
+  errors?: number;
+  clear?: boolean;
 }
 
 export interface PredictInput {
@@ -134,5 +202,14 @@ export class ApiClient {
   rollback = (name: string, reason?: string) =>
     this.call<ModelInfo>('POST', `/v1/models/${encodeURIComponent(name)}/rollback`, reason ? { reason } : undefined);
   reset = (name: string) => this.call<ModelInfo>('POST', `/v1/models/${encodeURIComponent(name)}/reset`);
+  metrics = (name: string, window?: string) =>
+    this.call<MetricsInfo>('GET', `/v1/models/${encodeURIComponent(name)}/metrics${window ? `?window=${encodeURIComponent(window)}` : ''}`);
+  analysis = (name: string) => this.call<AnalysisInfo>('GET', `/v1/models/${encodeURIComponent(name)}/analysis`);
+  setFault = (name: string, input: FaultInput) =>
+    this.call<{ model: string; faults: Record<string, FaultInfo> }>('POST', `/v1/models/${encodeURIComponent(name)}/faults`, input);
+  labFailure = (on: boolean) => this.call<{ simulate_failure: boolean; message: string }>('POST', `/simulate_failure/${on ? 1 : 0}`);
+  checkRollback = () => this.call<RollbackCheckInfo>('POST', '/check_rollback');
+  feedback = (items: { request_id: string; label: number | string; row?: number }[]) =>
+    this.call<{ accepted: number; rejected: number; results: { request_id: string; status: string; message: string }[] }>('POST', '/v1/feedback', { items });
   predict = (name: string, input: PredictInput) => this.call<PredictReply>('POST', `/v1/models/${encodeURIComponent(name)}/predict`, input);
 }

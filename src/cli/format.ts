@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import type { EventInfo, ModelInfo, ModelSummary } from './api-client.js';
+import type { EventInfo, FaultInfo, MetricsInfo, ModelInfo, ModelSummary, VerdictInfo } from './api-client.js';
 
 const pct = (p: number): string => `${Number(p.toFixed(2))}%`;
 
@@ -39,6 +39,8 @@ export function statusText(m: ModelInfo, events: readonly EventInfo[] = []): str
     t.push([variant, `v${v.version}`, pct(weight), v.status, v.signature.task, metricText(v.metrics), v.load_error ?? v.description]);
   }
   const lines = [`model ${m.name}  (revision ${m.revision}, updated ${m.updated_at})`, t.toString()];
+  const faults = faultText(m.faults ?? {});
+  if (faults) lines.push(faults);
   if (m.previous_stable_version !== null) lines.push(`previous stable: v${m.previous_stable_version}`);
   if (events.length > 0) {
     lines.push('recent changes:');
@@ -53,4 +55,40 @@ export function versionsTable(m: ModelInfo): string {
     t.push([`v${v.version}`, v.role ?? '', v.status, v.signature.task, v.signature.input.features ?? 'any', metricText(v.metrics), v.created_at, v.source]);
   }
   return t.toString();
+}
+
+const ms = (x: number | null): string => (x === null ? '-' : `${x < 10 ? x.toFixed(2) : x.toFixed(1)}ms`);
+const percent = (x: number | null, digits = 1): string => (x === null ? '-' : `${(x * 100).toFixed(digits)}%`);
+
+export function faultText(faults: Record<string, FaultInfo>): string {
+  const parts = Object.entries(faults).map(([variant, f]) => {
+    const bits = [
+      f.wrong > 0 ? `${percent(f.wrong, 0)} wrong answers` : '',
+      (Array.isArray(f.delay_ms) ? f.delay_ms[1] : f.delay_ms) > 0 ? `+${Array.isArray(f.delay_ms) ? `${f.delay_ms[0]}-${f.delay_ms[1]}` : f.delay_ms}ms latency` : '',
+      f.errors > 0 ? `${percent(f.errors, 0)} errors` : '',
+    ].filter(Boolean);
+    return `${variant}: ${bits.join(', ')}`;
+  });
+  return parts.length === 0 ? '' : `⚠ fault injection is ON — ${parts.join('; ')}`;
+}
+
+/** The lab's metrics table: per variant requests, share next to weight, accuracy, latency, errors. */
+export function metricsTable(m: MetricsInfo): string {
+  const t = table(['model', 'version', 'requests', 'share', 'weight', 'accuracy', 'avg latency', 'p95 latency', 'errors']);
+  for (const variant of ['stable', 'canary'] as const) {
+    const v = m.variants[variant];
+    const name = variant === 'stable' ? '🔵 stable' : '🟡 canary';
+    const version = variant === 'stable' ? `v${m.stable_version}` : m.canary_version === null ? '-' : `v${m.canary_version}`;
+    t.push([name, version, v.requests, v.share === null ? '-' : `${v.share.toFixed(1)}%`, `${v.weight}%`, v.labelled > 0 ? percent(v.accuracy) : '-', ms(v.latency_ms.mean), ms(v.latency_ms.p95), v.errors]);
+  }
+  const lines = [`model ${m.model} — since ${m.window.from}`, t.toString()];
+  const faults = faultText(m.faults);
+  if (faults) lines.push(faults);
+  return lines.join('\n');
+}
+
+const MARK: Record<VerdictInfo['status'], string> = { pass: '✔', fail: '✖', inconclusive: '…' };
+
+export function verdictLines(verdicts: readonly VerdictInfo[]): string {
+  return verdicts.map((v) => `  ${MARK[v.status]} ${v.metric}${v.critical ? ' (critical)' : ''}: ${v.reason}`).join('\n');
 }

@@ -2,10 +2,12 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ApiError } from './api-client.js';
+import { demoCommand } from './commands/demo-command.js';
 import { modelCommands } from './commands/model-commands.js';
 import { routingCommands } from './commands/routing-commands.js';
 import { sendCommand } from './commands/send-command.js';
 import { serverCommands } from './commands/server-commands.js';
+import { telemetryCommands } from './commands/telemetry-commands.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
   modelCommands(program);
   routingCommands(program);
   sendCommand(program);
+  telemetryCommands(program);
+  demoCommand(program);
   return program;
 }
 

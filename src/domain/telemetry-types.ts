@@ -24,9 +24,11 @@ export interface ModelSettings {
   readonly faults: Readonly<Partial<Record<Variant, FaultConfig>>>;
   /** ISO time of the last reset; metric windows start here by default. */
   readonly metricsSince: string | null;
+  /** Routing revision the last reset created: traffic served before it is left out exactly (buckets are coarser). */
+  readonly metricsRevision: number | null;
 }
 
-export const DEFAULT_SETTINGS: ModelSettings = Object.freeze({ faults: {}, metricsSince: null });
+export const DEFAULT_SETTINGS: ModelSettings = Object.freeze({ faults: {}, metricsSince: null, metricsRevision: null });
 
 /** One served prediction row, kept so a label arriving later can be joined to what served it. */
 export interface PredictionLogEntry {

@@ -61,8 +61,8 @@ export class ModelSettingsService {
     return this.save(model, { ...this.get(model), faults: {} });
   }
 
-  /** Metrics restart now; faults are cleared (the lab's reset). */
-  async reset(model: string): Promise<ModelSettings> {
-    return this.save(model, { faults: {}, metricsSince: this.now().toISOString() });
+  /** Metrics restart at `revision` (the routing revision the reset created). */
+  async markReset(model: string, revision: number): Promise<ModelSettings> {
+    return this.save(model, { ...this.get(model), metricsSince: this.now().toISOString(), metricsRevision: revision });
   }
 }

@@ -68,8 +68,9 @@ export function sequentialJudge(ctx: MetricContext, stable: MetricSample, canary
     pValue: Math.min(1, Math.exp(-logLambda)),
     likelihoodRatio: Math.exp(logLambda),
   };
-  const direction = c.value - s.value >= 0 ? 'higher' : 'lower';
-  const head = `canary ${ctx.label} is ${fmt.amount(c.value - s.value, ctx.unit)} ${direction} than stable, ${Math.round(ci.level * 100)}% always-valid interval ${fmt.interval(shown.lower, shown.upper, ctx.unit)}, ${fmt.ns(s.n, c.n)}`;
+  const diff = c.value - s.value;
+  const compared = diff === 0 ? `the same as stable's` : `${fmt.amount(diff, ctx.unit)} ${diff > 0 ? 'higher' : 'lower'} than stable`;
+  const head = `canary ${ctx.label} is ${compared}, ${Math.round(ci.level * 100)}% always-valid interval ${fmt.interval(shown.lower, shown.upper, ctx.unit)}, ${fmt.ns(s.n, c.n)}`;
   const allowed = margin > 0 ? `the allowed margin of ${fmt.amount(margin, ctx.unit)}` : 'no regression';
   if (ci.lower > margin) return verdict(ctx, 'fail', `${head}: worse by more than ${margin > 0 ? allowed : 'zero'}`, evidence);
   if (ci.upper < margin) return verdict(ctx, 'pass', `${head}: within ${allowed}`, evidence);

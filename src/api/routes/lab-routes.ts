@@ -40,8 +40,9 @@ export function labRoutes(app: FastifyInstance, s: ApiServices): void {
 
   app.post('/reset', async () => {
     await s.registry.get(model());
-    await s.settings.reset(model());
+    await s.settings.clearFaults(model());
     const m = await s.registry.reset(model());
+    await s.settings.markReset(model(), m.routing.revision);
     return {
       message: 'metrics cleared, faults off, canary weight back to the default',
       canary_percentage: m.routing.canaryVersion === null ? 0 : m.routing.canaryWeightBp / 100,

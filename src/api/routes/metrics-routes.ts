@@ -12,11 +12,12 @@ const MetricsQuery = Type.Object(
 );
 
 export function metricsRoutes(app: FastifyInstance, s: ApiServices): void {
-  /** Default window: since the model's last reset, within the telemetry retention. */
+  /** Default window: since the model's last reset (exactly, by routing revision), within the telemetry retention. */
   const defaultFrom = (name: string, createdAt: string) => {
     const since = s.settings.get(name).metricsSince ?? createdAt;
     return Math.max(Date.parse(since), Date.now() - s.config.telemetryRetentionMs);
   };
+  const defaultRevision = (name: string) => s.settings.get(name).metricsRevision ?? undefined;
 
   app.get<{ Params: { name: string }; Querystring: { window?: string; since?: string; revision?: string } }>(
     '/v1/models/:name/metrics',
@@ -24,14 +25,16 @@ export function metricsRoutes(app: FastifyInstance, s: ApiServices): void {
     async (req) => {
       const model = await s.registry.get(req.params.name);
       const now = Date.now();
+      const explicit = req.query.window !== undefined || req.query.since !== undefined;
       const from = req.query.window ? now - parseDuration(req.query.window) : req.query.since ? parseSince(req.query.since) : defaultFrom(model.name, model.createdAt);
-      const pair = await s.metrics.read(model.name, { from, to: now + 60_000, ...(req.query.revision ? { minRevision: Number(req.query.revision) } : {}) });
+      const minRevision = req.query.revision ? Number(req.query.revision) : explicit ? undefined : defaultRevision(model.name);
+      const pair = await s.metrics.read(model.name, { from, to: now + 60_000, ...(minRevision !== undefined ? { minRevision } : {}) });
       const r = model.routing;
       const weight = r.canaryVersion === null ? 0 : r.canaryWeightBp / 100;
       const settings = s.settings.get(model.name);
       return {
         model: model.name,
-        window: { from: new Date(from).toISOString(), to: new Date(now).toISOString(), ...(req.query.revision ? { min_revision: Number(req.query.revision) } : {}) },
+        window: { from: new Date(from).toISOString(), to: new Date(now).toISOString(), ...(minRevision !== undefined ? { min_revision: minRevision } : {}) },
         stable_version: r.stableVersion,
         canary_version: r.canaryVersion,
         canary_weight: weight,
@@ -42,6 +45,25 @@ export function metricsRoutes(app: FastifyInstance, s: ApiServices): void {
     },
   );
 
+  app.get<{ Params: { name: string } }>('/v1/models/:name/analysis', { schema: { params: ModelParams } }, async (req) => {
+    const model = await s.registry.get(req.params.name);
+    const { assessment, since, pair } = await s.checks.analyze(model.name);
+    const weight = model.routing.canaryVersion === null ? 0 : model.routing.canaryWeightBp / 100;
+    return {
+      model: model.name,
+      window: { from: new Date(since).toISOString(), to: new Date().toISOString() },
+      stable_version: model.routing.stableVersion,
+      canary_version: model.routing.canaryVersion,
+      canary_weight: weight,
+      status: assessment.status,
+      reason: assessment.reason,
+      critical_failure: assessment.criticalFailure,
+      srm: assessment.srm && { statistic: assessment.srm.statistic, p_value: assessment.srm.pValue, mismatch: assessment.srm.mismatch, observed: assessment.srm.observed, expected: assessment.srm.expected },
+      verdicts: assessment.verdicts,
+      variants: pairView(pair, weight),
+    };
+  });
+
   app.get('/metrics', async (req, reply) => {
     if (!/application\/json/.test(req.headers.accept ?? '')) {
       return reply.type(s.prometheus.contentType).send(await s.prometheus.text());
@@ -49,7 +71,8 @@ export function metricsRoutes(app: FastifyInstance, s: ApiServices): void {
     // The lab's JSON view, on the default model.
     const name = s.config.defaultModel;
     const model = await s.registry.get(name);
-    const pair = await s.metrics.read(name, { from: defaultFrom(name, model.createdAt), to: Date.now() + 60_000 });
+    const revision = defaultRevision(name);
+    const pair = await s.metrics.read(name, { from: defaultFrom(name, model.createdAt), to: Date.now() + 60_000, ...(revision !== undefined ? { minRevision: revision } : {}) });
     const total = pair.stable.requests + pair.canary.requests;
     const settings = s.settings.get(name);
     return {

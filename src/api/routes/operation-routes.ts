@@ -57,9 +57,10 @@ export function operationRoutes(app: FastifyInstance, s: ApiServices): void {
 
   app.post<{ Params: { name: string } }>('/v1/models/:name/reset', { schema: params }, async (req) => {
     await s.registry.get(req.params.name);
-    // Metrics restart and faults clear first, so the restored canary starts a clean experiment.
-    await s.settings.reset(req.params.name);
+    // Faults clear first, so the restored canary starts clean; metrics restart at the new revision.
+    await s.settings.clearFaults(req.params.name);
     const model = await s.registry.reset(req.params.name);
+    await s.settings.markReset(req.params.name, model.routing.revision);
     logChange(req, 'reset', { canary_version: model.routing.canaryVersion });
     return modelView(model, s.versions, s.settings.get(model.name));
   });

@@ -44,8 +44,14 @@ export function routingCommands(program: Command): void {
     .command('rollback')
     .description('send all traffic back to stable and clear the canary')
     .option('-r, --reason <text>', 'why, for the change log')
-    .action(async (opts: { reason?: string }, cmd: Command) => {
+    .option('--check', "roll back only if the lab's check fails (canary accuracy below the threshold or p95 above it)")
+    .action(async (opts: { reason?: string; check?: boolean }, cmd: Command) => {
       const { client, model, json } = context(cmd);
+      if (opts.check) {
+        const r = await client.checkRollback();
+        print(json, r, () => (r.rollback_triggered ? `🚨 ${r.alert}\ncanary traffic is now ${r.canary_percentage}%` : `✔ ${r.message}`));
+        return;
+      }
       const info = await client.rollback(model, opts.reason);
       print(json, info, () => `rolled back canary v${info.last_canary_version} of ${model}; all traffic goes to stable v${info.stable_version}`);
     });

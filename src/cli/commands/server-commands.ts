@@ -1,13 +1,16 @@
 import type { Command } from 'commander';
 import { createApp, ensureExampleModels, type App } from '../../app/index.js';
 import type { ConfigOverrides } from '../../config/index.js';
+import { ApiClient } from '../api-client.js';
 import { parsePositiveInt } from '../cli-context.js';
+import { runDemo } from '../demo/demo.js';
 
 interface ServeOptions {
   host?: string;
   port?: string;
   dataDir?: string;
   examples?: boolean;
+  demo?: boolean;
 }
 
 function overrides(opts: ServeOptions): ConfigOverrides {
@@ -61,20 +64,37 @@ export function serverCommands(program: Command): void {
     });
 
   addServerOptions(program.command('start'))
-    .description('what `npm start` runs: the server with the example model churn (v1 stable, v2 canary)')
+    .description('what `npm start` runs: the server with the example model churn, the full demo, then it keeps serving')
+    .option('--no-demo', 'skip the demo and just serve')
     .action(async (opts: ServeOptions) => {
       const app = await serve(opts, true);
-      const url = `http://${app.config.host}:${app.http.server.address() && typeof app.http.server.address() === 'object' ? (app.http.server.address() as { port: number }).port : app.config.port}`;
+      const address = app.http.server.address();
+      const port = address !== null && typeof address === 'object' ? address.port : app.config.port;
+      const url = `http://${app.config.host === '0.0.0.0' ? '127.0.0.1' : app.config.host}:${port}`;
+      if (opts.demo !== false) {
+        const client = new ApiClient(url);
+        await runDemo({ client, model: 'churn', workflow: 'full', requests: 400, seed: 7, progress: process.stderr.isTTY === true, out: (t) => console.log(t) });
+        // Leave the example where a newcomer can play with a live canary; the change log keeps the demo.
+        await client.deploy('churn', 1, 0).catch(() => undefined);
+        const info = await client.getModel('churn');
+        if (info.stable_version !== 1) await client.promote('churn');
+        await client.deploy('churn', 2, 20);
+        await client.reset('churn');
+        console.log('\nThe example is back at its starting point for you to explore: v1 stable, v2 as a 20% canary (the change log keeps the demo).');
+      }
       console.log(
         [
           '',
-          `coalmine is serving model "churn" at ${url}: v1 stable, v2 as a canary.`,
+          `coalmine is serving model "churn" at ${url}`,
           '',
           `  curl -s ${url}/predict -H 'content-type: application/json' -d '{"features": [0.5, 1.2, 0.8, 0.3, 1.1]}'`,
-          `  npx coalmine status              # versions, weights, recent changes`,
+          `  npx coalmine status              # versions, weights, faults, recent changes`,
           `  npx coalmine send 200            # labelled traffic, counted per variant`,
-          `  npx coalmine canary 50           # move the split`,
+          `  npx coalmine metrics             # the lab's metrics table`,
+          `  npx coalmine fail                # make the canary answer wrong 40% of the time`,
+          `  npx coalmine check-rollback      # the lab's rollback check`,
           `  npx coalmine promote | rollback  # finish the experiment`,
+          `  ${url}/metrics                   # Prometheus metrics`,
           '',
           'Ctrl+C stops the server; state is kept in the data directory.',
         ].join('\n'),

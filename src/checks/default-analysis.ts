@@ -1,0 +1,44 @@
+import type { MetricSpec } from '../analysis/index.js';
+import type { VariantPair } from '../metrics/index.js';
+
+export interface DefaultAnalysisOptions {
+  /** The lab's accuracy threshold, in percent. */
+  readonly accuracyPct: number;
+  /** The lab's p95 latency limit, in ms. */
+  readonly latencyMs: number;
+}
+
+export interface BoundMetric {
+  readonly spec: MetricSpec;
+  readonly pick: (m: VariantPair['stable']) => VariantPair['stable']['samples'][keyof VariantPair['stable']['samples']];
+}
+
+/**
+ * The analysis coalmine runs when nobody configured one, tuned for the example model and safe
+ * for continuous checking: sequential non-inferiority on error rate, latency and (when labels
+ * flow) accuracy, plus the lab's fixed limits (p95 ≤ 100 ms, accuracy ≥ 85%).
+ */
+export function defaultAnalysis(o: DefaultAnalysisOptions): BoundMetric[] {
+  return [
+    {
+      spec: { name: 'error_rate', label: 'error rate', unit: 'ratio', critical: true, judge: { judge: 'sequential', statistic: 'rate', better: 'lower', margin: 0.01, mde: 0.02 } },
+      pick: (m) => m.samples.errors,
+    },
+    {
+      spec: { name: 'latency', label: 'mean latency', unit: 'ms', judge: { judge: 'sequential', statistic: 'mean', better: 'lower', margin: 5, mde: 5 } },
+      pick: (m) => m.samples.latency,
+    },
+    {
+      spec: { name: 'latency_p95', label: 'p95 latency', unit: 'ms', judge: { judge: 'threshold', statistic: 'p95', max: o.latencyMs } },
+      pick: (m) => m.samples.latency,
+    },
+    {
+      spec: { name: 'accuracy', label: 'accuracy', unit: 'ratio', critical: true, required: false, judge: { judge: 'sequential', statistic: 'rate', better: 'higher', margin: 0.02, mde: 0.05 } },
+      pick: (m) => m.samples.accuracy,
+    },
+    {
+      spec: { name: 'accuracy_min', label: 'accuracy', unit: 'ratio', required: false, judge: { judge: 'threshold', statistic: 'rate', min: o.accuracyPct / 100 } },
+      pick: (m) => m.samples.accuracy,
+    },
+  ];
+}
