@@ -97,7 +97,7 @@ export class CanaryChecks {
     const latency = judge(ctx('latency_p95', 'p95 latency', 'ms'), m.stable.samples.latency, m.canary.samples.latency, { judge: 'threshold', statistic: 'p95', max: latencyMs, minSamples: 1 } satisfies JudgeConfig);
     const failed = [accuracy.status === 'fail' ? 'accuracy' : null, latency.status === 'fail' ? 'latency' : null].filter((x): x is string => x !== null);
     const base = {
-      canary_accuracy: round(m.canary.accuracy === null ? null : m.canary.accuracy * 100, 1),
+      canary_accuracy: round(m.canary.accuracy === null ? null : m.canary.accuracy * 100, 2),
       canary_p95_latency_ms: round(m.canary.latencyMs.p95),
       canary_requests: m.canary.requests,
       canary_labelled: m.canary.labelled,

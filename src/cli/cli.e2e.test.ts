@@ -89,3 +89,51 @@ describe('coalmine CLI against a real server', () => {
     assert.match((down as { stderr: string }).stderr, /cannot reach coalmine/);
   });
 });
+
+describe('coalmine CLI: telemetry, faults, the lab and the demo', () => {
+  it("prints the lab's metrics table and shows injected faults", async () => {
+    await cli('reset');
+    await cli('send', '100');
+    const m = await cli('metrics');
+    assert.equal(m.code, 0, m.stderr);
+    assert.match(m.stdout, /stable\s+│ v1\s+│ \d+\s+│ [\d.]+%\s+│ 80%/);
+    assert.match(m.stdout, /canary\s+│ v2/);
+    const f = await cli('fault', 'canary', '--wrong', '40%', '--delay', '5-10ms', '--errors', '0.01');
+    assert.match(f.stdout, /fault injection is ON — canary: 40% wrong answers, \+5-10ms latency, 1% errors/);
+    assert.match((await cli('status')).stdout, /fault injection is ON/);
+    assert.match((await cli('fault', '--clear')).stdout, /no faults injected/);
+    const bad = await cli('fault', 'canary', '--delay', 'soon');
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /must look like 20ms or 10-30ms/);
+  });
+
+  it("runs the lab's failure simulation and rollback check", async () => {
+    await cli('reset');
+    assert.match((await cli('fail')).stdout, /wrong 40% of the time/);
+    await cli('send', '300');
+    const check = await cli('check-rollback');
+    assert.match(check.stdout, /🚨 ROLLBACK \(accuracy\)/);
+    assert.match(check.stdout, /canary traffic is now 0%/);
+    await cli('reset');
+    const healthy = await cli('rollback', '--check');
+    assert.match(healthy.stdout, /✔/);
+  });
+
+  it('tells the demo story against a running server', async () => {
+    const r = await cli('--json', 'demo', '--requests', '400');
+    assert.equal(r.code, 0, r.stderr);
+    const results = JSON.parse(r.stdout) as { workflow: string; outcome: string; rounds: number }[];
+    assert.deepEqual(results.map((x) => [x.workflow, x.outcome]), [['deploy', 'rolled back'], ['promote', 'promoted']]);
+    assert.equal(results[0]!.rounds, 1, 'a canary answering wrong 40% of the time is caught in the first round');
+  });
+});
+
+describe('coalmine demo without --url', () => {
+  it('starts its own server and shows a degrading canary rolled back with the reason', async () => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', MAIN, 'demo', '--workflow', 'deploy'], { env: { ...process.env, NO_COLOR: '1' } });
+    assert.match(stdout, /a server with the example model "churn" is running/);
+    assert.match(stdout, /✖ accuracy \(critical\): canary accuracy is [\d.]+ pp lower than stable/);
+    assert.match(stdout, /🚨 Rolled back: the canary failed on accuracy/);
+    assert.match(stdout, /degraded canary │ rolled back/);
+  });
+});

@@ -8,6 +8,8 @@ export interface BucketRow {
   readonly version: number;
   readonly revision: number;
   readonly forced: boolean;
+  /** The process that wrote the row: each upserts only its own, so restarts and replicas never overwrite each other. */
+  readonly writer: string;
   readonly data: string;
 }
 

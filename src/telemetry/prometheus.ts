@@ -37,6 +37,11 @@ export class PrometheusMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'coalmine_process_' });
+    // prom-client's defaults include three gauges named *_total, which breaks Prometheus naming
+    // (promtool: "non-counter metrics should not have _total suffix"); leave those out.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      this.registry.removeSingleMetric(`coalmine_process_${name}`);
+    }
   }
 
   private child(model: string, version: number, variant: string): Children {

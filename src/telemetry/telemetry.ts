@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Label, ModelTask, Prediction, Variant } from '../domain/index.js';
 import type { BucketRow, TelemetryStore } from '../store/index.js';
 import type { PrometheusMetrics } from './prometheus.js';
@@ -77,6 +78,8 @@ export class Telemetry {
   readonly bucketMs: number;
   private readonly retentionMs: number;
   private readonly prometheus: PrometheusMetrics | undefined;
+  /** This process's id in the store: its rows are its own, merged with others' at read time. */
+  readonly writer = randomUUID().slice(0, 8);
 
   constructor(opts: TelemetryOptions) {
     this.prometheus = opts.prometheus;
@@ -144,6 +147,13 @@ export class Telemetry {
     return ok;
   }
 
+  /** Buckets held in memory (open, or closed but not yet flushed): stays small however long the process runs. */
+  openBucketCount(): number {
+    let n = 0;
+    for (const byBucket of this.open.values()) n += byBucket.size;
+    return n;
+  }
+
   /** Writes every open bucket and forgets the ones that have closed. */
   async flush(): Promise<void> {
     const now = this.now();
@@ -151,7 +161,7 @@ export class Telemetry {
     const closed: [Map<number, Map<string, Live>>, number][] = [];
     for (const byBucket of this.open.values()) {
       for (const [start, bucket] of byBucket) {
-        for (const live of bucket.values()) rows.push({ ...live.key, bucketStart: start, data: JSON.stringify(live.stats.snapshot()) });
+        for (const live of bucket.values()) rows.push({ ...live.key, bucketStart: start, writer: this.writer, data: JSON.stringify(live.stats.snapshot()) });
         if (start + this.bucketMs <= now) closed.push([byBucket, start]);
       }
     }
@@ -163,12 +173,15 @@ export class Telemetry {
     return this.store.purgeBuckets(this.now() - this.retentionMs);
   }
 
-  /** Every (bucket, series) in [from, to): persisted buckets, with open ones taken from memory. */
+  /**
+   * Every (bucket, series) in [from, to): rows persisted by any writer (earlier processes,
+   * replicas), except this process's own rows of buckets it still holds, which come from memory.
+   */
   private async collect(model: string, from: number, to: number): Promise<{ key: SeriesKey; bucketStart: number; snapshot: SeriesSnapshot }[]> {
     const inMemory = this.open.get(model) ?? new Map<number, Map<string, Live>>();
     const out: { key: SeriesKey; bucketStart: number; snapshot: SeriesSnapshot }[] = [];
     for (const row of await this.store.readBuckets(model, from - (from % this.bucketMs), to)) {
-      if (inMemory.has(row.bucketStart)) continue;
+      if (row.writer === this.writer && inMemory.has(row.bucketStart)) continue;
       out.push({ key: row, bucketStart: row.bucketStart, snapshot: JSON.parse(row.data) as SeriesSnapshot });
     }
     for (const [start, bucket] of inMemory) {

@@ -48,8 +48,9 @@ const MIGRATIONS: readonly string[] = [
     version INTEGER NOT NULL,
     revision INTEGER NOT NULL,
     forced INTEGER NOT NULL,
+    writer TEXT NOT NULL,
     data TEXT NOT NULL,
-    PRIMARY KEY (model, bucket_start, variant, version, revision, forced)
+    PRIMARY KEY (model, bucket_start, variant, version, revision, forced, writer)
   ) WITHOUT ROWID;
   CREATE TABLE prediction_log (
     request_id TEXT NOT NULL,

@@ -9,6 +9,7 @@ interface BucketRecord {
   version: number;
   revision: number;
   forced: number;
+  writer: string;
   data: string;
 }
 
@@ -34,9 +35,9 @@ export class SqliteTelemetryStore implements TelemetryStore {
 
   constructor(private readonly db: Database.Database) {
     this.upsert = db.prepare(
-      `INSERT INTO telemetry_buckets (model, bucket_start, variant, version, revision, forced, data)
-       VALUES (@model, @bucketStart, @variant, @version, @revision, @forced, @data)
-       ON CONFLICT (model, bucket_start, variant, version, revision, forced) DO UPDATE SET data = excluded.data`,
+      `INSERT INTO telemetry_buckets (model, bucket_start, variant, version, revision, forced, writer, data)
+       VALUES (@model, @bucketStart, @variant, @version, @revision, @forced, @writer, @data)
+       ON CONFLICT (model, bucket_start, variant, version, revision, forced, writer) DO UPDATE SET data = excluded.data`,
     );
     this.select = db.prepare<[string, number, number], BucketRecord>(
       'SELECT * FROM telemetry_buckets WHERE model = ? AND bucket_start >= ? AND bucket_start < ? ORDER BY bucket_start',
@@ -58,6 +59,7 @@ export class SqliteTelemetryStore implements TelemetryStore {
       version: r.version,
       revision: r.revision,
       forced: r.forced === 1,
+      writer: r.writer,
       data: r.data,
     }));
   }

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { churnRows } from '../examples/index.js';
+import { startTestServer, type TestServer } from '../test-support/test-server.js';
+
+let s: TestServer;
+before(async () => {
+  s = await startTestServer();
+});
+after(() => s.close());
+
+const body = { features: [0.5, 1.2, 0.8, 0.3, 1.1] };
+const fault = (b: unknown) => s.request('POST', '/v1/models/churn/faults', b);
+
+describe('fault injection', () => {
+  it('a failing canary is answered by stable, and its errors still count against it', async () => {
+    await s.request('POST', '/v1/models/churn/reset');
+    const set = await fault({ variant: 'canary', errors: 1 });
+    assert.deepEqual(set.json.faults, { canary: { wrong: 0, delay_ms: 0, errors: 1 } });
+    const replies = await Promise.all(Array.from({ length: 300 }, () => s.request('POST', '/v1/models/churn/predict', body)));
+    assert.ok(replies.every((r) => r.status === 200), 'callers see no error');
+    const fallbacks = replies.filter((r) => r.json.fallback === true);
+    assert.ok(fallbacks.length > 30, `fallbacks ${fallbacks.length}`);
+    assert.ok(fallbacks.every((r) => r.json.variant === 'stable' && r.json.version === 1));
+    const m = (await s.request('GET', '/v1/models/churn/metrics')).json;
+    assert.equal(m.variants.canary.errors, fallbacks.length);
+    assert.equal(m.variants.canary.error_rate, 1);
+    assert.equal(m.variants.stable.errors, 0);
+    assert.equal(m.variants.stable.requests, 300 - fallbacks.length, 'a fallback is not counted as stable traffic, so the split stays honest');
+    const forced = await s.request('POST', '/v1/models/churn/predict', body, { 'x-coalmine-variant': 'canary' });
+    assert.equal(forced.status, 500);
+    assert.equal(forced.json.error.code, 'model_error');
+    assert.match(forced.json.error.message, /canary version 2 of "churn" failed: injected fault/);
+  });
+
+  it('adds latency and wrong answers where asked, and shows it in status and metrics', async () => {
+    await s.request('POST', '/v1/models/churn/reset');
+    const rows = churnRows(40, 3);
+    const ask = () => Promise.all(rows.map((r) => s.request('POST', '/v1/models/churn/predict', { features: r.features }, { 'x-coalmine-variant': 'canary' })));
+    const clean = await ask();
+    await fault({ variant: 'canary', delay_ms: [20, 25], wrong: 1 });
+    const faulty = await ask();
+    assert.ok(faulty.every((r) => r.json.latency_ms >= 20), 'every canary reply took the added latency');
+    assert.ok(clean.every((r) => r.json.latency_ms < 20));
+    faulty.forEach((r, i) => {
+      const c = clean[i]!.json;
+      assert.equal(r.json.prediction, 1 - c.prediction, `row ${i}: the class is flipped`);
+      assert.ok(Math.abs(r.json.probability - (1 - c.probability)) < 1e-9, `row ${i}: the probability is mirrored`);
+    });
+    const stable = await s.request('POST', '/v1/models/churn/predict', { features: rows[0]!.features }, { 'x-coalmine-variant': 'stable' });
+    assert.ok(stable.json.latency_ms < 20, 'stable is untouched');
+    const status = (await s.request('GET', '/v1/models/churn')).json;
+    assert.deepEqual(status.faults, { canary: { wrong: 1, delay_ms: [20, 25], errors: 0 } });
+    assert.deepEqual((await s.request('GET', '/v1/models/churn/metrics')).json.faults, status.faults);
+    const cleared = await fault({ clear: true });
+    assert.deepEqual(cleared.json.faults, {});
+  });
+
+  it('refuses bad fault settings and changes nothing', async () => {
+    const before = (await s.request('GET', '/v1/models/churn/faults')).json;
+    for (const bad of [{ variant: 'canary', wrong: 1.5 }, { variant: 'canary', errors: -1 }, { variant: 'canary', delay_ms: [30, 10] }, { variant: 'blue', wrong: 0.1 }, { wrong: 0.1 }, { variant: 'canary', wrong: 0.1, clear: true }, { variant: 'canary', delay_ms: '20ms' }]) {
+      const r = await fault(bad);
+      assert.equal(r.status, 400, JSON.stringify(bad));
+    }
+    assert.deepEqual((await s.request('GET', '/v1/models/churn/faults')).json, before);
+  });
+});
+
+describe('Prometheus metrics', () => {
+  it('exposes standard names and units, valid for promtool', async () => {
+    await Promise.all(churnRows(50, 8).map((r) => s.request('POST', '/predict', { features: r.features, label: r.label })));
+    const res = await fetch(`${s.url}/metrics`);
+    assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
+    const text = await res.text();
+    for (const name of ['coalmine_requests_total', 'coalmine_predictions_total', 'coalmine_request_duration_seconds_bucket', 'coalmine_labels_total', 'coalmine_correct_predictions_total', 'coalmine_canary_weight_ratio', 'coalmine_model_errors_total']) {
+      assert.match(text, new RegExp(`^${name}\\{`, 'm'), `has ${name}`);
+    }
+    assert.match(text, /^coalmine_canary_weight_ratio\{model="churn"\} 0\.2$/m);
+    const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find(existsSync);
+    if (!promtool) {
+      if (process.env.CI) assert.fail('promtool is required in CI (.ci/run installs Debian prometheus)');
+      console.warn('\n  ⚠ SKIPPING promtool check: promtool not installed (apt-get install prometheus); .ci/run installs it\n');
+      return;
+    }
+    execFileSync(promtool, ['check', 'metrics'], { input: text });
+  });
+});
