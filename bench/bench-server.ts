@@ -18,6 +18,8 @@ const constant = {
   latency_ms: 0.01,
 };
 app.http.post('/bench/constant', async () => constant);
+// Resident memory of this process, for the memory benchmark.
+app.http.get('/bench/rss', async () => ({ rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed }));
 
 const url = await app.listen();
 process.stdout.write(`ready ${url}\n`);

@@ -36,7 +36,7 @@ const scenarios: Scenario[] = [
   { name: 'batch of 64 rows, canary 20%', path: '/v1/models/churn/predict', weight: 20, body: () => JSON.stringify({ features: Array.from({ length: 64 }, nextRow) }) },
 ];
 
-async function startServer(dataDir: string, port: number) {
+export async function startServer(dataDir: string, port: number) {
   const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'bench-server.ts'), dataDir, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));

@@ -45,14 +45,17 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
   const log = options.logger ?? pino({ level: config.logLevel, base: undefined });
   const now = options.now ?? (() => new Date());
   const nowMs = () => now().getTime();
-  const db = openDatabase(join(config.dataDir, 'coalmine.db'));
+  const dbFile = join(config.dataDir, 'coalmine.db');
+  const db = openDatabase(dbFile, 'FULL');
+  // A second connection to the same file, for the high-volume writes that need no fsync per commit.
+  const telemetryDb = openDatabase(dbFile, 'NORMAL');
   const files = new ArtifactFiles(config.dataDir);
   const pool = new RuntimePool((v) => files.path(v.artifact), log);
   const registry = new ModelRegistry({ store: new SqliteRegistryStore(db), files, loader: pool, now, resetCanaryWeightBp: config.resetCanaryWeightBp });
   const settings = new ModelSettingsService(new SqliteSettingsStore(db), now);
   const prometheus = new PrometheusMetrics();
-  const telemetry = new Telemetry({ store: new SqliteTelemetryStore(db), now: nowMs, retentionMs: config.telemetryRetentionMs, prometheus, ...(options.random ? { random: options.random } : {}) });
-  const predictionLog = new PredictionLog({ store: new SqlitePredictionLogStore(db), now: nowMs, retentionMs: config.predictionRetentionMs, maxRows: config.predictionLogMaxRows });
+  const telemetry = new Telemetry({ store: new SqliteTelemetryStore(telemetryDb), now: nowMs, retentionMs: config.telemetryRetentionMs, prometheus, ...(options.random ? { random: options.random } : {}) });
+  const predictionLog = new PredictionLog({ store: new SqlitePredictionLogStore(telemetryDb), now: nowMs, retentionMs: config.predictionRetentionMs, maxRows: config.predictionLogMaxRows });
   const predictions = new PredictionService({
     registry,
     settings,
@@ -127,6 +130,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
       await http.close();
       await flush().catch((err: unknown) => log.error({ err }, 'final telemetry flush failed'));
       await pool.closeAll();
+      telemetryDb.close();
       db.close();
     },
   };

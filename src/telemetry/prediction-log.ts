@@ -10,13 +10,18 @@ export interface PredictionLogOptions {
 
 const keyOf = (k: PredictionKey): string => `${k.requestId}#${k.row}`;
 
+/** Rows per write transaction: a few milliseconds of work, so requests never wait long behind a flush. */
+const CHUNK_ROWS = 1000;
+
 /**
  * Every served prediction, kept for `retentionMs` (and at most `maxRows`) so that a label
  * arriving later, even after a restart, is joined to the variant and version that served it.
  * Appends are queued and written in one transaction per flush, off the request path.
  */
 export class PredictionLog {
-  private queue: PredictionLogEntry[] = [];
+  private readonly queue: PredictionLogEntry[] = [];
+  private scheduled = false;
+  private flushing: Promise<void> | undefined;
   private readonly pending = new Map<string, PredictionLogEntry>();
   private readonly now: () => number;
 
@@ -31,18 +36,40 @@ export class PredictionLog {
   append(entry: PredictionLogEntry): void {
     this.queue.push(entry);
     this.pending.set(keyOf(entry), entry);
+    if (this.queue.length >= CHUNK_ROWS && !this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.flush().catch(() => undefined); // the periodic flush retries and logs
+      });
+    }
   }
 
   get queued(): number {
     return this.queue.length;
   }
 
+  /**
+   * Writes the queue in chunks of CHUNK_ROWS, one transaction each, yielding to the event loop
+   * between chunks: SQLite writes are synchronous, and one large transaction would stall every
+   * request for as long as it takes.
+   */
   async flush(): Promise<void> {
-    if (this.queue.length === 0) return;
-    const batch = this.queue;
-    this.queue = [];
-    await this.opts.store.append(batch);
-    for (const e of batch) this.pending.delete(keyOf(e));
+    if (this.flushing) return this.flushing;
+    this.flushing = (async () => {
+      try {
+        while (this.queue.length > 0) {
+          const chunk = this.queue.slice(0, CHUNK_ROWS);
+          await this.opts.store.append(chunk);
+          this.queue.splice(0, chunk.length);
+          for (const e of chunk) this.pending.delete(keyOf(e));
+          if (this.queue.length > 0) await new Promise<void>((r) => setImmediate(r));
+        }
+      } finally {
+        this.flushing = undefined;
+      }
+    })();
+    return this.flushing;
   }
 
   async find(keys: readonly PredictionKey[]): Promise<Map<string, PredictionLogEntry>> {
