@@ -78,6 +78,8 @@ describe('Prometheus metrics', () => {
       assert.match(text, new RegExp(`^${name}\\{`, 'm'), `has ${name}`);
     }
     assert.match(text, /^coalmine_canary_weight_ratio\{model="churn"\} 0\.2$/m);
+    assert.match(text, /^coalmine_rollout_phase\{model="churn",phase="none"\} 1$/m);
+    assert.match(text, /^coalmine_rollout_phase\{model="churn",phase="progressing"\} 0$/m);
     const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find(existsSync);
     if (!promtool) {
       if (process.env.CI) assert.fail('promtool is required in CI (.ci/run installs Debian prometheus)');

@@ -4,6 +4,7 @@ import pino, { type Logger } from 'pino';
 import { buildServer } from '../api/index.js';
 import { CanaryChecks } from '../checks/index.js';
 import { loadConfig, type Config, type ConfigOverrides } from '../config/index.js';
+import type { Model } from '../domain/index.js';
 import { MetricsReader } from '../metrics/index.js';
 import { ArtifactFiles, ModelRegistry, ModelSettingsService } from '../registry/index.js';
 import { PredictionService, RuntimePool } from '../serving/index.js';
@@ -75,9 +76,18 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
     now: nowMs,
     taskOf: async (model, version) => (await registry.version(model, version).catch(() => undefined))?.signature.task,
   });
-  registry.onRoutingChange((m) => prometheus.setWeight(m.name, m.routing.canaryVersion === null ? 0 : m.routing.canaryWeightBp / 10_000));
+  // Until progressive rollouts exist every model is in phase "none"; the gauge says so rather than nothing.
+  const phased = new Set<string>();
+  const exportRouting = (m: Model) => {
+    prometheus.setWeight(m.name, m.routing.canaryVersion === null ? 0 : m.routing.canaryWeightBp / 10_000);
+    if (!phased.has(m.name)) {
+      phased.add(m.name);
+      prometheus.setPhase(m.name, 'none');
+    }
+  };
+  registry.onRoutingChange(exportRouting);
   await predictions.start();
-  for (const m of await registry.list()) prometheus.setWeight(m.name, m.routing.canaryVersion === null ? 0 : m.routing.canaryWeightBp / 10_000);
+  for (const m of await registry.list()) exportRouting(m);
 
   const flush = async () => {
     await telemetry.flush();
