@@ -153,3 +153,15 @@ describe('assess', () => {
     assert.equal(same.status, 'pass');
   });
 });
+
+describe('statistical judge with a power gate', () => {
+  it('gives no verdict, not even a fail, below the power-analysis sample size', () => {
+    const config: JudgeConfig = { judge: 'welch_t', better: 'lower', mde: 10, minSamples: 2, powerGate: true, assumedSd: 15 };
+    const few = judge(ctx(), latency([1, 1.1, 0.9, 1.05, 1.0, 0.95, 1.02, 0.98]), latency([30, 31]), config);
+    assert.equal(few.status, 'inconclusive', 'two slow cold-start samples are not enough to alarm');
+    assert.match(few.reason, /the power analysis asks for \d+ canary and \d+ stable samples before testing for \+10 ms/);
+    assert.ok(few.evidence.needed!.canary > 0);
+    const plenty = judge(ctx(), latency(normal(400, 15)), latency(normal(100, 40)), config);
+    assert.equal(plenty.status, 'fail');
+  });
+});

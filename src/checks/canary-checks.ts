@@ -135,6 +135,9 @@ export class CanaryChecks {
       mde: mdeMs,
       power: 0.8,
       minSamples: 2,
+      powerGate: true,
+      // The take-home's planning assumption: latency sd ≈ 15 ms, so 10 ms needs about 36 per group.
+      assumedSd: 15,
     });
     const message =
       verdict.status === 'fail'

@@ -64,7 +64,14 @@ export class RuntimePool implements VersionLoader {
     const existing = this.loading.get(key);
     if (existing) return existing;
     const started = performance.now();
-    const promise = OnnxModelRuntime.load(this.artifactPath(version), version.signature).then(
+    const promise = OnnxModelRuntime.load(this.artifactPath(version), version.signature)
+      .then(async (runtime) => {
+        // The first runs of a fresh session are slow (allocations, kernel selection); pay for them
+        // here so a newly deployed canary is not judged on its cold start.
+        for (let i = 0; i < 3; i++) await this.probe(runtime, version.signature).catch(() => undefined);
+        return runtime;
+      })
+      .then(
       (runtime) => {
         this.loaded.set(key, runtime);
         this.failures.delete(key);

@@ -34,6 +34,17 @@ export interface StatisticalJudgeConfig extends Common {
   /** Smallest regression worth detecting; with it, a pass also needs the power-analysis sample size. */
   readonly mde?: number;
   readonly power?: number;
+  /**
+   * No verdict at all, not even a fail, until the power-analysis sample size for `mde` is reached
+   * (the take-home's "at least 36 samples before testing"): a one-shot test on a handful of
+   * samples is too easily swayed by a few outliers.
+   */
+  readonly powerGate?: boolean;
+  /**
+   * Standard deviation of one observation to plan with, instead of the one observed: estimated
+   * from a handful of samples the spread is too uncertain to size a test (the take-home assumes 15 ms).
+   */
+  readonly assumedSd?: number;
 }
 
 /** Always-valid non-inferiority (mSPRT): safe to check continuously. */

@@ -50,7 +50,7 @@ function run(stable: MetricSample, canary: MetricSample, config: StatisticalJudg
     if (!stable.moments || !canary.moments) return 'needs the mean and variance of both variants';
     const r = welchTTest(canary.moments, stable.moments, alternative);
     const pooledSd = Math.sqrt((variance(stable.moments) + variance(canary.moments)) / 2);
-    return { s, c, statistic: 'mean', method: 'welch_t', testStatistic: r.statistic, pValue: r.pValue, df: r.df, required: powerMinimum(config, pooledSd, s.n / Math.max(1, c.n)) };
+    return { s, c, statistic: 'mean', method: 'welch_t', testStatistic: r.statistic, pValue: r.pValue, df: r.df, required: powerMinimum(config, config.assumedSd ?? pooledSd, s.n / Math.max(1, c.n)) };
   }
   if (config.judge === 'mann_whitney') {
     const a = canary.values ?? [];
@@ -59,7 +59,7 @@ function run(stable: MetricSample, canary: MetricSample, config: StatisticalJudg
     const c: Estimate = { value: canary.moments?.mean ?? null, n: a.length };
     const r = mannWhitneyU(a, b, alternative);
     const sd = stable.moments && canary.moments ? Math.sqrt((variance(stable.moments) + variance(canary.moments)) / 2) : Number.NaN;
-    return { s, c, statistic: 'distribution', method: `mann_whitney_u (${r.method})`, testStatistic: r.statistic, pValue: r.pValue, required: powerMinimum(config, sd, b.length / Math.max(1, a.length), MANN_WHITNEY_ARE) };
+    return { s, c, statistic: 'distribution', method: `mann_whitney_u (${r.method})`, testStatistic: r.statistic, pValue: r.pValue, required: powerMinimum(config, config.assumedSd ?? sd, b.length / Math.max(1, a.length), MANN_WHITNEY_ARE) };
   }
   const s = estimate(stable, 'rate');
   const c = estimate(canary, 'rate');
@@ -100,8 +100,13 @@ export function statisticalJudge(ctx: MetricContext, stable: MetricSample, canar
     const worse = evidence.effect.absolute !== null && (config.better === 'lower' ? evidence.effect.absolute > 0 : evidence.effect.absolute < 0);
     return verdict(ctx, worse ? 'fail' : 'pass', `${diff}; no variation in either variant, so the difference is exact ${how}`, evidence);
   }
+  const underpowered = t.required !== null && (t.c.n < t.required.canary || t.s.n < t.required.stable);
+  if (config.powerGate && (underpowered || (config.mde !== undefined && t.required === null))) {
+    const need = t.required ?? { stable: min, canary: min };
+    return tooFew(ctx, evidence, need.stable, need.canary, `${ctx.label}: the power analysis asks for ${fmt.count(need.canary)} canary and ${fmt.count(need.stable)} stable samples before testing for ${fmt.delta(config.mde ?? null, ctx.unit)} (${fmt.ns(t.s.n, t.c.n)})`);
+  }
   if (t.pValue < alpha) return verdict(ctx, 'fail', `${diff} is significantly worse: ${test} < ${alpha} ${how}`, evidence);
-  if (t.required && (t.c.n < t.required.canary || t.s.n < t.required.stable)) {
+  if (underpowered && t.required) {
     return tooFew(ctx, evidence, t.required.stable, t.required.canary, `${diff} is not significantly worse (${test} ${how}), but that is too few samples to detect ${fmt.delta(config.mde ?? null, ctx.unit)} with ${Math.round((config.power ?? 0.8) * 100)}% power`);
   }
   return verdict(ctx, 'pass', `${diff} is not significantly worse: ${test} ≥ ${alpha} ${how}`, evidence);
