@@ -4,12 +4,11 @@
  * 100,000 and at the end. Target: growth under 50 MB.
  */
 import autocannon from 'autocannon';
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { churnRows } from '../src/examples/index.js';
+import { startBenchServer } from './bench-process.js';
 
 const TOTAL = Number(process.env.BENCH_PREDICTIONS ?? 1_000_000);
 const WARMUP = Math.min(100_000, Math.floor(TOTAL / 10));
@@ -33,16 +32,8 @@ async function drive(url: string, amount: number) {
   });
 }
 
-const dataDir = mkdtempSync(join(tmpdir(), 'coalmine-memory-'));
-const port = 30_000 + Math.floor(Math.random() * 10_000);
-const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'bench-server.ts'), dataDir, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
-const url = await new Promise<string>((resolve, reject) => {
-  child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
-  child.stdout.on('data', (d: Buffer) => {
-    const m = /ready (\S+)/.exec(d.toString());
-    if (m) resolve(m[1]!);
-  });
-});
+const server = await startBenchServer();
+const url = server.url;
 try {
   const started = Date.now();
   const warm = await drive(url, WARMUP);
@@ -76,7 +67,5 @@ try {
   writeFileSync(join(here, 'results', 'memory-latest.json'), JSON.stringify(result, null, 2));
   if (!result.met) process.exitCode = 1;
 } finally {
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-  rmSync(dataDir, { recursive: true, force: true });
+  await server.stop();
 }

@@ -4,12 +4,11 @@
  * Prints one JSON line per scenario and writes them all to bench/results/latest.json.
  */
 import autocannon from 'autocannon';
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { churnRows } from '../src/examples/index.js';
+import { startBenchServer } from './bench-process.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -36,18 +35,6 @@ const scenarios: Scenario[] = [
   { name: 'batch of 64 rows, canary 20%', path: '/v1/models/churn/predict', weight: 20, body: () => JSON.stringify({ features: Array.from({ length: 64 }, nextRow) }) },
 ];
 
-export async function startServer(dataDir: string, port: number) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'bench-server.ts'), dataDir, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
-    child.stdout.on('data', (d: Buffer) => {
-      const m = /ready (\S+)/.exec(d.toString());
-      if (m) resolve(m[1]!);
-    });
-  });
-  return { url, stop: () => new Promise<void>((r) => { child.once('exit', () => r()); child.kill('SIGTERM'); }) };
-}
-
 async function load(url: string, s: Scenario, seconds: number) {
   return autocannon({
     url: url + s.path,
@@ -60,9 +47,7 @@ async function load(url: string, s: Scenario, seconds: number) {
 }
 
 async function main(): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'coalmine-bench-'));
-  const port = 30_000 + Math.floor(Math.random() * 10_000);
-  const server = await startServer(dataDir, port);
+  const server = await startBenchServer();
   const results: Record<string, unknown>[] = [];
   try {
     let baseline: { rps: number; p99: number } | undefined;
@@ -92,7 +77,6 @@ async function main(): Promise<void> {
     }
   } finally {
     await server.stop();
-    rmSync(dataDir, { recursive: true, force: true });
   }
   const out = join(here, 'results');
   mkdirSync(out, { recursive: true });
