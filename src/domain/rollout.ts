@@ -1,0 +1,90 @@
+import type { VerdictStatus, Verdict } from './verdict.js';
+
+export const PHASES = ['pending', 'progressing', 'paused', 'promoting', 'succeeded', 'rolled_back', 'failed'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export const TERMINAL_PHASES: readonly Phase[] = ['succeeded', 'rolled_back', 'failed'];
+export const isTerminal = (p: Phase): boolean => TERMINAL_PHASES.includes(p);
+
+/** One step of a rollout: a canary weight held until its bake time and sample minimum are met, or a manual gate. */
+export interface StepSpec {
+  /** Canary weight in basis points. */
+  readonly weightBp: number;
+  /** Time to hold this weight before it may advance. */
+  readonly bakeMs: number;
+  /** Canary requests needed in this step before it may advance. */
+  readonly minSamples: number;
+  /** A manual gate: the rollout pauses here until someone promotes or resumes it. */
+  readonly pause: boolean;
+}
+
+/** A metric of the analysis, as configured in a spec (judge config is validated by the analysis module). */
+export interface AnalysisMetricSpec {
+  readonly name: string;
+  readonly metric: 'error_rate' | 'latency' | 'accuracy' | 'mae' | 'drift';
+  readonly critical: boolean;
+  readonly required: boolean;
+  readonly judge: Readonly<Record<string, unknown>>;
+}
+
+export interface RolloutSpec {
+  readonly canaryVersion: number;
+  readonly steps: readonly StepSpec[];
+  /** Time between analyses. */
+  readonly intervalMs: number;
+  /** Null: coalmine's default analysis. */
+  readonly analysis: readonly AnalysisMetricSpec[] | null;
+  /** Failed analyses tolerated (consecutive) before rolling back; a critical failure rolls back at once. */
+  readonly failureLimit: number;
+  /** What an inconclusive analysis does once a step's bake time is over: keep waiting, or pause for a person. */
+  readonly inconclusive: 'wait' | 'pause';
+  /** The rollout rolls back if it has not succeeded by then. */
+  readonly maxDurationMs: number;
+  /** Sample-ratio alarm level. */
+  readonly srmAlpha: number;
+  readonly webhooks: readonly string[];
+}
+
+export type DecisionAction = 'start' | 'hold' | 'advance' | 'pause' | 'resume' | 'promote' | 'rollback' | 'succeed' | 'fail' | 'retry';
+
+/** One entry of a rollout's history: appended, never rewritten. */
+export interface Decision {
+  readonly seq: number;
+  readonly at: string;
+  readonly step: number;
+  readonly weightBp: number;
+  readonly phase: Phase;
+  readonly action: DecisionAction;
+  readonly reason: string;
+  readonly actor: 'controller' | 'user';
+  readonly analysis?: {
+    readonly status: VerdictStatus;
+    readonly reason: string;
+    readonly srmMismatch: boolean;
+    readonly criticalFailure: boolean;
+    readonly verdicts: readonly Verdict[];
+    readonly n: { readonly stable: number; readonly canary: number };
+  };
+}
+
+export interface Rollout {
+  readonly id: string;
+  readonly model: string;
+  /** Compare-and-set counter of the stored record. */
+  readonly revision: number;
+  readonly spec: RolloutSpec;
+  readonly phase: Phase;
+  readonly stepIndex: number;
+  readonly stepStartedAt: string;
+  /** Routing revision the step's weight was applied at: the step's telemetry window starts there. */
+  readonly stepRoutingRevision: number | null;
+  readonly startedAt: string;
+  readonly updatedAt: string;
+  readonly stableVersion: number;
+  readonly consecutiveFailures: number;
+  readonly nextAnalysisAt: string | null;
+  /** Why it is paused, failed or rolled back. */
+  readonly reason: string | null;
+  readonly attempt: number;
+  readonly history: readonly Decision[];
+}
