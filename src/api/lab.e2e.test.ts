@@ -10,10 +10,13 @@ before(async () => {
 after(() => s.close());
 
 let seed = 100;
-/** The lab's `send_requests.py send n`: labelled rows to POST /predict. */
+/** The lab's `send_requests.py send n`: labelled rows to POST /predict, a few at a time like a real client. */
 async function send(n: number): Promise<{ canary: number; stable: number }> {
   const rows = churnRows(n, seed++);
-  const replies = await Promise.all(rows.map((r) => s.request('POST', '/predict', { features: r.features, label: r.label })));
+  const replies: Awaited<ReturnType<TestServer['request']>>[] = [];
+  for (let i = 0; i < rows.length; i += 8) {
+    replies.push(...(await Promise.all(rows.slice(i, i + 8).map((r) => s.request('POST', '/predict', { features: r.features, label: r.label })))));
+  }
   assert.ok(replies.every((r) => r.status === 200), 'every labelled prediction succeeds');
   return { canary: replies.filter((r) => r.json.model_used === 'canary').length, stable: replies.filter((r) => r.json.model_used === 'stable').length };
 }

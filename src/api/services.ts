@@ -2,6 +2,7 @@ import type { CanaryChecks } from '../checks/index.js';
 import type { Config } from '../config/index.js';
 import type { MetricsReader } from '../metrics/index.js';
 import type { ModelRegistry, ModelSettingsService } from '../registry/index.js';
+import type { RolloutController } from '../rollout/index.js';
 import type { PredictionService } from '../serving/index.js';
 import type { FeedbackService, PrometheusMetrics, Telemetry } from '../telemetry/index.js';
 import type { VersionState } from './views.js';
@@ -17,5 +18,6 @@ export interface ApiServices {
   readonly checks: CanaryChecks;
   readonly feedback: FeedbackService;
   readonly prometheus: PrometheusMetrics;
+  readonly rollouts: RolloutController;
   readonly versions: VersionState;
 }

@@ -7,8 +7,10 @@ import { loadConfig, type Config, type ConfigOverrides } from '../config/index.j
 import type { Model } from '../domain/index.js';
 import { MetricsReader } from '../metrics/index.js';
 import { ArtifactFiles, ModelRegistry, ModelSettingsService } from '../registry/index.js';
+import { RolloutController, WebhookSender } from '../rollout/index.js';
 import { PredictionService, RuntimePool } from '../serving/index.js';
-import { openDatabase, SqlitePredictionLogStore, SqliteRegistryStore, SqliteSettingsStore, SqliteTelemetryStore } from '../store/index.js';
+import { RegistryTrafficRouter } from './registry-traffic-router.js';
+import { openDatabase, SqlitePredictionLogStore, SqliteRegistryStore, SqliteRolloutStore, SqliteSettingsStore, SqliteTelemetryStore } from '../store/index.js';
 import { FeedbackService, PredictionLog, PrometheusMetrics, Telemetry } from '../telemetry/index.js';
 
 export interface App {
@@ -24,6 +26,7 @@ export interface App {
   readonly checks: CanaryChecks;
   readonly feedback: FeedbackService;
   readonly prometheus: PrometheusMetrics;
+  readonly rollouts: RolloutController;
   readonly http: FastifyInstance;
   /** Writes telemetry and the prediction log now (also done every flush interval and on close). */
   flush(): Promise<void>;
@@ -36,6 +39,8 @@ export interface AppOptions {
   readonly logger?: Logger;
   readonly now?: () => Date;
   readonly random?: () => number;
+  /** Run the rollout scheduler (default true; tests drive reconcile themselves). */
+  readonly scheduler?: boolean;
 }
 
 const PURGE_EVERY_MS = 10 * 60 * 1000;
@@ -76,7 +81,19 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
     now: nowMs,
     taskOf: async (model, version) => (await registry.version(model, version).catch(() => undefined))?.signature.task,
   });
-  // Until progressive rollouts exist every model is in phase "none"; the gauge says so rather than nothing.
+  const rolloutStore = new SqliteRolloutStore(db);
+  const webhooks = new WebhookSender(rolloutStore, log, nowMs);
+  const rollouts = new RolloutController({
+    store: rolloutStore,
+    router: new RegistryTrafficRouter(registry),
+    metrics,
+    thresholds: { accuracyPct: config.accuracyThresholdPct, latencyMs: config.latencyThresholdMs },
+    webhooks,
+    now: nowMs,
+    log,
+    onPhase: (model, phase) => prometheus.setPhase(model, phase),
+  });
+  // A model without a rollout is in phase "none"; the gauge says so rather than nothing.
   const phased = new Set<string>();
   const exportRouting = (m: Model) => {
     prometheus.setWeight(m.name, m.routing.canaryVersion === null ? 0 : m.routing.canaryWeightBp / 10_000);
@@ -87,7 +104,17 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
   };
   registry.onRoutingChange(exportRouting);
   await predictions.start();
-  for (const m of await registry.list()) exportRouting(m);
+  const models = await registry.list();
+  for (const m of models) exportRouting(m);
+  for (const m of models) {
+    const r = await rolloutStore.get(m.name);
+    if (r) prometheus.setPhase(m.name, r.phase);
+  }
+  await rollouts.recover(models.map((m) => m.name));
+  if (options.scheduler !== false) {
+    rollouts.startScheduler();
+    webhooks.start();
+  }
 
   const flush = async () => {
     await telemetry.flush();
@@ -108,7 +135,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
   purgeTimer.unref();
 
   const http = buildServer(
-    { config, registry, settings, predictions, telemetry, metrics, checks, feedback, prometheus, versions: { loadError: (m, v) => pool.failure(m, v) } },
+    { config, registry, settings, predictions, telemetry, metrics, checks, feedback, prometheus, rollouts, versions: { loadError: (m, v) => pool.failure(m, v) } },
     log,
   );
   let closed = false;
@@ -125,6 +152,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
     checks,
     feedback,
     prometheus,
+    rollouts,
     http,
     flush,
     async listen() {
@@ -137,7 +165,9 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
       closed = true;
       clearInterval(flushTimer);
       clearInterval(purgeTimer);
+      rollouts.stopScheduler();
       await http.close();
+      await webhooks.stop();
       await flush().catch((err: unknown) => log.error({ err }, 'final telemetry flush failed'));
       await pool.closeAll();
       telemetryDb.close();

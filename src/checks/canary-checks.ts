@@ -1,7 +1,7 @@
 import { assess, judge, type Assessment, type JudgeConfig } from '../analysis/index.js';
-import { defaultAnalysis } from './default-analysis.js';
+
 import type { Verdict } from '../domain/index.js';
-import type { MetricsReader, VariantPair } from '../metrics/index.js';
+import { defaultAnalysis, type MetricsReader, type VariantPair } from '../metrics/index.js';
 import type { ModelRegistry, ModelSettingsService } from '../registry/index.js';
 
 export interface CheckThresholds {

@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'duplicate_label'
   | 'file_not_found'
   | 'invalid_path'
+  | 'rollout_not_found'
   | 'model_unavailable'
   | 'model_error'
   | 'internal';

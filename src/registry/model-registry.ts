@@ -1,4 +1,5 @@
 import {
+  KeyedMutex,
   badRequest,
   conflict,
   notFound,
@@ -11,7 +12,7 @@ import {
 } from '../domain/index.js';
 import type { RegistryStore, RoutingChange } from '../store/index.js';
 import type { ArtifactFiles } from './artifact-files.js';
-import { KeyedMutex } from './keyed-mutex.js';
+
 import type { VersionLoader } from './version-loader.js';
 
 export interface RegisterInput {

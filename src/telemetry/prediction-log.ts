@@ -55,7 +55,10 @@ export class PredictionLog {
    * request for as long as it takes.
    */
   async flush(): Promise<void> {
-    if (this.flushing) return this.flushing;
+    // A flush already under way may have started before the latest appends: wait for it, then
+    // write whatever is still queued, so "flushed" always means "everything appended so far".
+    while (this.flushing) await this.flushing;
+    if (this.queue.length === 0) return;
     this.flushing = (async () => {
       try {
         while (this.queue.length > 0) {
@@ -69,7 +72,7 @@ export class PredictionLog {
         this.flushing = undefined;
       }
     })();
-    return this.flushing;
+    await this.flushing;
   }
 
   async find(keys: readonly PredictionKey[]): Promise<Map<string, PredictionLogEntry>> {

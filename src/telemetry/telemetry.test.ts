@@ -123,3 +123,20 @@ describe('telemetry across processes', () => {
     assert.equal((await make().window('m', { from: 0 })).get('stable')!.stats.requests, 42, 'seen by a third process');
   });
 });
+
+describe('prediction log flush', () => {
+  it('writes everything appended so far, even when a flush is already under way', async () => {
+    const { db } = setup();
+    const { SqlitePredictionLogStore } = await import('../store/index.js');
+    const { PredictionLog } = await import('./index.js');
+    const log = new PredictionLog({ store: new SqlitePredictionLogStore(db), retentionMs: 3_600_000, maxRows: 1_000_000 });
+    const entry = (i: number) => ({ requestId: `r${i}`, row: 0, model: 'm', variant: 'stable' as const, version: 1, revision: 1, forced: false, createdAt: Date.now(), prediction: 1, probability: 0.5, label: null, labelledAt: null });
+    for (let i = 0; i < 2500; i++) log.append(entry(i));
+    const first = log.flush();
+    for (let i = 2500; i < 2600; i++) log.append(entry(i));
+    await log.flush();
+    await first;
+    assert.equal(log.queued, 0);
+    assert.equal((db.prepare('SELECT COUNT(*) AS n FROM prediction_log').get() as { n: number }).n, 2600);
+  });
+});

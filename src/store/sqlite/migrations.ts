@@ -74,6 +74,31 @@ const MIGRATIONS: readonly string[] = [
     updated_at TEXT NOT NULL
   );
   `,
+  `
+  CREATE TABLE rollouts (
+    id TEXT PRIMARY KEY,
+    model TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    phase TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    data TEXT NOT NULL
+  );
+  CREATE INDEX rollouts_model ON rollouts(model, created_at);
+  -- One active rollout per model, enforced by the database itself.
+  CREATE UNIQUE INDEX rollouts_one_active ON rollouts(model) WHERE phase NOT IN ('succeeded', 'rolled_back', 'failed');
+  CREATE TABLE webhook_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    rollout_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    delivered_at INTEGER,
+    given_up_at INTEGER,
+    last_error TEXT
+  );
+  CREATE INDEX webhook_outbox_pending ON webhook_outbox(next_attempt_at) WHERE delivered_at IS NULL AND given_up_at IS NULL;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

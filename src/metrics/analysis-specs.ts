@@ -1,5 +1,6 @@
 import type { MetricSpec } from '../analysis/index.js';
-import type { VariantPair } from '../metrics/index.js';
+import type { AnalysisMetricSpec } from '../domain/index.js';
+import type { VariantMetrics } from './variant-metrics.js';
 
 export interface DefaultAnalysisOptions {
   /** The lab's accuracy threshold, in percent. */
@@ -10,7 +11,23 @@ export interface DefaultAnalysisOptions {
 
 export interface BoundMetric {
   readonly spec: MetricSpec;
-  readonly pick: (m: VariantPair['stable']) => VariantPair['stable']['samples'][keyof VariantPair['stable']['samples']];
+  readonly pick: (m: VariantMetrics) => VariantMetrics['samples'][keyof VariantMetrics['samples']];
+}
+
+const PICKERS: Record<AnalysisMetricSpec['metric'], BoundMetric['pick']> = {
+  error_rate: (m) => m.samples.errors,
+  latency: (m) => m.samples.latency,
+  accuracy: (m) => m.samples.accuracy,
+  mae: (m) => m.samples.absError,
+  drift: (m) => m.samples.scores,
+};
+
+/** Binds metrics configured in a rollout spec to the telemetry samples their judges read. */
+export function bindAnalysis(specs: readonly AnalysisMetricSpec[]): BoundMetric[] {
+  return specs.map((s) => ({
+    spec: { name: s.name, label: s.name.replace(/_/g, ' '), unit: s.metric === 'latency' ? 'ms' : s.metric === 'error_rate' || s.metric === 'accuracy' ? 'ratio' : 'none', critical: s.critical, required: s.required, judge: s.judge as unknown as MetricSpec['judge'] },
+    pick: PICKERS[s.metric],
+  }));
 }
 
 /**
