@@ -9,6 +9,7 @@ import { metricsRoutes } from './routes/metrics-routes.js';
 import { modelRoutes } from './routes/model-routes.js';
 import { operationRoutes } from './routes/operation-routes.js';
 import { predictRoutes } from './routes/predict-routes.js';
+import { rolloutRoutes } from './routes/rollout-routes.js';
 import { takehomeRoutes } from './routes/takehome-routes.js';
 import type { ApiServices } from './services.js';
 
@@ -40,5 +41,6 @@ export function buildServer(s: ApiServices, logger: Logger): FastifyInstance {
   faultRoutes(app, s);
   labRoutes(app, s);
   takehomeRoutes(app, s);
+  rolloutRoutes(app, s);
   return app;
 }

@@ -144,6 +144,36 @@ export interface FaultInput {
   clear?: boolean;
 }
 
+export interface DecisionInfo {
+  seq: number;
+  at: string;
+  step: number;
+  weightBp: number;
+  phase: string;
+  action: string;
+  reason: string;
+  actor: string;
+  analysis?: { status: string; reason: string; verdicts: { metric: string; status: string; reason: string }[]; n: { stable: number; canary: number } };
+}
+
+export interface RolloutInfo {
+  id: string;
+  model: string;
+  phase: string;
+  step: number;
+  steps_total: number;
+  weight: number;
+  canary_version: number;
+  stable_version: number;
+  started_at: string;
+  step_started_at: string;
+  next_analysis_at: string | null;
+  reason: string | null;
+  attempt: number;
+  last_decision: DecisionInfo | null;
+  spec: { steps: { weight: number; bake_s: number; min_samples: number; pause: boolean }[]; interval_s: number };
+}
+
 export interface PredictInput {
   features: number[] | number[][];
   key?: string;
@@ -211,5 +241,23 @@ export class ApiClient {
   checkRollback = () => this.call<RollbackCheckInfo>('POST', '/check_rollback');
   feedback = (items: { request_id: string; label: number | string; row?: number }[]) =>
     this.call<{ accepted: number; rejected: number; results: { request_id: string; status: string; message: string }[] }>('POST', '/v1/feedback', { items });
+  rolloutStart = (name: string, spec: unknown) => this.call<RolloutInfo>('POST', `/v1/models/${encodeURIComponent(name)}/rollout`, spec);
+  rolloutStartYaml = (name: string, yaml: string) => this.call<RolloutInfo>('POST', `/v1/models/${encodeURIComponent(name)}/rollout`, new TextEncoder().encode(yaml), 'application/yaml');
+  rollout = (name: string) => this.call<RolloutInfo>('GET', `/v1/models/${encodeURIComponent(name)}/rollout`);
+  rolloutCommand = (name: string, command: 'pause' | 'resume' | 'promote' | 'abort' | 'retry', body?: { reason?: string; full?: boolean }) =>
+    this.call<RolloutInfo>('POST', `/v1/models/${encodeURIComponent(name)}/rollout/${command}`, body);
+  rolloutHistory = (name: string) => this.call<{ rollout: string; phase: string; decisions: DecisionInfo[] }>('GET', `/v1/models/${encodeURIComponent(name)}/rollout/history`);
+  async rolloutReportMarkdown(name: string): Promise<string> {
+    const res = await fetch(`${this.baseUrl}/v1/models/${encodeURIComponent(name)}/rollout/report?format=markdown`).catch((err: unknown) => {
+      throw new ApiError(0, 'unreachable', `cannot reach coalmine at ${this.baseUrl} (${(err as Error).message})`);
+    });
+    const text = await res.text();
+    if (!res.ok) {
+      const e = (JSON.parse(text) as { error?: { code: string; message: string } }).error;
+      throw new ApiError(res.status, e?.code ?? 'http_error', e?.message ?? `HTTP ${res.status}`);
+    }
+    return text;
+  }
+  rolloutReport = (name: string) => this.call<unknown>('GET', `/v1/models/${encodeURIComponent(name)}/rollout/report?format=json`);
   predict = (name: string, input: PredictInput) => this.call<PredictReply>('POST', `/v1/models/${encodeURIComponent(name)}/predict`, input);
 }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { ApiError } from './api-client.js';
 import { demoCommand } from './commands/demo-command.js';
 import { modelCommands } from './commands/model-commands.js';
+import { rolloutCommands } from './commands/rollout-commands.js';
 import { routingCommands } from './commands/routing-commands.js';
 import { sendCommand } from './commands/send-command.js';
 import { serverCommands } from './commands/server-commands.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   sendCommand(program);
   telemetryCommands(program);
   demoCommand(program);
+  rolloutCommands(program);
   return program;
 }
 
