@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { spawnServer } from '../test-support/server-process.js';
+import { freePort, spawnServer } from '../test-support/server-process.js';
 import { startTestServer } from '../test-support/test-server.js';
 
 const dirs: string[] = [];
@@ -65,7 +65,7 @@ describe('operations', () => {
 
   it('loses no acknowledged change when the process is killed with SIGKILL', async () => {
     const dataDir = tempDir();
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const port = await freePort();
     let server = await spawnServer(dataDir, port, ['--examples']);
     const weights = [5, 12.5, 33, 0.25, 64];
     for (const pct of weights) {
@@ -92,7 +92,7 @@ describe('operations', () => {
 
   it('stops cleanly on SIGTERM', async () => {
     const dataDir = tempDir();
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const port = await freePort();
     const server = await spawnServer(dataDir, port, ['--examples']);
     assert.equal(await server.kill('SIGTERM'), 0);
   });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { churnRows } from '../examples/index.js';
-import { spawnServer } from '../test-support/server-process.js';
+import { freePort, spawnServer } from '../test-support/server-process.js';
 import { startTestServer } from '../test-support/test-server.js';
 
 const dirs: string[] = [];
@@ -80,7 +80,7 @@ describe('a rollout survives SIGKILL', () => {
   it('resumes in the same phase and step with every decision kept, and finishes', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'coalmine-kill-'));
     dirs.push(dataDir);
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const port = await freePort();
     let server = await spawnServer(dataDir, port, ['--examples']);
     const rows = churnRows(2000, 42);
     let sending = true;

@@ -122,9 +122,9 @@ describe('coalmine CLI: telemetry, faults, the lab and the demo', () => {
   it('tells the demo story against a running server', async () => {
     const r = await cli('--json', 'demo', '--requests', '400');
     assert.equal(r.code, 0, r.stderr);
-    const results = JSON.parse(r.stdout) as { workflow: string; outcome: string; rounds: number }[];
+    const results = JSON.parse(r.stdout) as { workflow: string; outcome: string; steps: number }[];
     assert.deepEqual(results.map((x) => [x.workflow, x.outcome]), [['deploy', 'rolled back'], ['promote', 'promoted']]);
-    assert.equal(results[0]!.rounds, 1, 'a canary answering wrong 40% of the time is caught in the first round');
+    assert.equal(results[0]!.steps, 1, 'a canary answering wrong 40% of the time is caught at the first step');
   });
 });
 
@@ -132,8 +132,37 @@ describe('coalmine demo without --url', () => {
   it('starts its own server and shows a degrading canary rolled back with the reason', async () => {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', MAIN, 'demo', '--workflow', 'deploy'], { env: { ...process.env, NO_COLOR: '1' } });
     assert.match(stdout, /a server with the example model "churn" is running/);
-    assert.match(stdout, /✖ accuracy \(critical\): canary accuracy is [\d.]+ pp lower than stable/);
-    assert.match(stdout, /🚨 Rolled back: the canary failed on accuracy/);
+    assert.match(stdout, /✖ accuracy: canary accuracy is [\d.]+ pp lower than stable/);
+    assert.match(stdout, /🚨 Rolled back at step 1: rolled back at step 1 \(20%\): critical metric failed \(accuracy/);
     assert.match(stdout, /degraded canary │ rolled back/);
+  });
+});
+
+describe('coalmine rollout', () => {
+  it('starts, shows, steers and reports a rollout', async () => {
+    // The demo above promoted v2; put v1 back as stable.
+    await cli('deploy', '1', '--weight', '0');
+    await cli('promote');
+    const started = await cli('rollout', 'start', '2', '--steps', '10,40,70', '--interval', '1h');
+    assert.equal(started.code, 0, started.stderr);
+    assert.match(started.stdout, /rollout of churn v2 \(stable v1\) — PROGRESSING/);
+    assert.match(started.stdout, /\[▶ 10%\]─\[ {2}40%\]─\[ {2}70%\]/);
+    assert.match((await cli('rollout', 'pause')).stdout, /PAUSED/);
+    assert.match((await cli('rollout', 'resume')).stdout, /PROGRESSING/);
+    assert.match((await cli('rollout', 'promote')).stdout, /\[■ 10%\]─\[▶ 40%\]/);
+    const status = await cli('rollout', 'status');
+    assert.match(status.stdout, /step 2\/3: canary 40%, stable 60%; next analysis in \d+s/);
+    const aborted = await cli('rollout', 'abort', '--reason', 'cli test');
+    assert.match(aborted.stdout, /ROLLED_BACK/);
+    const history = await cli('rollout', 'history');
+    assert.match(history.stdout, /start\s+user/);
+    assert.match(history.stdout, /rollback\s+user\s+aborted by user: cli test/);
+    const report = await cli('rollout', 'report');
+    assert.match(report.stdout, /^# Rollout of churn v2/m);
+    const watch = await cli('rollout', 'status', '--watch');
+    assert.equal(watch.code, 0, 'watch returns once the rollout has ended');
+    const again = await cli('rollout', 'start', '2', '--steps', 'ten');
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /--steps "ten" must be weights/);
   });
 });

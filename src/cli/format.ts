@@ -78,7 +78,9 @@ export function metricsTable(m: MetricsInfo): string {
   for (const variant of ['stable', 'canary'] as const) {
     const v = m.variants[variant];
     const name = variant === 'stable' ? '🔵 stable' : '🟡 canary';
-    const version = variant === 'stable' ? `v${m.stable_version}` : m.canary_version === null ? '-' : `v${m.canary_version}`;
+    // The versions that served this window's traffic, which after a promotion differ from today's routing.
+    const served = v.versions.map((x) => `v${x}`).join(',');
+    const version = served || (variant === 'stable' ? `v${m.stable_version}` : m.canary_version === null ? '-' : `v${m.canary_version}`);
     t.push([name, version, v.requests, v.share === null ? '-' : `${v.share.toFixed(1)}%`, `${v.weight}%`, v.labelled > 0 ? percent(v.accuracy) : '-', ms(v.latency_ms.mean), ms(v.latency_ms.p95), v.errors]);
   }
   const lines = [`model ${m.model} — since ${m.window.from}`, t.toString()];

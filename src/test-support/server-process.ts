@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
@@ -41,4 +42,16 @@ export async function spawnServer(dataDir: string, port: number, extraArgs: stri
         child.kill(signal);
       }),
   };
+}
+
+/** A port the OS says is free right now (random ports collide with the ephemeral range other servers use). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
 }

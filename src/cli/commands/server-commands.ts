@@ -75,9 +75,11 @@ export function serverCommands(program: Command): void {
         const client = new ApiClient(url);
         await runDemo({ client, model: 'churn', workflow: 'full', requests: 400, seed: 7, progress: process.stderr.isTTY === true, out: (t) => console.log(t) });
         // Leave the example where a newcomer can play with a live canary; the change log keeps the demo.
-        await client.deploy('churn', 1, 0).catch(() => undefined);
         const info = await client.getModel('churn');
-        if (info.stable_version !== 1) await client.promote('churn');
+        if (info.stable_version !== 1) {
+          await client.deploy('churn', 1, 0);
+          await client.promote('churn');
+        }
         await client.deploy('churn', 2, 20);
         await client.reset('churn');
         console.log('\nThe example is back at its starting point for you to explore: v1 stable, v2 as a 20% canary (the change log keeps the demo).');

@@ -1,7 +1,6 @@
-import cliProgress from 'cli-progress';
-import type { AnalysisInfo, ApiClient } from '../api-client.js';
-import { metricsTable, table, verdictLines } from '../format.js';
+import type { ApiClient, DecisionInfo, RolloutInfo } from '../api-client.js';
 import { sendTraffic } from '../commands/send-command.js';
+import { metricsTable, table } from '../format.js';
 
 export type Workflow = 'full' | 'deploy' | 'promote';
 
@@ -9,7 +8,7 @@ export interface DemoOptions {
   readonly client: ApiClient;
   readonly model: string;
   readonly workflow: Workflow;
-  /** Labelled requests per round. */
+  /** Labelled requests per traffic burst. */
   readonly requests: number;
   readonly seed: number;
   readonly progress: boolean;
@@ -19,91 +18,106 @@ export interface DemoOptions {
 export interface WorkflowResult {
   readonly workflow: 'deploy' | 'promote';
   readonly outcome: 'rolled back' | 'promoted' | 'undecided';
-  readonly rounds: number;
+  readonly phase: string;
+  readonly steps: number;
   readonly requests: number;
   readonly reason: string;
 }
 
-const MAX_ROUNDS = 10;
 /** Keys spread over many users, so routing is sticky and the same seed tells the same story. */
 const KEYS = 5000;
+const MAX_REQUESTS = 40_000;
+/** The demo's rollout: three steps, judged every second by the default analysis. */
+const DEMO_SPEC = { canary: 2, steps: [20, 50, 100], interval: '1s', bake: '1s', minSamples: 100 };
+const TERMINAL = new Set(['succeeded', 'rolled_back', 'failed']);
 
-/** Puts the example back to its starting point: v1 stable, v2 canary at 20%, metrics and faults cleared. */
+/** Puts the example at its starting point: v1 stable, no canary, metrics and faults cleared. */
 async function prepare(o: DemoOptions): Promise<void> {
   const info = await o.client.getModel(o.model);
   if (info.versions.length < 2) throw new Error(`the demo needs model ${o.model} with two versions; run \`coalmine models example\` first`);
-  if (info.stable_version !== 1) {
-    if (info.canary_version !== 1) await o.client.deploy(o.model, 1, 0);
+  const running = await o.client.rollout(o.model).catch(() => undefined);
+  if (running && !TERMINAL.has(running.phase)) await o.client.rolloutCommand(o.model, 'abort', { reason: 'demo: starting over' });
+  if ((await o.client.getModel(o.model)).stable_version !== 1) {
+    await o.client.deploy(o.model, 1, 0);
     await o.client.promote(o.model);
   }
-  await o.client.deploy(o.model, 2, 20);
+  if ((await o.client.getModel(o.model)).canary_version !== null) await o.client.rollback(o.model, 'demo: starting over');
   await o.client.reset(o.model);
 }
 
-async function round(o: DemoOptions, n: number, seed: number): Promise<AnalysisInfo> {
-  const bar = o.progress ? new cliProgress.SingleBar({ format: '  traffic [{bar}] {value}/{total}', clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;
-  bar?.start(n, 0);
-  await sendTraffic(o.client, o.model, n, { concurrency: 16, keys: KEYS, seed, onProgress: (d) => bar?.update(d) });
-  bar?.stop();
-  o.out(metricsTable(await o.client.metrics(o.model)));
-  const analysis = await o.client.analysis(o.model);
-  o.out(`  verdicts (${analysis.status}):\n${verdictLines(analysis.verdicts)}`);
-  return analysis;
+function decisionText(d: DecisionInfo): string {
+  const mark = d.action === 'rollback' || d.action === 'fail' ? '🚨' : d.action === 'advance' || d.action === 'promote' || d.action === 'succeed' ? '✅' : d.action === 'hold' ? '⏳' : '▶';
+  const lines = [`${mark} step ${d.step + 1} at ${d.weightBp / 100}%: ${d.action} — ${d.reason}`];
+  if (d.analysis && d.action !== 'hold') {
+    for (const v of d.analysis.verdicts) lines.push(`     ${v.status === 'pass' ? '✔' : v.status === 'fail' ? '✖' : '…'} ${v.metric}: ${v.reason}`);
+  }
+  return lines.join('\n');
 }
 
-async function deployWorkflow(o: DemoOptions): Promise<WorkflowResult> {
-  o.out('\n━━ Workflow 1: a canary that degrades is caught and rolled back ━━');
-  await prepare(o);
-  await o.client.setFault(o.model, { variant: 'canary', wrong: 0.4 });
-  o.out(`Deployed v2 as the canary at 20% and made it answer wrong 40% of the time (the lab's "simulate failure").`);
-  for (let r = 1; r <= MAX_ROUNDS; r++) {
-    o.out(`\nRound ${r}: ${o.requests} labelled requests`);
-    const a = await round(o, o.requests, o.seed + r);
-    if (a.status === 'fail') {
-      const reason = a.verdicts.filter((v) => v.status === 'fail').map((v) => v.metric).join(', ');
-      await o.client.rollback(o.model, `demo: analysis failed on ${reason}`);
-      await o.client.setFault(o.model, { clear: true });
-      o.out(`\n🚨 Rolled back: the canary failed on ${reason}. All traffic is on stable v1 again.`);
-      return { workflow: 'deploy', outcome: 'rolled back', rounds: r, requests: r * o.requests, reason: a.reason };
+/** Sends traffic and narrates the rollout's decisions until it ends. */
+async function follow(o: DemoOptions, seedBase: number): Promise<{ rollout: RolloutInfo; requests: number }> {
+  let seen = 0;
+  let sent = 0;
+  let burst = 0;
+  const narrate = async () => {
+    const history = await o.client.rolloutHistory(o.model);
+    for (const d of history.decisions.slice(seen)) {
+      if (d.action === 'hold' && d.analysis?.status !== 'fail') continue;
+      o.out(decisionText(d));
+      if (d.action === 'advance' || d.action === 'rollback' || d.action === 'promote') o.out(metricsTable(await o.client.metrics(o.model)));
     }
-    if (a.status === 'pass') o.out('  (the analysis passed this round; sending more traffic)');
+    seen = history.decisions.length;
+    return o.client.rollout(o.model);
+  };
+  let r = await narrate();
+  while (!TERMINAL.has(r.phase) && sent < MAX_REQUESTS) {
+    await sendTraffic(o.client, o.model, o.requests, { concurrency: 16, keys: KEYS, seed: seedBase + burst++ });
+    sent += o.requests;
+    if (o.progress) process.stderr.write(`\r  ${sent.toLocaleString('en-US')} labelled requests sent   `);
+    r = await narrate();
   }
-  await o.client.setFault(o.model, { clear: true });
-  return { workflow: 'deploy', outcome: 'undecided', rounds: MAX_ROUNDS, requests: MAX_ROUNDS * o.requests, reason: 'no verdict within the rounds allowed' };
+  if (o.progress) process.stderr.write('\n');
+  for (let i = 0; i < 20 && !TERMINAL.has(r.phase); i++) {
+    await new Promise((res) => setTimeout(res, 250));
+    r = await narrate();
+  }
+  return { rollout: r, requests: sent };
 }
 
-async function promoteWorkflow(o: DemoOptions): Promise<WorkflowResult> {
-  o.out('\n━━ Workflow 2: a healthy canary passes its checks and is promoted ━━');
-  await prepare(o);
-  o.out('Deployed v2 (more accurate on held-out data) as the canary at 20%, no faults.');
-  for (let r = 1; r <= MAX_ROUNDS; r++) {
-    o.out(`\nRound ${r}: ${o.requests} labelled requests`);
-    const a = await round(o, o.requests, o.seed + 100 + r);
-    if (a.status === 'pass') {
-      await o.client.promote(o.model);
-      o.out('\n✅ Promoted: every required check passed, so v2 is the new stable version.');
-      return { workflow: 'promote', outcome: 'promoted', rounds: r, requests: r * o.requests, reason: a.reason };
-    }
-    if (a.status === 'fail') {
-      await o.client.rollback(o.model, 'demo: analysis failed');
-      return { workflow: 'promote', outcome: 'rolled back', rounds: r, requests: r * o.requests, reason: a.reason };
-    }
-    o.out('  Not enough evidence yet to promote safely; the sequential checks ask for more traffic.');
+async function workflow(o: DemoOptions, kind: 'deploy' | 'promote'): Promise<WorkflowResult> {
+  if (kind === 'deploy') {
+    o.out('\n━━ Workflow 1: a canary that degrades is caught and rolled back ━━');
+  } else {
+    o.out('\n━━ Workflow 2: a healthy canary is promoted step by step ━━');
   }
-  return { workflow: 'promote', outcome: 'undecided', rounds: MAX_ROUNDS, requests: MAX_ROUNDS * o.requests, reason: 'no verdict within the rounds allowed' };
+  await prepare(o);
+  if (kind === 'deploy') await o.client.setFault(o.model, { variant: 'canary', wrong: 0.4 });
+  const r0 = await o.client.rolloutStart(o.model, DEMO_SPEC);
+  o.out(
+    kind === 'deploy'
+      ? `Rolling out v2 in steps of ${DEMO_SPEC.steps.join('% → ')}%, with a fault: it answers wrong 40% of the time (the lab's "simulate failure").`
+      : `Rolling out v2 (more accurate on held-out data) in steps of ${DEMO_SPEC.steps.join('% → ')}%, no faults.`,
+  );
+  o.out(`Each second the controller judges the current step (error rate, latency, accuracy from the labels; sample-ratio check first).`);
+  const { rollout, requests } = await follow(o, o.seed + (kind === 'deploy' ? 0 : 1000));
+  if (kind === 'deploy') await o.client.setFault(o.model, { clear: true });
+  const outcome = rollout.phase === 'rolled_back' ? 'rolled back' : rollout.phase === 'succeeded' ? 'promoted' : 'undecided';
+  o.out(outcome === 'rolled back' ? `\n🚨 Rolled back at step ${rollout.step}: ${rollout.reason}` : outcome === 'promoted' ? '\n✅ Promoted: every step passed its analysis, so v2 is the new stable version.' : `\nNo decision within ${MAX_REQUESTS} requests.`);
+  void r0;
+  return { workflow: kind, outcome, phase: rollout.phase, steps: rollout.step, requests, reason: rollout.last_decision?.reason ?? '' };
 }
 
 export function summaryText(results: readonly WorkflowResult[]): string {
-  const t = table(['workflow', 'outcome', 'rounds', 'requests']);
-  for (const r of results) t.push([r.workflow === 'deploy' ? 'degraded canary' : 'healthy canary', r.outcome, r.rounds, r.requests]);
-  return `\nSummary\n${t.toString()}`;
+  const t = table(['workflow', 'outcome', 'reached step', 'requests']);
+  for (const r of results) t.push([r.workflow === 'deploy' ? 'degraded canary' : 'healthy canary', r.outcome, r.steps, r.requests]);
+  return `\nSummary (\`coalmine rollout report\` has the full timeline)\n${t.toString()}`;
 }
 
-/** The seeds' demo, on coalmine: deploy a canary, watch it, and let the analysis decide. */
+/** The seeds' demo, on coalmine: a progressive rollout decides, and says why. */
 export async function runDemo(o: DemoOptions): Promise<WorkflowResult[]> {
   const results: WorkflowResult[] = [];
-  if (o.workflow !== 'promote') results.push(await deployWorkflow(o));
-  if (o.workflow !== 'deploy') results.push(await promoteWorkflow(o));
+  if (o.workflow !== 'promote') results.push(await workflow(o, 'deploy'));
+  if (o.workflow !== 'deploy') results.push(await workflow(o, 'promote'));
   o.out(summaryText(results));
   return results;
 }
