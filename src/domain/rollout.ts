@@ -45,6 +45,16 @@ export interface RolloutSpec {
   readonly webhooks: readonly string[];
 }
 
+/** What one analysis of a rollout step found: kept with the decision it led to. */
+export interface AnalysisSummary {
+  readonly status: VerdictStatus;
+  readonly reason: string;
+  readonly srmMismatch: boolean;
+  readonly criticalFailure: boolean;
+  readonly verdicts: readonly Verdict[];
+  readonly n: { readonly stable: number; readonly canary: number };
+}
+
 export type DecisionAction = 'start' | 'hold' | 'advance' | 'pause' | 'resume' | 'promote' | 'rollback' | 'succeed' | 'fail' | 'retry';
 
 /** One entry of a rollout's history: appended, never rewritten. */
@@ -57,14 +67,7 @@ export interface Decision {
   readonly action: DecisionAction;
   readonly reason: string;
   readonly actor: 'controller' | 'user';
-  readonly analysis?: {
-    readonly status: VerdictStatus;
-    readonly reason: string;
-    readonly srmMismatch: boolean;
-    readonly criticalFailure: boolean;
-    readonly verdicts: readonly Verdict[];
-    readonly n: { readonly stable: number; readonly canary: number };
-  };
+  readonly analysis?: AnalysisSummary;
 }
 
 export interface Rollout {

@@ -1,14 +1,7 @@
-import { isTerminal, type Decision, type DecisionAction, type Phase, type Rollout, type VerdictStatus, type Verdict } from '../domain/index.js';
+import { isTerminal, type AnalysisSummary, type Decision, type DecisionAction, type Phase, type Rollout } from '../domain/index.js';
 
 /** What the controller learned from one analysis of the current step. */
-export interface AnalysisResult {
-  readonly status: VerdictStatus;
-  readonly reason: string;
-  readonly srmMismatch: boolean;
-  readonly criticalFailure: boolean;
-  readonly verdicts: readonly Verdict[];
-  readonly n: { readonly stable: number; readonly canary: number };
-}
+export type AnalysisResult = AnalysisSummary;
 
 type Actor = { readonly actor?: 'user' | 'controller' };
 
@@ -69,9 +62,7 @@ function apply(state: Rollout, at: number, c: Change): TransitionResult {
     action: c.action,
     reason: c.reason,
     actor: c.actor ?? 'controller',
-    ...(c.analysis
-      ? { analysis: { status: c.analysis.status, reason: c.analysis.reason, srmMismatch: c.analysis.srmMismatch, criticalFailure: c.analysis.criticalFailure, verdicts: c.analysis.verdicts, n: c.analysis.n } }
-      : {}),
+    ...(c.analysis ? { analysis: c.analysis } : {}),
   };
   const next: Rollout = {
     ...state,
