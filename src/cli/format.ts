@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import type { EventInfo, FaultInfo, MetricsInfo, ModelInfo, ModelSummary, VerdictInfo } from './api-client.js';
+import type { EventInfo, FaultInfo, MetricsInfo, ModelInfo, ModelSummary, RollbackCheckInfo, VerdictInfo } from './api-client.js';
 
 const pct = (p: number): string => `${Number(p.toFixed(2))}%`;
 
@@ -93,4 +93,9 @@ const MARK: Record<VerdictInfo['status'], string> = { pass: '✔', fail: '✖', 
 
 export function verdictLines(verdicts: readonly VerdictInfo[]): string {
   return verdicts.map((v) => `  ${MARK[v.status]} ${v.metric}${v.critical ? ' (critical)' : ''}: ${v.reason}`).join('\n');
+}
+
+/** The lab's rollback check, as `check-rollback` and `rollback --check` print it. */
+export function rollbackCheckText(r: RollbackCheckInfo): string {
+  return r.rollback_triggered ? `🚨 ${r.alert}\ncanary traffic is now ${r.canary_percentage}%` : `✔ ${r.message}`;
 }

@@ -115,12 +115,6 @@ export class PredictionService {
     void this.opts.pool.retain(model.name, keep);
   }
 
-  /** The version a variant of a model serves now, for replies that name it. */
-  versionOf(name: string, variant: Variant): ModelVersion | undefined {
-    const route = this.routes.get(name);
-    return variant === 'stable' ? route?.stable.version : route?.canary?.version;
-  }
-
   private runtimeFor(model: string, variant: Variant, version: number): ModelRuntime | undefined {
     const runtime = this.opts.pool.get(model, version);
     if (!runtime) return undefined;

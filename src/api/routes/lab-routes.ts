@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { badRequest, hasFaults, percentToBasisPoints } from '../../domain/index.js';
 import { toFaultConfig } from '../../registry/index.js';
+import { resetExperiment } from '../reset-experiment.js';
 import type { ApiServices } from '../services.js';
 
 /** The lab's "simulate failure": the canary answers wrong 40% of the time. */
@@ -39,10 +40,7 @@ export function labRoutes(app: FastifyInstance, s: ApiServices): void {
   });
 
   app.post('/reset', async () => {
-    await s.registry.get(model());
-    await s.settings.clearFaults(model());
-    const m = await s.registry.reset(model());
-    await s.settings.markReset(model(), m.routing.revision);
+    const m = await resetExperiment(s, model());
     return {
       message: 'metrics cleared, faults off, canary weight back to the default',
       canary_percentage: m.routing.canaryVersion === null ? 0 : m.routing.canaryWeightBp / 100,

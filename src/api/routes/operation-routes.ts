@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest, fractionsToCanaryBasisPoints, percentToBasisPoints } from '../../domain/index.js';
 import { parseVersion } from '../parse-params.js';
+import { resetExperiment } from '../reset-experiment.js';
 import { DeployBody, ModelParams, RollbackBody, TrafficBody } from '../schemas.js';
 import type { ApiServices } from '../services.js';
 import { modelView } from '../views.js';
@@ -56,11 +57,7 @@ export function operationRoutes(app: FastifyInstance, s: ApiServices): void {
   );
 
   app.post<{ Params: { name: string } }>('/v1/models/:name/reset', { schema: params }, async (req) => {
-    await s.registry.get(req.params.name);
-    // Faults clear first, so the restored canary starts clean; metrics restart at the new revision.
-    await s.settings.clearFaults(req.params.name);
-    const model = await s.registry.reset(req.params.name);
-    await s.settings.markReset(req.params.name, model.routing.revision);
+    const model = await resetExperiment(s, req.params.name);
     logChange(req, 'reset', { canary_version: model.routing.canaryVersion });
     return modelView(model, s.versions, s.settings.get(model.name));
   });

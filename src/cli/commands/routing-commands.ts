@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { context, parsePercent, parsePositiveInt, print } from '../cli-context.js';
-import { statusText } from '../format.js';
+import { rollbackCheckText, statusText } from '../format.js';
 
 export function routingCommands(program: Command): void {
   program
@@ -49,7 +49,7 @@ export function routingCommands(program: Command): void {
       const { client, model, json } = context(cmd);
       if (opts.check) {
         const r = await client.checkRollback();
-        print(json, r, () => (r.rollback_triggered ? `🚨 ${r.alert}\ncanary traffic is now ${r.canary_percentage}%` : `✔ ${r.message}`));
+        print(json, r, () => rollbackCheckText(r));
         return;
       }
       const info = await client.rollback(model, opts.reason);

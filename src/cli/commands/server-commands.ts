@@ -44,8 +44,8 @@ async function serve(opts: ServeOptions, examples: boolean): Promise<App> {
     if (result.created) app.log.info({ model: 'churn' }, 'created the example model churn: v1 stable, v2 canary');
   }
   closeOnSignals(app);
-  const url = await app.listen();
-  return Object.assign(app, { url });
+  await app.listen();
+  return app;
 }
 
 function addServerOptions(cmd: Command): Command {

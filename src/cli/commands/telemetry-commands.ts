@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { FaultInput } from '../api-client.js';
 import { context, print } from '../cli-context.js';
-import { faultText, metricsTable } from '../format.js';
+import { faultText, metricsTable, rollbackCheckText } from '../format.js';
 
 /** "20ms" / "20" / "10-30ms" → a delay in ms or a [min, max] range. */
 export function parseDelay(raw: string): number | [number, number] {
@@ -64,7 +64,7 @@ export function telemetryCommands(program: Command): void {
     .action(async (_opts, cmd: Command) => {
       const { client, json } = context(cmd);
       const r = await client.checkRollback();
-      print(json, r, () => (r.rollback_triggered ? `🚨 ${r.alert}\ncanary traffic is now ${r.canary_percentage}%` : `✔ ${r.message}`));
+      print(json, r, () => rollbackCheckText(r));
     });
 
   program

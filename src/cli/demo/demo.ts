@@ -92,7 +92,7 @@ async function workflow(o: DemoOptions, kind: 'deploy' | 'promote'): Promise<Wor
   }
   await prepare(o);
   if (kind === 'deploy') await o.client.setFault(o.model, { variant: 'canary', wrong: 0.4 });
-  const r0 = await o.client.rolloutStart(o.model, DEMO_SPEC);
+  await o.client.rolloutStart(o.model, DEMO_SPEC);
   o.out(
     kind === 'deploy'
       ? `Rolling out v2 in steps of ${DEMO_SPEC.steps.join('% → ')}%, with a fault: it answers wrong 40% of the time (the lab's "simulate failure").`
@@ -103,7 +103,6 @@ async function workflow(o: DemoOptions, kind: 'deploy' | 'promote'): Promise<Wor
   if (kind === 'deploy') await o.client.setFault(o.model, { clear: true });
   const outcome = rollout.phase === 'rolled_back' ? 'rolled back' : rollout.phase === 'succeeded' ? 'promoted' : 'undecided';
   o.out(outcome === 'rolled back' ? `\n🚨 Rolled back at step ${rollout.step}: ${rollout.reason}` : outcome === 'promoted' ? '\n✅ Promoted: every step passed its analysis, so v2 is the new stable version.' : `\nNo decision within ${MAX_REQUESTS} requests.`);
-  void r0;
   return { workflow: kind, outcome, phase: rollout.phase, steps: rollout.step, requests, reason: rollout.last_decision?.reason ?? '' };
 }
 
