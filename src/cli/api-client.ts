@@ -2,6 +2,9 @@
  * Typed client for the coalmine HTTP API, used by the CLI (and usable from scripts). Errors from
  * the server arrive as `{ error: { code, message } }` and are rethrown as ApiError with both.
  */
+import type { AnalysisInfo, DecisionInfo, EventInfo, FaultInfo, MetricsInfo, ModelInfo, ModelSummary, PredictReply, RollbackCheckInfo, RolloutInfo, VariantMetricsInfo, VerdictInfo, VersionInfo } from '../wire/index.js';
+export type { AnalysisInfo, DecisionInfo, EventInfo, FaultInfo, MetricsInfo, ModelInfo, ModelSummary, PredictReply, RollbackCheckInfo, RolloutInfo, VariantMetricsInfo, VerdictInfo, VersionInfo };
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -13,165 +16,12 @@ export class ApiError extends Error {
   }
 }
 
-export interface VersionInfo {
-  version: number;
-  role: 'stable' | 'canary' | null;
-  status: 'ready' | 'failed';
-  load_error?: string;
-  created_at: string;
-  source: string;
-  description: string;
-  metrics: Record<string, number>;
-  signature: {
-    task: string;
-    input: { name: string; type: string; features: number | null };
-    outputs: Record<string, string>;
-    classes: number | null;
-    producer: string;
-    rewrites: string[];
-  };
-  sha256: string;
-  size_bytes: number;
-}
-
-export interface ModelInfo {
-  name: string;
-  created_at: string;
-  stable_version: number;
-  canary_version: number | null;
-  canary_weight: number;
-  stable_weight: number;
-  previous_stable_version: number | null;
-  last_canary_version: number | null;
-  revision: number;
-  updated_at: string;
-  faults?: Record<string, FaultInfo>;
-  metrics_since?: string | null;
-  versions: VersionInfo[];
-}
-
-export interface ModelSummary {
-  name: string;
-  versions: number;
-  stable_version: number;
-  canary_version: number | null;
-  canary_weight: number;
-  updated_at: string;
-}
-
-export interface EventInfo {
-  at: string;
-  action: string;
-  reason: string;
-  stable_version: number;
-  canary_version: number | null;
-  canary_weight: number;
-}
-
-export interface PredictReply {
-  request_id: string;
-  model: string;
-  version: number;
-  variant: 'stable' | 'canary';
-  prediction?: number | string;
-  probability?: number;
-  latency_ms: number;
-  fallback?: boolean;
-}
-
-export interface VariantMetricsInfo {
-  versions: number[];
-  weight: number;
-  requests: number;
-  share: number | null;
-  forced_requests: number;
-  errors: number;
-  error_rate: number | null;
-  latency_ms: { mean: number | null; p50: number | null; p95: number | null; p99: number | null };
-  labelled: number;
-  correct: number;
-  accuracy: number | null;
-  mae: number | null;
-}
-
-export interface FaultInfo {
-  wrong: number;
-  delay_ms: number | [number, number];
-  errors: number;
-}
-
-export interface MetricsInfo {
-  model: string;
-  window: { from: string; to: string };
-  canary_weight: number;
-  stable_version: number;
-  canary_version: number | null;
-  faults: Record<string, FaultInfo>;
-  variants: { stable: VariantMetricsInfo; canary: VariantMetricsInfo };
-}
-
-export interface VerdictInfo {
-  metric: string;
-  status: 'pass' | 'fail' | 'inconclusive';
-  reason: string;
-  critical: boolean;
-  required: boolean;
-}
-
-export interface AnalysisInfo extends Omit<MetricsInfo, 'faults'> {
-  status: 'pass' | 'fail' | 'inconclusive';
-  reason: string;
-  critical_failure: boolean;
-  srm: { p_value: number; mismatch: boolean } | null;
-  verdicts: VerdictInfo[];
-}
-
-export interface RollbackCheckInfo {
-  rollback_triggered: boolean;
-  reason: string | null;
-  message: string;
-  alert: string | null;
-  canary_accuracy: number | null;
-  canary_p95_latency_ms: number | null;
-  canary_percentage: number;
-}
-
 export interface FaultInput {
   variant?: string;
   wrong?: number;
   delay_ms?: number | [number, number];
   errors?: number;
   clear?: boolean;
-}
-
-export interface DecisionInfo {
-  seq: number;
-  at: string;
-  step: number;
-  weightBp: number;
-  phase: string;
-  action: string;
-  reason: string;
-  actor: string;
-  analysis?: { status: string; reason: string; verdicts: { metric: string; status: string; reason: string }[]; n: { stable: number; canary: number } };
-}
-
-export interface RolloutInfo {
-  id: string;
-  model: string;
-  phase: string;
-  step: number;
-  steps_total: number;
-  weight: number;
-  canary_version: number;
-  stable_version: number;
-  started_at: string;
-  step_started_at: string;
-  next_analysis_at: string | null;
-  reason: string | null;
-  attempt: number;
-  last_decision: DecisionInfo | null;
-  spec: { steps: { weight: number; bake_s: number; min_samples: number; pause: boolean }[]; interval_s: number };
 }
 
 export interface PredictInput {

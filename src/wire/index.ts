@@ -1,0 +1,237 @@
+/**
+ * The JSON shapes of coalmine's public HTTP API (docs/api.md), as clients read them: the CLI
+ * and the dashboard share these. Types only: nothing here runs, so the browser bundle can use
+ * them without pulling in server code.
+ */
+
+export type Variant = 'stable' | 'canary';
+export type VerdictStatus = 'pass' | 'fail' | 'inconclusive';
+export type Phase = 'pending' | 'progressing' | 'paused' | 'promoting' | 'succeeded' | 'rolled_back' | 'failed';
+
+export interface Info {
+  name: string;
+  version: string;
+  server_time: number;
+  default_model: string;
+  thresholds: { accuracy_pct: number; latency_p95_ms: number };
+  bucket_ms: number;
+  stream_tick_ms: number;
+}
+
+export interface FaultInfo {
+  wrong: number;
+  delay_ms: number | [number, number];
+  errors: number;
+}
+
+export interface VersionInfo {
+  version: number;
+  role: 'stable' | 'canary' | null;
+  status: 'ready' | 'failed';
+  load_error?: string;
+  created_at: string;
+  source: string;
+  description: string;
+  metrics: Record<string, number>;
+  signature: {
+    task: string;
+    input: { name: string; type: string; features: number | null };
+    outputs: Record<string, string>;
+    classes: number | null;
+    class_labels: (string | number)[] | null;
+    opsets: Record<string, number>;
+    producer: string;
+    rewrites: string[];
+  };
+  sha256: string;
+  size_bytes: number;
+}
+
+export interface ModelInfo {
+  name: string;
+  created_at: string;
+  stable_version: number;
+  canary_version: number | null;
+  canary_weight: number;
+  stable_weight: number;
+  previous_stable_version: number | null;
+  last_canary_version: number | null;
+  revision: number;
+  updated_at: string;
+  faults: Partial<Record<Variant, FaultInfo>>;
+  metrics_since: string | null;
+  versions: VersionInfo[];
+}
+
+export interface ModelSummary {
+  name: string;
+  versions: number;
+  stable_version: number;
+  canary_version: number | null;
+  canary_weight: number;
+  updated_at: string;
+}
+
+export interface EventInfo {
+  at: string;
+  action: string;
+  reason: string;
+  stable_version: number;
+  canary_version: number | null;
+  canary_weight: number;
+}
+
+export interface PredictReply {
+  request_id: string;
+  model: string;
+  version: number;
+  variant: Variant;
+  prediction?: number | string;
+  probability?: number;
+  latency_ms: number;
+  fallback?: boolean;
+}
+
+export interface VariantMetricsInfo {
+  versions: number[];
+  weight: number;
+  requests: number;
+  share: number | null;
+  forced_requests: number;
+  errors: number;
+  error_rate: number | null;
+  latency_ms: { mean: number | null; p50: number | null; p95: number | null; p99: number | null };
+  labelled: number;
+  correct: number;
+  accuracy: number | null;
+  mae: number | null;
+}
+
+export interface MetricsInfo {
+  model: string;
+  window: { from: string; to: string };
+  canary_weight: number;
+  stable_version: number;
+  canary_version: number | null;
+  faults: Partial<Record<Variant, FaultInfo>>;
+  variants: { stable: VariantMetricsInfo; canary: VariantMetricsInfo };
+}
+
+export interface Evidence {
+  method: string;
+  statistic: string;
+  n: { stable: number; canary: number };
+  estimate: { stable: number | null; canary: number | null };
+  effect: { absolute: number | null; relative: number | null };
+  interval?: { lower: number; upper: number; level: number };
+  pValue?: number;
+  likelihoodRatio?: number;
+  threshold?: number;
+  alpha?: number;
+  needed?: { stable: number; canary: number };
+}
+
+export interface VerdictInfo {
+  metric: string;
+  status: VerdictStatus;
+  reason: string;
+  evidence: Evidence;
+  /** Present in analyses (`GET …/analysis`, decisions). */
+  critical?: boolean;
+  required?: boolean;
+}
+
+export interface AnalysisInfo extends Omit<MetricsInfo, 'faults'> {
+  status: VerdictStatus;
+  reason: string;
+  critical_failure: boolean;
+  srm: { p_value: number; mismatch: boolean } | null;
+  verdicts: VerdictInfo[];
+}
+
+export interface RollbackCheckInfo {
+  rollback_triggered: boolean;
+  reason: string | null;
+  message: string;
+  alert: string | null;
+  canary_accuracy: number | null;
+  canary_p95_latency_ms: number | null;
+  canary_percentage: number;
+}
+
+export interface AnalysisSummaryInfo {
+  status: VerdictStatus;
+  reason: string;
+  srmMismatch: boolean;
+  criticalFailure: boolean;
+  verdicts: VerdictInfo[];
+  n: { stable: number; canary: number };
+}
+
+export interface DecisionInfo {
+  seq: number;
+  at: string;
+  step: number;
+  weightBp: number;
+  phase: Phase;
+  action: string;
+  reason: string;
+  actor: 'controller' | 'user';
+  analysis?: AnalysisSummaryInfo;
+}
+
+export interface AnalysisMetricSpecInfo {
+  name: string;
+  metric: 'error_rate' | 'latency' | 'accuracy' | 'mae' | 'drift';
+  critical: boolean;
+  required: boolean;
+  judge: Record<string, unknown>;
+}
+
+export interface RolloutInfo {
+  id: string;
+  model: string;
+  phase: Phase;
+  step: number;
+  steps_total: number;
+  weight: number;
+  canary_version: number;
+  stable_version: number;
+  started_at: string;
+  updated_at: string;
+  step_started_at: string;
+  next_analysis_at: string | null;
+  reason: string | null;
+  attempt: number;
+  consecutive_failures: number;
+  last_decision: DecisionInfo | null;
+  spec: {
+    steps: { weight: number; bake_s: number; min_samples: number; pause: boolean }[];
+    interval_s: number;
+    analysis: AnalysisMetricSpecInfo[] | 'default';
+    failure_limit: number;
+    inconclusive: 'wait' | 'pause';
+    max_duration_s: number;
+  };
+}
+
+export interface SeriesPointInfo {
+  /** Start of the step, Unix ms. */
+  t: number;
+  variant: Variant;
+  requests: number;
+  rps: number | null;
+  errors: number;
+  error_rate: number | null;
+  latency_ms: { p50: number | null; p95: number | null; p99: number | null };
+  labelled: number;
+  accuracy: number | null;
+}
+
+export interface SeriesInfo {
+  model: string;
+  from: number;
+  to: number;
+  step_ms: number;
+  points: SeriesPointInfo[];
+}
