@@ -1,5 +1,6 @@
-import { badRequest } from '../domain/index.js';
-import type { VariantMetrics, VariantPair } from '../metrics/index.js';
+import type { CanaryChecks } from '../checks/index.js';
+import { badRequest, type Model } from '../domain/index.js';
+import type { SeriesPoint, VariantMetrics, VariantPair } from '../metrics/index.js';
 
 const r = (x: number | null, digits = 3): number | null => (x === null ? null : Math.round(x * 10 ** digits) / 10 ** digits);
 
@@ -57,5 +58,40 @@ export function labView(v: VariantMetrics, total: number) {
     errors: v.errors,
     share: total > 0 ? r((v.requests / total) * 100, 2) : null,
     versions: v.versions,
+  };
+}
+
+/** GET /v1/models/{name}/analysis, and the live stream's `analysis` event. */
+export function analysisView(model: Model, a: Awaited<ReturnType<CanaryChecks['analyze']>>, now: number) {
+  const weight = model.routing.canaryVersion === null ? 0 : model.routing.canaryWeightBp / 100;
+  const { assessment } = a;
+  return {
+    model: model.name,
+    window: { from: new Date(a.since).toISOString(), to: new Date(now).toISOString() },
+    stable_version: model.routing.stableVersion,
+    canary_version: model.routing.canaryVersion,
+    canary_weight: weight,
+    status: assessment.status,
+    reason: assessment.reason,
+    critical_failure: assessment.criticalFailure,
+    srm: assessment.srm && { statistic: assessment.srm.statistic, p_value: assessment.srm.pValue, mismatch: assessment.srm.mismatch, observed: assessment.srm.observed, expected: assessment.srm.expected },
+    verdicts: assessment.verdicts,
+    variants: pairView(a.pair, weight),
+  };
+}
+
+/** One point of GET /v1/models/{name}/metrics/series and of the live stream's `points` event. */
+export function seriesPointView(p: SeriesPoint) {
+  const m = p.metrics;
+  return {
+    t: p.start,
+    variant: m.variant,
+    requests: m.requests,
+    rps: r((m.requests * 1000) / p.durationMs, 2),
+    errors: m.errors,
+    error_rate: r(m.errorRate, 5),
+    latency_ms: { p50: r(m.latencyMs.p50), p95: r(m.latencyMs.p95), p99: r(m.latencyMs.p99) },
+    labelled: m.labelled,
+    accuracy: r(m.accuracy, 5),
   };
 }

@@ -1,6 +1,8 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { installErrorHandling } from './error-handler.js';
+import { LiveFeed } from './live-feed.js';
+import { dashboardRoutes } from './routes/dashboard-routes.js';
 import { faultRoutes } from './routes/fault-routes.js';
 import { feedbackRoutes } from './routes/feedback-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
@@ -10,6 +12,7 @@ import { modelRoutes } from './routes/model-routes.js';
 import { operationRoutes } from './routes/operation-routes.js';
 import { predictRoutes } from './routes/predict-routes.js';
 import { rolloutRoutes } from './routes/rollout-routes.js';
+import { streamRoutes } from './routes/stream-routes.js';
 import { takehomeRoutes } from './routes/takehome-routes.js';
 import type { ApiServices } from './services.js';
 
@@ -42,5 +45,13 @@ export function buildServer(s: ApiServices, logger: Logger): FastifyInstance {
   labRoutes(app, s);
   takehomeRoutes(app, s);
   rolloutRoutes(app, s);
+  const feed = new LiveFeed(s, logger, { tickMs: s.config.streamTickMs, maxClients: s.config.maxStreams });
+  streamRoutes(app, s, feed);
+  // Open streams are never idle: end them first, or close() would wait for every dashboard tab.
+  app.addHook('preClose', (done) => {
+    feed.close();
+    done();
+  });
+  dashboardRoutes(app, s.config.dashboardDir);
   return app;
 }

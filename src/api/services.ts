@@ -5,6 +5,7 @@ import type { ModelRegistry, ModelSettingsService } from '../registry/index.js';
 import type { RolloutController } from '../rollout/index.js';
 import type { PredictionService } from '../serving/index.js';
 import type { FeedbackService, PrometheusMetrics, Telemetry } from '../telemetry/index.js';
+import type { ChangeSource } from './live-feed.js';
 import type { VersionState } from './views.js';
 
 /** What the routes need; `app/` builds it. */
@@ -20,4 +21,6 @@ export interface ApiServices {
   readonly prometheus: PrometheusMetrics;
   readonly rollouts: RolloutController;
   readonly versions: VersionState;
+  /** State changes, for the live stream. */
+  readonly changes: ChangeSource;
 }

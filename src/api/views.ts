@@ -1,4 +1,4 @@
-import type { FaultConfig, Model, ModelSettings, ModelVersion, Prediction, RoutingEvent } from '../domain/index.js';
+import type { FaultConfig, Model, ModelSettings, ModelVersion, Prediction, Rollout, RoutingEvent } from '../domain/index.js';
 import type { PredictResult } from '../serving/index.js';
 
 export interface VersionState {
@@ -104,5 +104,37 @@ export function predictView(r: PredictResult, batch: boolean) {
     ...(r.fallback ? { fallback: true } : {}),
     ...(batch ? { predictions: r.predictions.map(item) } : item(r.predictions[0]!)),
     latency_ms: r.latencyMs,
+  };
+}
+
+export function rolloutView(r: Rollout) {
+  const step = r.spec.steps[Math.min(r.stepIndex, r.spec.steps.length - 1)]!;
+  return {
+    id: r.id,
+    model: r.model,
+    phase: r.phase,
+    step: r.stepIndex + 1,
+    steps_total: r.spec.steps.length,
+    weight: r.phase === 'succeeded' ? 100 : r.phase === 'rolled_back' || r.phase === 'failed' ? 0 : step.weightBp / 100,
+    canary_version: r.spec.canaryVersion,
+    stable_version: r.stableVersion,
+    started_at: r.startedAt,
+    updated_at: r.updatedAt,
+    step_started_at: r.stepStartedAt,
+    next_analysis_at: r.nextAnalysisAt,
+    reason: r.reason,
+    attempt: r.attempt,
+    consecutive_failures: r.consecutiveFailures,
+    last_decision: r.history.at(-1) ?? null,
+    spec: {
+      steps: r.spec.steps.map((s) => ({ weight: s.weightBp / 100, bake_s: s.bakeMs / 1000, min_samples: s.minSamples, pause: s.pause })),
+      interval_s: r.spec.intervalMs / 1000,
+      analysis: r.spec.analysis ?? 'default',
+      failure_limit: r.spec.failureLimit,
+      inconclusive: r.spec.inconclusive,
+      max_duration_s: r.spec.maxDurationMs / 1000,
+      srm_alpha: r.spec.srmAlpha,
+      webhooks: r.spec.webhooks,
+    },
   };
 }

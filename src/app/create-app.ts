@@ -9,6 +9,7 @@ import { MetricsReader } from '../metrics/index.js';
 import { ArtifactFiles, ModelRegistry, ModelSettingsService } from '../registry/index.js';
 import { RolloutController, WebhookSender } from '../rollout/index.js';
 import { PredictionService, RuntimePool } from '../serving/index.js';
+import { ChangeFeed } from './change-feed.js';
 import { RegistryTrafficRouter } from './registry-traffic-router.js';
 import { openDatabase, SqlitePredictionLogStore, SqliteRegistryStore, SqliteRolloutStore, SqliteSettingsStore, SqliteTelemetryStore } from '../store/index.js';
 import { FeedbackService, PredictionLog, PrometheusMetrics, Telemetry } from '../telemetry/index.js';
@@ -81,6 +82,8 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
     now: nowMs,
     taskOf: async (model, version) => (await registry.version(model, version).catch(() => undefined))?.signature.task,
   });
+  const changes = new ChangeFeed();
+  settings.onChange((model) => changes.emit({ kind: 'settings', model }));
   const rolloutStore = new SqliteRolloutStore(db);
   const webhooks = new WebhookSender(rolloutStore, log, nowMs);
   const rollouts = new RolloutController({
@@ -92,6 +95,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
     now: nowMs,
     log,
     onPhase: (model, phase) => prometheus.setPhase(model, phase),
+    onChange: (r) => changes.emit({ kind: 'rollout', model: r.model }),
   });
   // A model without a rollout is in phase "none"; the gauge says so rather than nothing.
   const phased = new Set<string>();
@@ -103,6 +107,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
     }
   };
   registry.onRoutingChange(exportRouting);
+  registry.onRoutingChange((m) => changes.emit({ kind: 'routing', model: m.name }));
   await predictions.start();
   const models = await registry.list();
   for (const m of models) exportRouting(m);
@@ -135,7 +140,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
   purgeTimer.unref();
 
   const http = buildServer(
-    { config, registry, settings, predictions, telemetry, metrics, checks, feedback, prometheus, rollouts, versions: { loadError: (m, v) => pool.failure(m, v) } },
+    { config, registry, settings, predictions, telemetry, metrics, checks, feedback, prometheus, rollouts, versions: { loadError: (m, v) => pool.failure(m, v) }, changes },
     log,
   );
   let closed = false;

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { AppError, assertModelName, percentToBasisPoints, type BasisPoints } from '../domain/index.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -30,10 +31,19 @@ export interface Config {
   /** The lab's LATENCY_THRESHOLD, in ms: /check_rollback rolls back when canary p95 exceeds it. */
   readonly latencyThresholdMs: number;
   readonly logLevel: LogLevel;
+  /** The built dashboard (static files) served at `/`. */
+  readonly dashboardDir: string;
+  /** How often the live stream pushes fresh chart points. */
+  readonly streamTickMs: number;
+  /** Live-stream connections served at once; more are refused with 503. */
+  readonly maxStreams: number;
 }
 
 /** Everything a caller may set explicitly (CLI flags, tests); unset fields come from the environment. */
 export type ConfigOverrides = Partial<Config>;
+
+/** `npm run build` writes the dashboard here (the same place from src/ under tsx and from dist/). */
+const BUILT_DASHBOARD = fileURLToPath(new URL('../../dist/dashboard', import.meta.url));
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -89,6 +99,9 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     accuracyThresholdPct: overrides.accuracyThresholdPct ?? intFrom(env, 'ACCURACY_THRESHOLD', intFrom(env, 'COALMINE_ACCURACY_THRESHOLD', 85, 0, 100), 0, 100),
     latencyThresholdMs: overrides.latencyThresholdMs ?? intFrom(env, 'LATENCY_THRESHOLD', intFrom(env, 'COALMINE_LATENCY_THRESHOLD', 100, 1, 600_000), 1, 600_000),
     logLevel,
+    dashboardDir: resolve(overrides.dashboardDir ?? env.COALMINE_DASHBOARD_DIR ?? BUILT_DASHBOARD),
+    streamTickMs: overrides.streamTickMs ?? intFrom(env, 'COALMINE_STREAM_TICK_MS', 1000, 100, 60_000),
+    maxStreams: overrides.maxStreams ?? intFrom(env, 'COALMINE_MAX_STREAMS', 100, 1, 10_000),
   };
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {
     throw configError(`port ${config.port} must be between 0 and 65535`);

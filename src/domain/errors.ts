@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'rollout_not_found'
   | 'model_unavailable'
   | 'model_error'
+  | 'too_many_streams'
   | 'internal';
 
 export class AppError extends Error {

@@ -1,5 +1,5 @@
 import type { Variant } from '../domain/index.js';
-import type { Telemetry } from '../telemetry/index.js';
+import { emptyMerged, type Telemetry } from '../telemetry/index.js';
 import { emptyVariantMetrics, toVariantMetrics, type VariantMetrics } from './variant-metrics.js';
 
 export interface MetricWindow {
@@ -11,9 +11,23 @@ export interface MetricWindow {
 
 export type VariantPair = Readonly<Record<Variant, VariantMetrics>>;
 
+/** One variant's metrics over one step of a time series. */
+export interface SeriesPoint {
+  /** Start of the step (Unix ms). */
+  readonly start: number;
+  /** Time the step covers so far: the step size, or less for the step still in progress. */
+  readonly durationMs: number;
+  readonly metrics: VariantMetrics;
+}
+
 /** The built-in metric provider: reads coalmine's own telemetry (a Prometheus reader can take its place). */
 export class MetricsReader {
   constructor(private readonly telemetry: Telemetry) {}
+
+  /** The telemetry bucket size: the finest step a series can have. */
+  get bucketMs(): number {
+    return this.telemetry.bucketMs;
+  }
 
   async read(model: string, window: MetricWindow): Promise<VariantPair> {
     const w = await this.telemetry.window(model, window);
@@ -22,5 +36,17 @@ export class MetricsReader {
       return v ? toVariantMetrics(variant, v.versions, v.stats, v.forced) : emptyVariantMetrics(variant);
     };
     return { stable: get('stable'), canary: get('canary') };
+  }
+
+  /** Per-variant metrics in steps of `stepMs` over [from, to), oldest first. */
+  async series(model: string, from: number, to: number, stepMs: number, now: number): Promise<SeriesPoint[]> {
+    const points = await this.telemetry.buckets(model, from, to, stepMs);
+    const step = Math.max(this.telemetry.bucketMs, stepMs - (stepMs % this.telemetry.bucketMs));
+    const forced = emptyMerged();
+    return points.map((p) => ({
+      start: p.bucketStart,
+      durationMs: Math.max(1, Math.min(step, now - p.bucketStart)),
+      metrics: toVariantMetrics(p.variant, [], p.stats, forced),
+    }));
   }
 }

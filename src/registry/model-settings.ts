@@ -28,6 +28,7 @@ export function toFaultConfig(input: FaultInput): FaultConfig {
  */
 export class ModelSettingsService {
   private readonly cache = new Map<string, ModelSettings>();
+  private readonly listeners: ((model: string, settings: ModelSettings) => void)[] = [];
 
   constructor(
     private readonly store: SettingsStore,
@@ -38,6 +39,11 @@ export class ModelSettingsService {
     for (const m of models) this.cache.set(m, (await this.store.get(m)) ?? DEFAULT_SETTINGS);
   }
 
+  /** Called after every saved change (faults, resets). */
+  onChange(listener: (model: string, settings: ModelSettings) => void): void {
+    this.listeners.push(listener);
+  }
+
   /** Synchronous, for the hot path. */
   get(model: string): ModelSettings {
     return this.cache.get(model) ?? DEFAULT_SETTINGS;
@@ -46,6 +52,7 @@ export class ModelSettingsService {
   private async save(model: string, next: ModelSettings): Promise<ModelSettings> {
     await this.store.save(model, next, this.now().toISOString());
     this.cache.set(model, next);
+    for (const listener of this.listeners) listener(model, next);
     return next;
   }
 

@@ -17,6 +17,8 @@ export interface RolloutControllerOptions {
   readonly now?: () => number;
   readonly log: SenderLogger;
   readonly onPhase?: (model: string, phase: Phase) => void;
+  /** Every saved change (steps, decisions, phases): for live views. */
+  readonly onChange?: (rollout: Rollout) => void;
 }
 
 /** Manual commands, as the API and CLI name them. */
@@ -104,6 +106,7 @@ export class RolloutController {
     if (!r.ok) throw conflict('conflict', r.error);
     if (r.next === current) return current;
     const saved = await this.opts.store.save(r.next, current.revision, notifications(r.next, r.effects));
+    this.opts.onChange?.(saved);
     if (saved.phase !== current.phase) {
       this.opts.onPhase?.(model, saved.phase);
       this.opts.log.info({ model, rollout: saved.id, from: current.phase, to: saved.phase, reason: saved.history.at(-1)?.reason }, 'rollout phase changed');

@@ -205,14 +205,19 @@ export class Telemetry {
     return new Map([...result].map(([variant, v]) => [variant, { variant, versions: [...v.versions].sort(), stats: v.stats, forced: v.forced }]));
   }
 
-  /** Per-bucket, per-variant statistics (normal traffic only), for charts. */
-  async buckets(model: string, from: number, to = this.now() + this.bucketMs): Promise<BucketPoint[]> {
+  /**
+   * Per-variant statistics (normal traffic only) in steps of `stepMs` (a multiple of the bucket
+   * size; buckets are merged into their step), for charts.
+   */
+  async buckets(model: string, from: number, to = this.now() + this.bucketMs, stepMs = this.bucketMs): Promise<BucketPoint[]> {
+    const step = Math.max(this.bucketMs, stepMs - (stepMs % this.bucketMs));
     const points = new Map<string, BucketPoint>();
     for (const { key, bucketStart, snapshot } of await this.collect(model, from, to)) {
       if (key.forced) continue;
-      const id = `${bucketStart}|${key.variant}`;
+      const start = bucketStart - (bucketStart % step);
+      const id = `${start}|${key.variant}`;
       let p = points.get(id);
-      if (!p) points.set(id, (p = { bucketStart, variant: key.variant, stats: emptyMerged() }));
+      if (!p) points.set(id, (p = { bucketStart: start, variant: key.variant, stats: emptyMerged() }));
       mergeSnapshot(p.stats, snapshot, this.random);
     }
     return [...points.values()].sort((a, b) => a.bucketStart - b.bucketStart || a.variant.localeCompare(b.variant));

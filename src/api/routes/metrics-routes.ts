@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { hasFaults } from '../../domain/index.js';
-import { labView, pairView, parseDuration, parseSince } from '../metrics-views.js';
+import { analysisView, labView, pairView, parseDuration, parseSince } from '../metrics-views.js';
 import { ModelParams } from '../schemas.js';
 import type { ApiServices } from '../services.js';
 import { faultsView } from '../views.js';
@@ -47,21 +47,7 @@ export function metricsRoutes(app: FastifyInstance, s: ApiServices): void {
 
   app.get<{ Params: { name: string } }>('/v1/models/:name/analysis', { schema: { params: ModelParams } }, async (req) => {
     const model = await s.registry.get(req.params.name);
-    const { assessment, since, pair } = await s.checks.analyze(model.name);
-    const weight = model.routing.canaryVersion === null ? 0 : model.routing.canaryWeightBp / 100;
-    return {
-      model: model.name,
-      window: { from: new Date(since).toISOString(), to: new Date().toISOString() },
-      stable_version: model.routing.stableVersion,
-      canary_version: model.routing.canaryVersion,
-      canary_weight: weight,
-      status: assessment.status,
-      reason: assessment.reason,
-      critical_failure: assessment.criticalFailure,
-      srm: assessment.srm && { statistic: assessment.srm.statistic, p_value: assessment.srm.pValue, mismatch: assessment.srm.mismatch, observed: assessment.srm.observed, expected: assessment.srm.expected },
-      verdicts: assessment.verdicts,
-      variants: pairView(pair, weight),
-    };
+    return analysisView(model, await s.checks.analyze(model.name), Date.now());
   });
 
   app.get('/metrics', async (req, reply) => {

@@ -1,41 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
-import type { Rollout } from '../../domain/index.js';
 import { reportMarkdown, rolloutReport, type RolloutCommand } from '../../rollout/index.js';
 import { ModelParams } from '../schemas.js';
 import type { ApiServices } from '../services.js';
-
-export function rolloutView(r: Rollout) {
-  const step = r.spec.steps[Math.min(r.stepIndex, r.spec.steps.length - 1)]!;
-  return {
-    id: r.id,
-    model: r.model,
-    phase: r.phase,
-    step: r.stepIndex + 1,
-    steps_total: r.spec.steps.length,
-    weight: r.phase === 'succeeded' ? 100 : r.phase === 'rolled_back' || r.phase === 'failed' ? 0 : step.weightBp / 100,
-    canary_version: r.spec.canaryVersion,
-    stable_version: r.stableVersion,
-    started_at: r.startedAt,
-    updated_at: r.updatedAt,
-    step_started_at: r.stepStartedAt,
-    next_analysis_at: r.nextAnalysisAt,
-    reason: r.reason,
-    attempt: r.attempt,
-    consecutive_failures: r.consecutiveFailures,
-    last_decision: r.history.at(-1) ?? null,
-    spec: {
-      steps: r.spec.steps.map((s) => ({ weight: s.weightBp / 100, bake_s: s.bakeMs / 1000, min_samples: s.minSamples, pause: s.pause })),
-      interval_s: r.spec.intervalMs / 1000,
-      analysis: r.spec.analysis ?? 'default',
-      failure_limit: r.spec.failureLimit,
-      inconclusive: r.spec.inconclusive,
-      max_duration_s: r.spec.maxDurationMs / 1000,
-      srm_alpha: r.spec.srmAlpha,
-      webhooks: r.spec.webhooks,
-    },
-  };
-}
+import { rolloutView } from '../views.js';
 
 const CommandBody = Type.Union([Type.Object({ reason: Type.Optional(Type.String({ maxLength: 1000 })), full: Type.Optional(Type.Boolean()) }, { additionalProperties: false }), Type.Null()]);
 const CommandParams = Type.Object({ name: Type.String({ maxLength: 200 }), command: Type.Union([Type.Literal('pause'), Type.Literal('resume'), Type.Literal('promote'), Type.Literal('abort'), Type.Literal('retry')]) });
