@@ -20,10 +20,12 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   rollout: ['domain', 'store', 'metrics', 'analysis', 'routing'],
   serving: ['domain', 'registry', 'runtime', 'routing', 'telemetry'],
   api: ['domain', 'config', 'registry', 'serving', 'telemetry', 'metrics', 'checks', 'rollout'],
-  cli: ['domain', 'config', 'app', 'examples'],
+  cli: ['domain', 'config', 'app', 'examples', 'wire'],
   app: ['*'],
   'test-support': ['*'],
   types: [],
+  wire: [],
+  dashboard: ['wire'],
 };
 
 const SRC = dirname(fileURLToPath(import.meta.url));
@@ -32,7 +34,7 @@ function files(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) files(path, out);
-    else if (name.endsWith('.ts') && !name.endsWith('.test.ts')) out.push(path);
+    else if (/\.tsx?$/.test(name) && !name.endsWith('.test.ts')) out.push(path);
   }
   return out;
 }
@@ -63,11 +65,35 @@ describe('architecture', () => {
     assert.deepEqual(problems, []);
   });
 
+  it('wire holds types only, so clients (the browser bundle too) import no code from it', () => {
+    for (const file of all.filter((f) => moduleOf(f) === 'wire')) {
+      const code = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+      for (const line of code.split('\n').filter((l) => /^export /.test(l))) assert.match(line, /^export (type|interface) /, `${relative(SRC, file)}: ${line}`);
+    }
+  });
+
   it('pure modules (domain, routing, analysis) stay free of I/O and clocks', () => {
     for (const file of all.filter((f) => ['routing', 'domain', 'analysis'].includes(moduleOf(f)))) {
       const source = readFileSync(file, 'utf8');
       assert.doesNotMatch(source, /from 'node:(fs|net|http|child_process)'/, file);
       assert.doesNotMatch(source, /Date\.now\(|new Date\(/, file);
+    }
+  });
+
+  it('the dashboard uses only the browser, its bundled libraries and the HTTP API', () => {
+    const BUNDLED = ['preact', 'preact/hooks', 'uplot', 'uplot/dist/uPlot.min.css'];
+    const found = all.filter((f) => moduleOf(f) === 'dashboard');
+    assert.ok(found.length >= 5, 'dashboard sources are scanned');
+    for (const file of found) {
+      const source = readFileSync(file, 'utf8');
+      for (const [, a, b] of source.matchAll(/^(?:import|export)[^'"]*from '([^']+)'|^import '([^']+)'/gm)) {
+        const spec = (a ?? b)!;
+        if (spec.startsWith('.')) {
+          const to = moduleOf(resolve(dirname(file), spec));
+          assert.ok(to === 'dashboard' || (to === 'wire' && /^import type /m.test(source)), `${relative(SRC, file)} imports ${spec}`);
+        }
+        else assert.ok(BUNDLED.includes(spec), `${relative(SRC, file)} imports ${spec}, which is not bundled for the browser`);
+      }
     }
   });
 });

@@ -88,6 +88,7 @@ export function serverCommands(program: Command): void {
         [
           '',
           `coalmine is serving model "churn" at ${url}`,
+          `Open the live dashboard: ${url}/`,
           '',
           `  curl -s ${url}/predict -H 'content-type: application/json' -d '{"features": [0.5, 1.2, 0.8, 0.3, 1.1]}'`,
           `  npx coalmine status              # versions, weights, faults, recent changes`,

@@ -1,0 +1,133 @@
+import type { Decision, Fault, Info, Variant } from '../api.js';
+import { markers, observedShare, thresholds } from '../chart-data.js';
+import { faultWords, num, pct } from '../format.js';
+import type { ModelState } from '../live-store.js';
+import { Chart } from './chart.js';
+import { Registry } from './registry.js';
+import { RolloutPanel } from './rollout-panel.js';
+import { Timeline } from './timeline.js';
+import { Verdicts } from './verdicts.js';
+
+const TERMINAL = ['succeeded', 'rolled_back', 'failed'];
+
+function FaultBanner({ faults, model }: { faults: Partial<Record<Variant, Fault>>; model: string }) {
+  const active = (Object.entries(faults) as [Variant, Fault][]).map(([v, f]) => [v, faultWords(f)] as const).filter(([, words]) => words !== '');
+  if (active.length === 0) return null;
+  return (
+    <div class="banner" role="alert" data-testid="fault-banner">
+      <strong>Fault injection is on.</strong> {active.map(([v, words]) => `${v}: ${words}`).join(' · ')}. Its metrics are deliberately degraded; clear it with{' '}
+      <code>coalmine fault --clear --model {model}</code>.
+    </div>
+  );
+}
+
+function Overview({ s, now, bucketMs }: { s: ModelState; now: number; bucketMs: number }) {
+  const m = s.model;
+  const stable = m.versions.find((v) => v.version === m.stable_version);
+  const canary = m.versions.find((v) => v.version === m.canary_version);
+  // During a rollout step, only the step's own traffic says whether the split matches its weight.
+  const active = s.rollout && !TERMINAL.includes(s.rollout.phase);
+  const stepStart = active ? Date.parse(s.rollout!.step_started_at) : 0;
+  const since = Math.max(now - 60_000, stepStart);
+  // Chart points are whole telemetry buckets: one that began up to a bucket before `since` overlaps it.
+  const share = observedShare(s.points, since - bucketMs + 1);
+  const latest = Math.max(0, ...s.points.map((p) => p.t));
+  const rps = s.points.filter((p) => p.t === latest).reduce((sum, p) => sum + (p.rps ?? 0), 0);
+  const acc = (v: typeof stable) => (v?.metrics.accuracy !== undefined ? ` · trained ${pct(v.metrics.accuracy)}` : '');
+  return (
+    <section class="card overview" aria-label="traffic">
+      <header>
+        <h2>Traffic</h2>
+        <span class="muted">{num(rps, 1)} req/s</span>
+      </header>
+      <div class="variants">
+        <div class="variant stable" data-testid="stable">
+          <span class="dot" /> stable <strong>v{m.stable_version}</strong>
+          <span class="muted">{acc(stable)}</span>
+          <div class="big">{num(m.stable_weight, 2)}%</div>
+        </div>
+        <div class="variant canary" data-testid="canary">
+          <span class="dot" /> canary {canary ? <strong>v{canary.version}</strong> : <span class="muted">none</span>}
+          <span class="muted">{acc(canary)}</span>
+          <div class="big">{num(m.canary_weight, 2)}%</div>
+        </div>
+      </div>
+      <div class="share" title="configured weight vs the share of requests the canary actually served">
+        <div class="bar">
+          <div class="fill" style={{ width: `${m.canary_weight}%` }} />
+          {share !== null && <div class="observed" style={{ left: `${share * 100}%` }} />}
+        </div>
+        <p class="small">
+          canary weight <strong>{num(m.canary_weight, 2)}%</strong> · observed share ({since === stepStart ? 'this step' : 'last minute'}) <strong data-testid="observed-share">{share === null ? 'no traffic' : pct(share, 1)}</strong>
+        </p>
+      </div>
+    </section>
+  );
+}
+
+function latestAnalysis(history: readonly Decision[]): Decision | undefined {
+  for (let i = history.length - 1; i >= 0; i--) if (history[i]!.analysis) return history[i];
+  return undefined;
+}
+
+function VerdictSection({ s }: { s: ModelState }) {
+  const active = s.rollout && !TERMINAL.includes(s.rollout.phase);
+  const decided = latestAnalysis(s.history);
+  if (active && decided?.analysis) {
+    return <Verdicts verdicts={decided.analysis.verdicts} status={decided.analysis.status} reason={decided.analysis.reason} source={`rollout analysis at step ${decided.step + 1} (${decided.weightBp / 100}%)`} at={decided.at} />;
+  }
+  if (s.analysis && s.model.canary_version !== null) {
+    return <Verdicts verdicts={s.analysis.verdicts} status={s.analysis.status} reason={s.analysis.reason} source="default analysis since the last deploy or reset" at={s.analysis.window.to} />;
+  }
+  if (decided?.analysis) {
+    return <Verdicts verdicts={decided.analysis.verdicts} status={decided.analysis.status} reason={decided.analysis.reason} source={`last analysis of the ${s.rollout?.phase.replace('_', ' ')} rollout`} at={decided.at} />;
+  }
+  return null;
+}
+
+export function ModelPage({ s, info, now, onAuthNeeded }: { s: ModelState; info: Info | null; now: number; onAuthNeeded: () => void }) {
+  const limits = thresholds(info, s.rollout);
+  const marks = markers(s.history);
+  const labelled = s.points.some((p) => p.labelled > 0);
+  return (
+    <div class="model-page" data-model={s.model.name}>
+      <FaultBanner faults={s.model.faults} model={s.model.name} />
+      <div class="grid top">
+        <Overview s={s} now={now} bucketMs={info?.bucket_ms ?? 5000} />
+        {s.rollout ? (
+          <RolloutPanel r={s.rollout} now={now} onAuthNeeded={onAuthNeeded} />
+        ) : (
+          <section class="card rollout" aria-label="rollout">
+            <header>
+              <h2>Rollout</h2>
+              <span class="phase phase-none" data-testid="phase">
+                none
+              </span>
+            </header>
+            <p class="muted">
+              No progressive rollout for this model. Start one with <code>coalmine rollout start &lt;version&gt; --model {s.model.name}</code>.
+            </p>
+          </section>
+        )}
+      </div>
+      <div class="grid charts">
+        <Chart kind="rps" title="Requests per second" unit="req/s" points={s.points} thresholds={limits.rps} markers={marks} />
+        <Chart kind="errors" title="Error rate" unit="%" points={s.points} thresholds={limits.errors} markers={marks} />
+        <Chart kind="latency" title="Latency p50 · p95 · p99" unit="ms" points={s.points} thresholds={limits.latency} markers={marks} />
+        {labelled ? (
+          <Chart kind="accuracy" title="Accuracy (labelled requests)" unit="%" points={s.points} thresholds={limits.accuracy} markers={marks} yMax={100} />
+        ) : (
+          <figure class="chart empty" data-kind="accuracy">
+            <figcaption>Accuracy</figcaption>
+            <p class="muted">No labels in the last 15 minutes. Send ground truth with the request (<code>label</code>) or later with <code>POST /v1/feedback</code>.</p>
+          </figure>
+        )}
+      </div>
+      <div class="grid bottom">
+        <VerdictSection s={s} />
+        {s.rollout && <Timeline decisions={s.history} />}
+      </div>
+      <Registry model={s.model} />
+    </div>
+  );
+}
