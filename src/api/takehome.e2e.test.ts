@@ -18,7 +18,23 @@ after(async () => {
 });
 
 const body = { features: [0.5, 1.2, 0.8, 0.3, 1.1] };
-const traffic = (n: number) => Promise.all(Array.from({ length: n }, () => s.request('POST', '/predict', body)));
+/**
+ * n requests from a few clients at a time, like the take-home's load script: latency then measures
+ * serving, not a queue of hundreds of requests in flight, whose noise would drown a +10 ms slowdown.
+ */
+async function traffic(n: number, clients = 4): Promise<Awaited<ReturnType<TestServer['request']>>[]> {
+  const replies: Awaited<ReturnType<TestServer['request']>>[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < n) {
+        next++;
+        replies.push(await s.request('POST', '/predict', body));
+      }
+    }),
+  );
+  return replies;
+}
 
 describe('the take-home walkthrough (seed 002) on coalmine', () => {
   it('deploys, detects a slowdown with Welch, rolls back, and serves stable afterwards', async () => {
