@@ -156,4 +156,26 @@ describe('dashboard in a real browser', { skip: missing ? `no Chromium at ${CHRO
     assert.deepEqual(problems, []);
     await page.close();
   });
+
+  it('asks for the admin token when the server wants it, then reads and steers with it', async () => {
+    const token = 'browser-test-token-0123456789abcdef';
+    const guarded = await startTestServer({ overrides: { dashboardDir, streamTickMs: 250, adminToken: token, protectReads: true } });
+    const auth = { authorization: `Bearer ${token}` };
+    try {
+      assert.equal((await guarded.request('POST', '/v1/models/churn/rollout', { canary: 2, steps: [10, 50], interval: '1h' }, auth)).status, 201);
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(guarded.url + '/');
+      await page.getByText('needs the admin token even to read').waitFor();
+      await page.locator('form.token input').fill(token);
+      await page.locator('form.token button[type=submit]').click();
+      await page.locator('[data-testid=connection]', { hasText: 'live' }).waitFor();
+      await page.locator('[data-testid=phase]', { hasText: 'progressing' }).waitFor();
+      await page.locator('button[data-command=pause]').click();
+      await page.locator('[data-testid=phase]', { hasText: 'paused' }).waitFor();
+      assert.equal((await guarded.request('GET', '/v1/models/churn/rollout', undefined, auth)).json.phase, 'paused');
+      await page.close();
+    } finally {
+      await guarded.close();
+    }
+  });
 });

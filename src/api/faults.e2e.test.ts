@@ -43,7 +43,9 @@ describe('fault injection', () => {
     await fault({ variant: 'canary', delay_ms: [20, 25], wrong: 1 });
     const faulty = await ask();
     assert.ok(faulty.every((r) => r.json.latency_ms >= 20), 'every canary reply took the added latency');
-    assert.ok(clean.every((r) => r.json.latency_ms < 20));
+    // Medians, not every request: 40 at once on a loaded machine may queue a clean one past 20 ms.
+    const median = (xs: { json: { latency_ms: number } }[]) => xs.map((r) => r.json.latency_ms).sort((a, b) => a - b)[xs.length >> 1]!;
+    assert.ok(median(clean) + 10 < median(faulty), `clean median ${median(clean)} ms, faulty median ${median(faulty)} ms`);
     faulty.forEach((r, i) => {
       const c = clean[i]!.json;
       assert.equal(r.json.prediction, 1 - c.prediction, `row ${i}: the class is flipped`);

@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { installAuth } from './auth.js';
 import { installErrorHandling } from './error-handler.js';
 import { LiveFeed } from './live-feed.js';
 import { dashboardRoutes } from './routes/dashboard-routes.js';
@@ -35,6 +36,7 @@ export function buildServer(s: ApiServices, logger: Logger): FastifyInstance {
   });
 
   installErrorHandling(app, s.config.bodyLimitBytes);
+  installAuth(app, { token: s.adminToken, protectReads: s.config.protectReads });
   healthRoutes(app, s);
   modelRoutes(app, s);
   operationRoutes(app, s);

@@ -21,6 +21,8 @@ export interface ApiServices {
   readonly prometheus: PrometheusMetrics;
   readonly rollouts: RolloutController;
   readonly versions: VersionState;
+  /** The token admin operations need (null: none, a loopback-only server). */
+  readonly adminToken: string | null;
   /** State changes, for the live stream. */
   readonly changes: ChangeSource;
 }

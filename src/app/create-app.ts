@@ -9,6 +9,7 @@ import { MetricsReader } from '../metrics/index.js';
 import { ArtifactFiles, ModelRegistry, ModelSettingsService } from '../registry/index.js';
 import { RolloutController, WebhookSender } from '../rollout/index.js';
 import { PredictionService, RuntimePool } from '../serving/index.js';
+import { adminTokenPath, resolveAdminToken } from './admin-token.js';
 import { ChangeFeed } from './change-feed.js';
 import { RegistryTrafficRouter } from './registry-traffic-router.js';
 import { openDatabase, SqlitePredictionLogStore, SqliteRegistryStore, SqliteRolloutStore, SqliteSettingsStore, SqliteTelemetryStore } from '../store/index.js';
@@ -29,6 +30,8 @@ export interface App {
   readonly prometheus: PrometheusMetrics;
   readonly rollouts: RolloutController;
   readonly http: FastifyInstance;
+  /** The token admin operations need (null: none, on loopback). */
+  readonly adminToken: string | null;
   /** Writes telemetry and the prediction log now (also done every flush interval and on close). */
   flush(): Promise<void>;
   /** Loads models and listens; resolves to the base URL. */
@@ -42,6 +45,8 @@ export interface AppOptions {
   readonly random?: () => number;
   /** Run the rollout scheduler (default true; tests drive reconcile themselves). */
   readonly scheduler?: boolean;
+  /** Write a new admin token file when no token is configured (`serve --generate-token`). */
+  readonly generateAdminToken?: boolean;
 }
 
 const PURGE_EVERY_MS = 10 * 60 * 1000;
@@ -50,6 +55,9 @@ const PURGE_EVERY_MS = 10 * 60 * 1000;
 export async function createApp(overrides: ConfigOverrides = {}, options: AppOptions = {}): Promise<App> {
   const config = loadConfig(overrides);
   const log = options.logger ?? pino({ level: config.logLevel, base: undefined });
+  const admin = resolveAdminToken(config, options.generateAdminToken === true);
+  if (admin.source === 'generated') log.info({ file: adminTokenPath(config.dataDir) }, 'generated an admin token; the CLI reads it from this file');
+  else if (admin.source !== 'none') log.info({ from: admin.source }, 'admin operations require the admin token');
   const now = options.now ?? (() => new Date());
   const nowMs = () => now().getTime();
   const dbFile = join(config.dataDir, 'coalmine.db');
@@ -71,6 +79,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
     predictionLog,
     maxBatchRows: config.maxBatchRows,
     timeoutMs: config.predictTimeoutMs,
+    fallback: config.fallback,
     log,
     ...(options.random ? { random: options.random } : {}),
   });
@@ -140,7 +149,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
   purgeTimer.unref();
 
   const http = buildServer(
-    { config, registry, settings, predictions, telemetry, metrics, checks, feedback, prometheus, rollouts, versions: { loadError: (m, v) => pool.failure(m, v) }, changes },
+    { config, registry, settings, predictions, telemetry, metrics, checks, feedback, prometheus, rollouts, versions: { loadError: (m, v) => pool.failure(m, v) }, changes, adminToken: admin.token },
     log,
   );
   let closed = false;
@@ -159,6 +168,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
     prometheus,
     rollouts,
     http,
+    adminToken: admin.token,
     flush,
     async listen() {
       const address = await http.listen({ host: config.host, port: config.port });

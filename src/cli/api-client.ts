@@ -31,10 +31,14 @@ export interface PredictInput {
 }
 
 export class ApiClient {
-  constructor(readonly baseUrl: string) {}
+  constructor(
+    readonly baseUrl: string,
+    /** Sent as a bearer token: admin operations need it when the server has one. */
+    readonly token: string | null = null,
+  ) {}
 
   private async call<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
-    const init: RequestInit = { method, headers: {} };
+    const init: RequestInit = { method, headers: this.token ? { authorization: `Bearer ${this.token}` } : {} };
     if (body !== undefined) {
       init.body = body instanceof Uint8Array ? body : JSON.stringify(body);
       (init.headers as Record<string, string>)['content-type'] = contentType;

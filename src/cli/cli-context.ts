@@ -1,17 +1,30 @@
 import type { Command } from 'commander';
-import { clientUrl, defaultModelName } from '../config/index.js';
+import { isLoopback, readAdminTokenFile } from '../app/index.js';
+import { clientDataDir, clientToken, clientUrl, defaultModelName } from '../config/index.js';
 import { ApiClient } from './api-client.js';
 
 export interface GlobalOptions {
   url?: string;
   model?: string;
+  token?: string;
   json?: boolean;
+}
+
+/**
+ * --token, else COALMINE_ADMIN_TOKEN, else the token file a server on this machine generated:
+ * only for a loopback URL, so a local token is never sent to another host.
+ */
+function token(opts: GlobalOptions, url: string): string | null {
+  const explicit = clientToken(opts.token);
+  if (explicit !== null) return explicit;
+  return isLoopback(new URL(url).hostname.replace(/^\[|\]$/g, '')) ? readAdminTokenFile(clientDataDir(undefined)) : null;
 }
 
 /** Options every client command shares, read from the root program. */
 export function context(cmd: Command): { client: ApiClient; model: string; json: boolean } {
   const opts = cmd.optsWithGlobals<GlobalOptions>();
-  return { client: new ApiClient(clientUrl(opts.url)), model: defaultModelName(opts.model), json: opts.json === true };
+  const url = clientUrl(opts.url);
+  return { client: new ApiClient(url, token(opts, url)), model: defaultModelName(opts.model), json: opts.json === true };
 }
 
 export function print(json: boolean, value: unknown, text: () => string): void {

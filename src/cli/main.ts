@@ -18,6 +18,7 @@ export function buildProgram(): Command {
     .version(pkg.version)
     .option('--url <url>', 'server to talk to (env COALMINE_URL, default http://127.0.0.1:8080)')
     .option('--model <name>', 'model to act on (env COALMINE_DEFAULT_MODEL, default churn)')
+    .option('--token <token>', 'admin token (env COALMINE_ADMIN_TOKEN, else <data-dir>/admin-token of COALMINE_DATA_DIR or ./.coalmine)')
     .option('--json', 'print JSON instead of tables')
     .showHelpAfterError()
     .exitOverride();

@@ -37,6 +37,14 @@ export interface Config {
   readonly streamTickMs: number;
   /** Live-stream connections served at once; more are refused with 503. */
   readonly maxStreams: number;
+  /** Bearer token for admin operations (null: none set; the app may still find a token file). */
+  readonly adminToken: string | null;
+  /** Read-only views (models, metrics, rollouts, the stream) need the token too. */
+  readonly protectReads: boolean;
+  /** A failing canary is answered by stable (its error still counts against it). */
+  readonly fallback: boolean;
+  /** Predict requests per second allowed per client address; null: no limit. */
+  readonly rateLimitPerSecond: number | null;
 }
 
 /** Everything a caller may set explicitly (CLI flags, tests); unset fields come from the environment. */
@@ -59,6 +67,25 @@ function intFrom(env: NodeJS.ProcessEnv, key: string, fallback: number, min: num
     throw configError(`${key}=${raw} must be a whole number between ${min} and ${max}`);
   }
   return value;
+}
+
+function boolFrom(env: NodeJS.ProcessEnv, key: string, fallback: boolean): boolean {
+  const raw = env[key]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw configError(`${key}=${env[key]} must be true or false`);
+}
+
+/** Short or blank tokens are guessable: refuse them rather than run with a false sense of safety. */
+export function checkToken(token: string, what: string): string {
+  if (token.length < 16 || /\s/.test(token)) throw configError(`${what} must be at least 16 characters without spaces (e.g. openssl rand -hex 32)`);
+  return token;
+}
+
+function tokenFrom(env: NodeJS.ProcessEnv): string | null {
+  const raw = env.COALMINE_ADMIN_TOKEN?.trim();
+  return raw ? raw : null;
 }
 
 function percentFrom(env: NodeJS.ProcessEnv, key: string, fallback: number): BasisPoints {
@@ -102,7 +129,12 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     dashboardDir: resolve(overrides.dashboardDir ?? env.COALMINE_DASHBOARD_DIR ?? BUILT_DASHBOARD),
     streamTickMs: overrides.streamTickMs ?? intFrom(env, 'COALMINE_STREAM_TICK_MS', 1000, 100, 60_000),
     maxStreams: overrides.maxStreams ?? intFrom(env, 'COALMINE_MAX_STREAMS', 100, 1, 10_000),
+    adminToken: overrides.adminToken !== undefined ? overrides.adminToken : tokenFrom(env),
+    protectReads: overrides.protectReads ?? boolFrom(env, 'COALMINE_PROTECT_READS', false),
+    fallback: overrides.fallback ?? boolFrom(env, 'COALMINE_FALLBACK', true),
+    rateLimitPerSecond: overrides.rateLimitPerSecond !== undefined ? overrides.rateLimitPerSecond : env.COALMINE_RATE_LIMIT ? intFrom(env, 'COALMINE_RATE_LIMIT', 0, 1, 1_000_000) : null,
   };
+  if (config.adminToken !== null) checkToken(config.adminToken, 'the admin token');
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {
     throw configError(`port ${config.port} must be between 0 and 65535`);
   }
@@ -112,6 +144,16 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
 /** The model CLI commands act on when none is named. */
 export function defaultModelName(override: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   return assertModelName(override ?? env.COALMINE_DEFAULT_MODEL ?? 'churn');
+}
+
+/** The token the CLI sends: --token, else COALMINE_ADMIN_TOKEN (else the CLI looks for the token file). */
+export function clientToken(override: string | undefined, env: NodeJS.ProcessEnv = process.env): string | null {
+  return override?.trim() || tokenFrom(env);
+}
+
+/** The data directory the CLI looks in for the token file. */
+export function clientDataDir(override: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(override ?? env.COALMINE_DATA_DIR ?? './.coalmine');
 }
 
 /** Client-side settings for CLI commands that talk to a running server. */

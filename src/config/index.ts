@@ -1,1 +1,1 @@
-export { clientUrl, defaultModelName, loadConfig, type Config, type ConfigOverrides, type LogLevel } from './config.js';
+export { checkToken, clientDataDir, clientToken, clientUrl, defaultModelName, loadConfig, type Config, type ConfigOverrides, type LogLevel } from './config.js';

@@ -1,5 +1,6 @@
-import { api, type AnalysisInfo, type Decision, type Info, type ModelInfo, type RolloutInfo, type SeriesPoint } from './api.js';
+import { api, ApiError, type AnalysisInfo, type Decision, type Info, type ModelInfo, type RolloutInfo, type SeriesPoint } from './api.js';
 import { mergePoints } from './chart-data.js';
+import { openEventStream } from './event-stream.js';
 
 export const WINDOW_MS = 15 * 60 * 1000;
 
@@ -19,9 +20,11 @@ export interface LiveState {
   readonly clockOffsetMs: number;
   readonly models: Readonly<Record<string, ModelState>>;
   readonly loadError: string | null;
+  /** The server wants the admin token even to read (COALMINE_PROTECT_READS). */
+  readonly authNeeded: boolean;
 }
 
-const INITIAL: LiveState = { connection: 'connecting', info: null, clockOffsetMs: 0, models: {}, loadError: null };
+const INITIAL: LiveState = { connection: 'connecting', info: null, clockOffsetMs: 0, models: {}, loadError: null, authNeeded: false };
 
 /**
  * Everything the page shows, kept current from one server-sent event stream. The REST API
@@ -31,7 +34,7 @@ const INITIAL: LiveState = { connection: 'connecting', info: null, clockOffsetMs
 export class LiveStore {
   private state: LiveState = INITIAL;
   private readonly listeners = new Set<() => void>();
-  private source: EventSource | null = null;
+  private stopStream: (() => void) | null = null;
   private dropped = false;
 
   get(): LiveState {
@@ -56,39 +59,52 @@ export class LiveStore {
 
   start(): void {
     void this.loadAll();
-    const source = new EventSource('/v1/stream');
-    this.source = source;
-    source.addEventListener('open', () => this.set({ ...this.state, connection: 'live' }));
-    source.addEventListener('error', () => {
-      this.dropped = true;
-      this.set({ ...this.state, connection: 'reconnecting' });
+    const handlers: Record<string, (data: string) => void> = {
+      hello: (raw) => {
+        const d = JSON.parse(raw) as { server_time: number };
+        this.set({ ...this.state, connection: 'live', clockOffsetMs: d.server_time - Date.now() });
+        // Changes made while the stream was down were not pushed: start again from the API.
+        if (this.dropped) {
+          this.dropped = false;
+          void this.loadAll();
+        }
+      },
+      points: (raw) => {
+        const d = JSON.parse(raw) as { model: string; server_time: number; points: SeriesPoint[] };
+        if (!this.state.models[d.model]) return void this.loadModel(d.model);
+        this.patchModel(d.model, (m) => ({ ...m, points: mergePoints(m.points, d.points, d.server_time, WINDOW_MS) }));
+      },
+      model: (raw) => {
+        const model = JSON.parse(raw) as ModelInfo;
+        if (!this.state.models[model.name]) return void this.loadModel(model.name);
+        this.patchModel(model.name, (m) => ({ ...m, model, analysis: model.canary_version === null ? null : m.analysis }));
+      },
+      analysis: (raw) => {
+        const analysis = JSON.parse(raw) as AnalysisInfo;
+        this.patchModel(analysis.model, (m) => ({ ...m, analysis }));
+      },
+      rollout: (raw) => this.onRollout(JSON.parse(raw) as RolloutInfo),
+    };
+    this.stopStream = openEventStream('/v1/stream', {
+      onOpen: () => this.set({ ...this.state, connection: 'live' }),
+      onEvent: (event, data) => handlers[event]?.(data),
+      onDrop: (status) => {
+        this.dropped = true;
+        this.set({ ...this.state, connection: 'reconnecting', authNeeded: this.state.authNeeded || status === 401 });
+      },
     });
-    const on = <T>(event: string, handle: (data: T) => void) =>
-      source.addEventListener(event, (e) => {
-        handle(JSON.parse((e as MessageEvent<string>).data) as T);
-      });
-    on<{ server_time: number }>('hello', (d) => {
-      this.set({ ...this.state, connection: 'live', clockOffsetMs: d.server_time - Date.now() });
-      // Changes made while the stream was down were not pushed: start again from the API.
-      if (this.dropped) {
-        this.dropped = false;
-        void this.loadAll();
-      }
-    });
-    on<{ model: string; server_time: number; points: SeriesPoint[] }>('points', (d) => {
-      if (!this.state.models[d.model]) return void this.loadModel(d.model);
-      this.patchModel(d.model, (m) => ({ ...m, points: mergePoints(m.points, d.points, d.server_time, WINDOW_MS) }));
-    });
-    on<ModelInfo>('model', (model) => {
-      if (!this.state.models[model.name]) return void this.loadModel(model.name);
-      this.patchModel(model.name, (m) => ({ ...m, model, analysis: model.canary_version === null ? null : m.analysis }));
-    });
-    on<AnalysisInfo>('analysis', (analysis) => this.patchModel(analysis.model, (m) => ({ ...m, analysis })));
-    on<RolloutInfo>('rollout', (rollout) => this.onRollout(rollout));
+  }
+
+  /** After the user gave a token: read everything again and reconnect with it. */
+  restart(): void {
+    this.stop();
+    this.set({ ...this.state, authNeeded: false, loadError: null });
+    this.start();
   }
 
   stop(): void {
-    this.source?.close();
+    this.stopStream?.();
+    this.stopStream = null;
   }
 
   /** Now, by the server's clock. */
@@ -128,7 +144,8 @@ export class LiveStore {
       this.set({ ...this.state, info, clockOffsetMs: info.server_time - Date.now(), loadError: null });
       await Promise.all(list.models.map((m) => this.loadModel(m.name)));
     } catch (err) {
-      this.set({ ...this.state, loadError: err instanceof Error ? err.message : String(err) });
+      if (err instanceof ApiError && err.status === 401) this.set({ ...this.state, authNeeded: true });
+      else this.set({ ...this.state, loadError: err instanceof Error ? err.message : String(err) });
     }
   }
 }

@@ -27,6 +27,8 @@ export type ErrorCode =
   | 'model_unavailable'
   | 'model_error'
   | 'too_many_streams'
+  | 'unauthorized'
+  | 'rate_limited'
   | 'internal';
 
 export class AppError extends Error {

@@ -49,6 +49,8 @@ export interface PredictionServiceOptions {
   readonly predictionLog: PredictionLog;
   readonly maxBatchRows: number;
   readonly timeoutMs: number;
+  /** Answer a failed canary request from stable (default true). */
+  readonly fallback?: boolean;
   readonly log: PoolLogger;
   readonly random?: () => number;
 }
@@ -146,7 +148,7 @@ export class PredictionService {
     } catch (err) {
       if (err instanceof AppError && err.code !== 'model_error') throw err;
       this.opts.telemetry.record({ model: name, variant, version: arm.version.version, revision: route.revision, forced, task: arm.version.signature.task, latencyMs: performance.now() - started, error: true, predictions: [] });
-      if (variant !== 'canary' || forced) throw modelFailure(variant, arm.version.version, name, err);
+      if (variant !== 'canary' || forced || this.opts.fallback === false) throw modelFailure(variant, arm.version.version, name, err);
       // The canary failed: its error counts against it, and stable answers so the caller sees none.
       const stable = route.stable.version;
       validateRows(name, req.rows, stable.signature, this.opts.maxBatchRows);

@@ -33,7 +33,7 @@ export function feedbackRoutes(app: FastifyInstance, s: ApiServices): void {
    * Ground truth for earlier predictions. One item answers with its own status (4xx when it was
    * not accepted); a batch always answers 200 with a result per item, in order.
    */
-  app.post<{ Body: Static<typeof FeedbackBody> }>('/v1/feedback', { schema: { body: FeedbackBody } }, async (req, reply) => {
+  app.post<{ Body: Static<typeof FeedbackBody> }>('/v1/feedback', { schema: { body: FeedbackBody }, config: { access: 'open' } }, async (req, reply) => {
     const body = req.body;
     const single = !Array.isArray(body) && !('items' in body);
     const items = (Array.isArray(body) ? body : 'items' in body ? body.items : [body]).map(toItem);

@@ -29,7 +29,7 @@ export function demoCommand(program: Command): void {
       const seed = parsePositiveInt(opts.seed, '--seed');
       const out = json ? () => undefined : (t: string) => console.log(t);
       if (globals.url !== undefined) {
-        const results = await runDemo({ client: new ApiClient(context(cmd).client.baseUrl), model, workflow, requests, seed, progress: !json && process.stderr.isTTY === true, out });
+        const results = await runDemo({ client: context(cmd).client, model, workflow, requests, seed, progress: !json && process.stderr.isTTY === true, out });
         if (json) console.log(JSON.stringify(results, null, 2));
         return;
       }

@@ -11,6 +11,7 @@ interface ServeOptions {
   dataDir?: string;
   examples?: boolean;
   demo?: boolean;
+  generateToken?: boolean;
 }
 
 function overrides(opts: ServeOptions): ConfigOverrides {
@@ -38,7 +39,7 @@ function closeOnSignals(app: App): void {
 }
 
 async function serve(opts: ServeOptions, examples: boolean): Promise<App> {
-  const app = await createApp(overrides(opts));
+  const app = await createApp(overrides(opts), { generateAdminToken: opts.generateToken === true });
   if (examples) {
     const result = await ensureExampleModels(app.registry, app.config.resetCanaryWeightBp);
     if (result.created) app.log.info({ model: 'churn' }, 'created the example model churn: v1 stable, v2 canary');
@@ -52,7 +53,8 @@ function addServerOptions(cmd: Command): Command {
   return cmd
     .option('--host <host>', 'address to listen on (env COALMINE_HOST, default 127.0.0.1)')
     .option('--port <port>', 'port to listen on (env COALMINE_PORT, default 8080)')
-    .option('--data-dir <dir>', 'where models and state live (env COALMINE_DATA_DIR, default ./.coalmine)');
+    .option('--data-dir <dir>', 'where models and state live (env COALMINE_DATA_DIR, default ./.coalmine)')
+    .option('--generate-token', 'if no admin token is set, write a new one to <data-dir>/admin-token (needed to listen beyond loopback without COALMINE_ADMIN_TOKEN)');
 }
 
 export function serverCommands(program: Command): void {
@@ -72,7 +74,7 @@ export function serverCommands(program: Command): void {
       const port = address !== null && typeof address === 'object' ? address.port : app.config.port;
       const url = `http://${app.config.host === '0.0.0.0' ? '127.0.0.1' : app.config.host}:${port}`;
       if (opts.demo !== false) {
-        const client = new ApiClient(url);
+        const client = new ApiClient(url, app.adminToken);
         await runDemo({ client, model: 'churn', workflow: 'full', requests: 400, seed: 7, progress: process.stderr.isTTY === true, out: (t) => console.log(t) });
         // Leave the example where a newcomer can play with a live canary; the change log keeps the demo.
         const info = await client.getModel('churn');

@@ -25,7 +25,7 @@ function ModelNav({ models, selected, onSelect }: { models: ModelState[]; select
 }
 
 /** Asked for when the server refuses an admin action: the same token the CLI reads from COALMINE_TOKEN. */
-function TokenForm({ onDone }: { onDone: () => void }) {
+function TokenForm({ onDone, why }: { onDone: (saved: boolean) => void; why: string }) {
   const [value, setValue] = useState(adminToken() ?? '');
   return (
     <form
@@ -33,15 +33,16 @@ function TokenForm({ onDone }: { onDone: () => void }) {
       onSubmit={(e) => {
         e.preventDefault();
         setAdminToken(value.trim() || null);
-        onDone();
+        onDone(true);
       }}
     >
+      <p class="small">{why}</p>
       <label>
         Admin token <span class="muted small">(kept in this browser only)</span>
         <input type="password" autocomplete="off" value={value} onInput={(e) => setValue((e.target as HTMLInputElement).value)} />
       </label>
       <button type="submit">Save</button>
-      <button type="button" onClick={onDone}>
+      <button type="button" onClick={() => onDone(false)}>
         Cancel
       </button>
     </form>
@@ -76,7 +77,15 @@ export function App({ store }: { store: LiveStore }) {
           </button>
         )}
       </header>
-      {askToken && <TokenForm onDone={() => setAskToken(false)} />}
+      {(askToken || state.authNeeded) && (
+        <TokenForm
+          why={state.authNeeded ? 'This server needs the admin token even to read (COALMINE_PROTECT_READS).' : 'The server refused that action without the admin token (COALMINE_ADMIN_TOKEN, or the admin-token file in its data directory).'}
+          onDone={(saved) => {
+            setAskToken(false);
+            if (saved && state.authNeeded) store.restart();
+          }}
+        />
+      )}
       {state.loadError && (
         <div class="banner" role="alert">
           Cannot read the API: {state.loadError}
