@@ -124,3 +124,33 @@ describe('admin token', () => {
     }
   });
 });
+
+describe('rate limit', () => {
+  it('is off by default, and when set answers excess predictions with 429 and leaves other routes alone', async () => {
+    const s = await startTestServer({ overrides: { rateLimitPerSecond: 5 } });
+    try {
+      const body = { features: [0.5, 1.2, 0.8, 0.3, 1.1] };
+      const replies = [];
+      for (let i = 0; i < 12; i++) replies.push(await s.request('POST', '/predict', body));
+      const limited = replies.filter((r) => r.status === 429);
+      assert.equal(replies.filter((r) => r.status === 200).length, 5);
+      assert.equal(limited.length, 7);
+      assert.equal(limited[0]!.json.error.code, 'rate_limited');
+      assert.match(limited[0]!.json.error.message, /more than 5 predictions per second from 127\.0\.0\.1/);
+      const res = await fetch(`${s.url}/v1/models/churn/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      assert.equal(res.status, 429);
+      assert.ok(Number(res.headers.get('retry-after')) >= 1);
+      for (let i = 0; i < 10; i++) assert.equal((await s.request('GET', '/v1/models/churn')).status, 200, 'reads are not limited');
+      const m = (await s.request('GET', '/v1/models/churn/metrics')).json;
+      assert.equal(m.variants.stable.requests + m.variants.canary.requests, 5, 'refused requests are not counted');
+    } finally {
+      await s.close();
+    }
+    const open = await startTestServer();
+    try {
+      for (let i = 0; i < 30; i++) assert.equal((await open.request('POST', '/predict', { features: [0.5, 1.2, 0.8, 0.3, 1.1] })).status, 200);
+    } finally {
+      await open.close();
+    }
+  });
+});

@@ -1,4 +1,6 @@
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
+import { AppError } from '../domain/index.js';
 import type { Logger } from 'pino';
 import { installAuth } from './auth.js';
 import { installErrorHandling } from './error-handler.js';
@@ -28,6 +30,13 @@ export function buildServer(s: ApiServices, logger: Logger): FastifyInstance {
     // Strict validation: never coerce "1.5" into 1.5 or drop unknown fields silently.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     return503OnClosing: true,
+    // Errors the router raises before any route runs (bad URL encoding, an over-long parameter)
+    // get the same error shape as everything else.
+    frameworkErrors: (err, _req, reply: FastifyReply) => {
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      const message = tooLong ? 'a path segment is longer than 100 characters; model names are at most 64' : `the URL is not valid: ${err.message}`;
+      void reply.status(tooLong ? 414 : 400).send({ error: { code: 'invalid_request', message } });
+    },
     forceCloseConnections: 'idle',
   }) as unknown as FastifyInstance;
 
@@ -40,7 +49,20 @@ export function buildServer(s: ApiServices, logger: Logger): FastifyInstance {
   healthRoutes(app, s);
   modelRoutes(app, s);
   operationRoutes(app, s);
-  predictRoutes(app, s);
+  // Predict routes in their own scope, so an optional per-client limit applies to them alone.
+  void app.register(async (scope) => {
+    const limit = s.config.rateLimitPerSecond;
+    if (limit !== null) {
+      await scope.register(rateLimit, {
+        global: true,
+        max: limit,
+        timeWindow: 1000,
+        errorResponseBuilder: (req, ctx) =>
+          new AppError('rate_limited', 429, `more than ${ctx.max} predictions per second from ${req.ip}; retry in ${Math.max(1, Math.ceil(ctx.ttl / 1000))} s, or raise COALMINE_RATE_LIMIT`),
+      });
+    }
+    predictRoutes(scope, s);
+  });
   metricsRoutes(app, s);
   feedbackRoutes(app, s);
   faultRoutes(app, s);

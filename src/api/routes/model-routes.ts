@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../domain/index.js';
 import { EventsQuery, ModelParams, RegisterQuery, VersionParams, type RegisterQuery as RegisterQueryT } from '../schemas.js';
 import { parseMetrics, parseVersion } from '../parse-params.js';
 import type { ApiServices } from '../services.js';
@@ -33,6 +34,10 @@ export function modelRoutes(app: FastifyInstance, s: ApiServices): void {
     '/v1/models/:name/versions',
     { bodyLimit: s.config.uploadLimitBytes, schema: { params: ModelParams, querystring: RegisterQuery } },
     async (req, reply) => {
+      // JSON (or any other parsed type) reaches here as a value, not bytes: the file was not sent.
+      if (!Buffer.isBuffer(req.body)) {
+        throw new AppError('unsupported_media_type', 415, 'send the ONNX file as the raw body with Content-Type: application/octet-stream (e.g. curl --data-binary @model.onnx)');
+      }
       const metrics = parseMetrics(req.query.metrics);
       const version = await s.registry.register(req.params.name, req.body, {
         description: req.query.description,
