@@ -72,9 +72,17 @@ export function buildServer(s: ApiServices, logger: Logger): FastifyInstance {
   const feed = new LiveFeed(s, logger, { tickMs: s.config.streamTickMs, maxClients: s.config.maxStreams });
   streamRoutes(app, s, feed);
   // Open streams are never idle: end them first, or close() would wait for every dashboard tab.
+  // Replies sent while closing ask the client to close its keep-alive connection, so a
+  // connection busy at SIGTERM does not hold the shutdown for the keep-alive timeout (72 s).
+  let closing = false;
   app.addHook('preClose', (done) => {
+    closing = true;
     feed.close();
     done();
+  });
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
   dashboardRoutes(app, s.config.dashboardDir);
   return app;

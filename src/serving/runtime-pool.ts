@@ -1,3 +1,4 @@
+import { access } from 'node:fs/promises';
 import { AppError, badRequest, type ModelSignature, type ModelVersion } from '../domain/index.js';
 import type { AcceptedModel, VersionLoader } from '../registry/index.js';
 import { inspectOnnx, OnnxModelRuntime, type ModelRuntime } from '../runtime/index.js';
@@ -64,7 +65,16 @@ export class RuntimePool implements VersionLoader {
     const existing = this.loading.get(key);
     if (existing) return existing;
     const started = performance.now();
-    const promise = OnnxModelRuntime.load(this.artifactPath(version), version.signature)
+    const path = this.artifactPath(version);
+    // onnxruntime says only "File doesn't exist"; say which file and what to do.
+    const promise = access(path)
+      .then(
+        () => undefined,
+        () => {
+          throw new Error(`its file ${path} is missing (deleted or moved); restore it, or register the model again`);
+        },
+      )
+      .then(() => OnnxModelRuntime.load(path, version.signature))
       .then(async (runtime) => {
         // The first runs of a fresh session are slow (allocations, kernel selection); pay for them
         // here so a newly deployed canary is not judged on its cold start.
