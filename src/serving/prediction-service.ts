@@ -1,3 +1,4 @@
+import { CallDeadlines } from './call-deadlines.js';
 import { AppError, hasFaults, notFound, type FeatureRow, type Label, type Model, type ModelVersion, type Prediction, type Variant } from '../domain/index.js';
 import type { ModelRegistry, ModelSettingsService } from '../registry/index.js';
 import { pickVariant, seedForModel } from '../routing/index.js';
@@ -68,9 +69,11 @@ function modelFailure(variant: Variant, version: number, model: string, err: unk
 export class PredictionService {
   private readonly routes = new Map<string, LiveRoute>();
   private readonly random: () => number;
+  private readonly deadlines: CallDeadlines;
 
   constructor(private readonly opts: PredictionServiceOptions) {
     this.random = opts.random ?? Math.random;
+    this.deadlines = new CallDeadlines(opts.timeoutMs);
     opts.registry.onRoutingChange((model) => this.sync(model));
   }
 
@@ -148,7 +151,7 @@ export class PredictionService {
     } catch (err) {
       if (err instanceof AppError && err.code !== 'model_error') throw err;
       this.opts.telemetry.record({ model: name, variant, version: arm.version.version, revision: route.revision, forced, task: arm.version.signature.task, latencyMs: performance.now() - started, error: true, predictions: [] });
-      if (variant !== 'canary' || forced || this.opts.fallback === false) throw modelFailure(variant, arm.version.version, name, err);
+      if (variant !== 'canary' || forced || this.opts.fallback === false) throw err instanceof AppError ? err : modelFailure(variant, arm.version.version, name, err);
       // The canary failed: its error counts against it, and stable answers so the caller sees none.
       const stable = route.stable.version;
       validateRows(name, req.rows, stable.signature, this.opts.maxBatchRows);
@@ -167,10 +170,16 @@ export class PredictionService {
       const why = this.opts.pool.failure(name, version.version) ?? 'it is still loading';
       throw new AppError('model_unavailable', 503, `${variant} version ${version.version} of "${name}" cannot serve: ${why}`);
     }
+    const deadline = this.deadlines.open();
     try {
-      return await runtime.predict(rows, { signal: AbortSignal.timeout(this.opts.timeoutMs) });
+      // Raced, so a model that ignores the signal (onnxruntime cannot cancel a run) still times out.
+      const call = runtime.predict(rows, { signal: deadline.signal });
+      call.catch(() => undefined);
+      return await Promise.race([call, deadline.expired]);
     } catch (err) {
       throw modelFailure(variant, version.version, name, err);
+    } finally {
+      this.deadlines.settle(deadline);
     }
   }
 
