@@ -26,9 +26,14 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
-  { stdio: 'inherit' },
-);
-process.exit(result.status ?? 1);
+// *.serial.test.ts files load the whole machine (SIGKILL rounds, soak, fuzz, Chromium): they run
+// after the rest, one at a time, so their load never skews a neighbour's latency or timing checks.
+const parallel = files.filter((f) => !f.endsWith('.serial.test.ts'));
+const serial = files.filter((f) => f.endsWith('.serial.test.ts'));
+const run = (list, concurrency) =>
+  list.length === 0
+    ? 0
+    : (spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...list], { stdio: 'inherit' }).status ?? 1);
+const first = run(parallel, 2);
+const second = run(serial, 1);
+process.exit(first !== 0 ? first : second);

@@ -114,9 +114,19 @@ describe('a rollout survives SIGKILL', () => {
       const r = (await (await fetch(`${server.url}/v1/models/churn/rollout`)).json()) as { phase: string; step: number; weight: number };
       assert.ok(r.step >= before.step, 'the rollout did not go backwards');
       await new Promise((res) => setTimeout(res, 1500));
-      const routing = (await (await fetch(`${server.url}/v1/models/churn`)).json()) as { canary_weight: number; stable_version: number };
-      const now = (await (await fetch(`${server.url}/v1/models/churn/rollout`)).json()) as { phase: string; weight: number };
-      if (now.phase === 'progressing' || now.phase === 'paused') assert.equal(routing.canary_weight, now.weight, 'routing matches the step after restart');
+      // The rollout keeps advancing meanwhile: compare routing with a rollout state read on both
+      // sides of it, so a step taken between the two reads is not mistaken for a mismatch.
+      for (let attempt = 0; ; attempt++) {
+        const before = (await (await fetch(`${server.url}/v1/models/churn/rollout`)).json()) as { phase: string; weight: number; step: number };
+        const routing = (await (await fetch(`${server.url}/v1/models/churn`)).json()) as { canary_weight: number };
+        const after = (await (await fetch(`${server.url}/v1/models/churn/rollout`)).json()) as { phase: string; weight: number; step: number };
+        if (before.step !== after.step || before.phase !== after.phase) {
+          assert.ok(attempt < 20, 'the rollout settled long enough to compare');
+          continue;
+        }
+        if (after.phase === 'progressing' || after.phase === 'paused') assert.equal(routing.canary_weight, after.weight, 'routing matches the step after restart');
+        break;
+      }
       for (let t = 0; t < 150; t++) {
         const x = (await (await fetch(`${server.url}/v1/models/churn/rollout`)).json()) as { phase: string };
         if (x.phase === 'succeeded') break;
