@@ -48,10 +48,6 @@ export class LiveFeed {
     private readonly opts: LiveFeedOptions,
   ) {}
 
-  get clientCount(): number {
-    return this.clients.size;
-  }
-
   /** Refuses before the response is taken over, so the refusal is an ordinary JSON error. */
   checkCapacity(): void {
     if (this.clients.size >= this.opts.maxClients) {

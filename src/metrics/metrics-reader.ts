@@ -41,7 +41,7 @@ export class MetricsReader {
   /** Per-variant metrics in steps of `stepMs` over [from, to), oldest first. */
   async series(model: string, from: number, to: number, stepMs: number, now: number): Promise<SeriesPoint[]> {
     const points = await this.telemetry.buckets(model, from, to, stepMs);
-    const step = Math.max(this.telemetry.bucketMs, stepMs - (stepMs % this.telemetry.bucketMs));
+    const step = this.telemetry.alignStep(stepMs);
     const forced = emptyMerged();
     return points.map((p) => ({
       start: p.bucketStart,

@@ -205,12 +205,17 @@ export class Telemetry {
     return new Map([...result].map(([variant, v]) => [variant, { variant, versions: [...v.versions].sort(), stats: v.stats, forced: v.forced }]));
   }
 
+  /** A chart step as `buckets` uses it: a whole number of buckets, at least one. */
+  alignStep(stepMs: number): number {
+    return Math.max(this.bucketMs, stepMs - (stepMs % this.bucketMs));
+  }
+
   /**
    * Per-variant statistics (normal traffic only) in steps of `stepMs` (a multiple of the bucket
    * size; buckets are merged into their step), for charts.
    */
   async buckets(model: string, from: number, to = this.now() + this.bucketMs, stepMs = this.bucketMs): Promise<BucketPoint[]> {
-    const step = Math.max(this.bucketMs, stepMs - (stepMs % this.bucketMs));
+    const step = this.alignStep(stepMs);
     const points = new Map<string, BucketPoint>();
     for (const { key, bucketStart, snapshot } of await this.collect(model, from, to)) {
       if (key.forced) continue;

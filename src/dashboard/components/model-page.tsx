@@ -4,11 +4,10 @@ import { faultWords, num, pct } from '../format.js';
 import type { ModelState } from '../live-store.js';
 import { Chart } from './chart.js';
 import { Registry } from './registry.js';
-import { RolloutPanel } from './rollout-panel.js';
+import { isFinished, RolloutPanel } from './rollout-panel.js';
 import { Timeline } from './timeline.js';
 import { Verdicts } from './verdicts.js';
 
-const TERMINAL = ['succeeded', 'rolled_back', 'failed'];
 
 function FaultBanner({ faults, model }: { faults: Partial<Record<Variant, Fault>>; model: string }) {
   const active = (Object.entries(faults) as [Variant, Fault][]).map(([v, f]) => [v, faultWords(f)] as const).filter(([, words]) => words !== '');
@@ -26,7 +25,7 @@ function Overview({ s, now, bucketMs }: { s: ModelState; now: number; bucketMs: 
   const stable = m.versions.find((v) => v.version === m.stable_version);
   const canary = m.versions.find((v) => v.version === m.canary_version);
   // During a rollout step, only the step's own traffic says whether the split matches its weight.
-  const active = s.rollout && !TERMINAL.includes(s.rollout.phase);
+  const active = s.rollout && !isFinished(s.rollout.phase);
   const stepStart = active ? Date.parse(s.rollout!.step_started_at) : 0;
   const since = Math.max(now - 60_000, stepStart);
   // Chart points are whole telemetry buckets: one that began up to a bucket before `since` overlaps it.
@@ -71,7 +70,7 @@ function latestAnalysis(history: readonly Decision[]): Decision | undefined {
 }
 
 function VerdictSection({ s }: { s: ModelState }) {
-  const active = s.rollout && !TERMINAL.includes(s.rollout.phase);
+  const active = s.rollout && !isFinished(s.rollout.phase);
   const decided = latestAnalysis(s.history);
   if (active && decided?.analysis) {
     return <Verdicts verdicts={decided.analysis.verdicts} status={decided.analysis.status} reason={decided.analysis.reason} source={`rollout analysis at step ${decided.step + 1} (${decided.weightBp / 100}%)`} at={decided.at} />;

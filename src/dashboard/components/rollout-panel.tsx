@@ -2,7 +2,8 @@ import { useState } from 'preact/hooks';
 import { api, ApiError, type RolloutCommand, type RolloutInfo } from '../api.js';
 import { clock, duration } from '../format.js';
 
-const TERMINAL = ['succeeded', 'rolled_back', 'failed'];
+/** A rollout that has ended (succeeded, rolled back or failed): it only has history now. */
+export const isFinished = (phase: RolloutInfo['phase']): boolean => phase === 'succeeded' || phase === 'rolled_back' || phase === 'failed';
 
 export const PHASE_LABEL: Record<RolloutInfo['phase'], string> = {
   pending: 'pending',
@@ -20,7 +21,7 @@ function StepBar({ r }: { r: RolloutInfo }) {
   return (
     <ol class="steps" aria-label="rollout steps">
       {r.spec.steps.map((s, i) => {
-        const state = done || i < current ? 'done' : i === current ? (TERMINAL.includes(r.phase) ? 'stopped' : 'current') : 'todo';
+        const state = done || i < current ? 'done' : i === current ? (isFinished(r.phase) ? 'stopped' : 'current') : 'todo';
         return (
           <li key={i} class={`step ${state}`} title={`step ${i + 1}: ${s.weight}%${s.bake_s ? `, bake ${duration(s.bake_s * 1000)}` : ''}${s.min_samples ? `, ≥ ${s.min_samples} canary requests` : ''}${s.pause ? ', manual gate' : ''}`}>
             <span class="weight">{s.weight}%</span>
@@ -38,7 +39,7 @@ function StepBar({ r }: { r: RolloutInfo }) {
 }
 
 function Countdown({ r, now }: { r: RolloutInfo; now: number }) {
-  if (TERMINAL.includes(r.phase)) return <p class="muted">Finished {clock(r.updated_at)} · took {duration(Date.parse(r.updated_at) - Date.parse(r.started_at))}</p>;
+  if (isFinished(r.phase)) return <p class="muted">Finished {clock(r.updated_at)} · took {duration(Date.parse(r.updated_at) - Date.parse(r.started_at))}</p>;
   const step = r.spec.steps[r.step - 1];
   const bakeEnd = step ? Date.parse(r.step_started_at) + step.bake_s * 1000 : null;
   const next = r.next_analysis_at ? Date.parse(r.next_analysis_at) : null;
@@ -107,7 +108,7 @@ export function RolloutPanel({ r, now, onAuthNeeded }: { r: RolloutInfo; now: nu
     <section class="card rollout" aria-label="rollout">
       <header>
         <h2>
-          {TERMINAL.includes(r.phase) ? 'Last rollout' : 'Rollout'} <span class="muted">v{r.stable_version} → v{r.canary_version}</span>
+          {isFinished(r.phase) ? 'Last rollout' : 'Rollout'} <span class="muted">v{r.stable_version} → v{r.canary_version}</span>
         </h2>
         <span class={`phase phase-${r.phase}`} data-testid="phase">
           {PHASE_LABEL[r.phase]}
