@@ -113,8 +113,9 @@ describe('the canary lab (seeds 000/001) on coalmine', () => {
 
 describe('Exercise 4: a stricter accuracy threshold', () => {
   it('ACCURACY_THRESHOLD is honoured: at 99 even the healthy canary is rolled back', async () => {
-    const strict = await startTestServer({ overrides: { accuracyThresholdPct: 99 } });
+    const strict = await startTestServer({ overrides: { accuracyThresholdPct: 99, latencyThresholdMs: 60_000 } });
     try {
+      // The latency limit is lifted so a loaded machine cannot add a latency reason to this accuracy test.
       // 1,000 rows: ~200 reach the canary, so a 94% model cannot pass 99% by luck (0.94^200 ≈ 4e-6).
       const rows = churnRows(1000, 999);
       for (let i = 0; i < rows.length; i += 100) await Promise.all(rows.slice(i, i + 100).map((r) => strict.request('POST', '/predict', { features: r.features, label: r.label })));

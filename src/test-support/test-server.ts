@@ -20,6 +20,28 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/**
+ * Tests fire thousands of requests with one Promise.all; fetch would open a socket for each and
+ * overflow the listen backlog (ECONNRESET on a loaded machine). A bounded number in flight is
+ * still concurrent load, and is what a real client pool does.
+ */
+const MAX_IN_FLIGHT = 64;
+
+function limiter(max: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async (task) => {
+    if (active >= max) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await task();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
+
 /** A real coalmine server on a loopback port with a temporary data directory. */
 export async function startTestServer(
   opts: { examples?: boolean; overrides?: ConfigOverrides; dataDir?: string; keepDataDir?: boolean } = {},
@@ -31,6 +53,7 @@ export async function startTestServer(
   );
   if (opts.examples !== false) await ensureExampleModels(app.registry, app.config.resetCanaryWeightBp);
   const url = await app.listen();
+  const limit = limiter(MAX_IN_FLIGHT);
   return {
     app,
     url,
@@ -46,15 +69,17 @@ export async function startTestServer(
           (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
         }
       }
-      const res = await fetch(url + path, init);
-      const text = await res.text();
+      const { status, text } = await limit(async () => {
+        const res = await fetch(url + path, init);
+        return { status: res.status, text: await res.text() };
+      });
       let json: Json;
       try {
         json = JSON.parse(text);
       } catch {
         json = text;
       }
-      return { status: res.status, json };
+      return { status, json };
     },
     async close() {
       await app.close();
