@@ -1,8 +1,15 @@
 /**
  * The server under benchmark: the real app on the example models, plus a constant route that
  * is the ceiling every scenario is compared with (same process, same Fastify, no model work).
+ *
+ * It runs the built code in dist/, as `coalmine serve` does: tsx's transform adds a name-keeping
+ * call to every inner function, which costs a visible share of a prediction and is not what
+ * users run. The bench scripts build first.
  */
-import { createApp, ensureExampleModels } from '../src/app/index.js';
+import type * as AppModule from '../src/app/index.js';
+
+const dist = new URL('../dist/app/index.js', import.meta.url).href;
+const { createApp, ensureExampleModels } = (await import(dist)) as typeof AppModule;
 
 const [dataDir, port] = process.argv.slice(2);
 const app = await createApp({ dataDir: dataDir!, port: Number(port), host: '127.0.0.1', logLevel: 'warn' });
@@ -20,6 +27,12 @@ const constant = {
 app.http.post('/bench/constant', async () => constant);
 // Resident memory of this process, for the memory benchmark.
 app.http.get('/bench/rss', async () => ({ rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed }));
+// CPU time (all threads) and event-loop busy time so far: per-request costs that do not depend on
+// how much CPU the load generator left over.
+app.http.get('/bench/cpu', async () => {
+  const cpu = process.cpuUsage();
+  return { cpu_us: cpu.user + cpu.system, loop_busy_ms: performance.eventLoopUtilization().active };
+});
 
 const url = await app.listen();
 process.stdout.write(`ready ${url}\n`);
