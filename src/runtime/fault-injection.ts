@@ -9,10 +9,10 @@ export class InjectedFaultError extends Error {
   }
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
+const sleep = (ms: number, signal: AbortSignal | undefined) =>
   new Promise<void>((resolve, reject) => {
     const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
+    signal?.addEventListener('abort', () => {
       clearTimeout(t);
       reject(signal.reason);
     }, { once: true });
@@ -50,9 +50,9 @@ export class FaultInjectingRuntime implements ModelRuntime {
     return this.inner.describe();
   }
 
-  async predict(rows: readonly FeatureRow[], opts: PredictOptions): Promise<Prediction[]> {
+  async predict(rows: readonly FeatureRow[], opts?: PredictOptions): Promise<Prediction[]> {
     const [lo, hi] = this.fault.delayMs;
-    if (hi > 0) await sleep(lo + (hi - lo) * this.random(), opts.signal);
+    if (hi > 0) await sleep(lo + (hi - lo) * this.random(), opts?.signal);
     if (this.fault.errorRate > 0 && this.random() < this.fault.errorRate) throw new InjectedFaultError();
     const predictions = await this.inner.predict(rows, opts);
     if (this.fault.wrongRate <= 0) return predictions;

@@ -1,12 +1,13 @@
 import type { FeatureRow, ModelSignature, Prediction } from '../domain/index.js';
 
 export interface PredictOptions {
-  readonly signal: AbortSignal;
+  /** Aborts when the caller stops waiting (timeout); a runtime that cannot cancel may ignore it. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** One loaded model version, ready to score rows. */
 export interface ModelRuntime {
-  predict(rows: readonly FeatureRow[], opts: PredictOptions): Promise<Prediction[]>;
+  predict(rows: readonly FeatureRow[], opts?: PredictOptions): Promise<Prediction[]>;
   describe(): ModelSignature;
   close(): Promise<void>;
 }

@@ -1,15 +1,28 @@
-/** One model call's deadline: its signal aborts when the call outlives the timeout. */
-export interface Deadline {
-  readonly signal: AbortSignal;
-  /** Rejects when the deadline passes (never resolves): race the call against it. */
-  readonly expired: Promise<never>;
-}
+import type { PredictOptions } from '../runtime/index.js';
 
-interface Entry extends Deadline {
-  readonly at: number;
-  readonly controller: AbortController;
-  settled: boolean;
-  reject: (reason: unknown) => void;
+/**
+ * One model call's deadline. It is also the call's PredictOptions: the abort signal is made only
+ * if the runtime asks for it (fault injection's sleep does; onnxruntime cannot cancel a run), as
+ * an AbortController costs several microseconds, more than routing a request.
+ */
+class Deadline implements PredictOptions {
+  settled = false;
+  private controller: AbortController | undefined;
+
+  constructor(
+    readonly at: number,
+    readonly fail: (reason: unknown) => void,
+  ) {}
+
+  get signal(): AbortSignal {
+    return (this.controller ??= new AbortController()).signal;
+  }
+
+  expire(reason: unknown): void {
+    this.settled = true;
+    this.controller?.abort(reason);
+    this.fail(reason);
+  }
 }
 
 /**
@@ -19,7 +32,7 @@ interface Entry extends Deadline {
  * requests a second); a call that ends here is simply marked settled.
  */
 export class CallDeadlines {
-  private readonly queue: Entry[] = [];
+  private readonly queue: Deadline[] = [];
   private head = 0;
   private timer: NodeJS.Timeout | undefined;
   /** Expiry is checked this often: a quarter of the timeout, between 1 ms and 1 s. */
@@ -32,26 +45,38 @@ export class CallDeadlines {
     this.tickMs = Math.max(1, Math.min(1000, Math.floor(timeoutMs / 4)));
   }
 
-  open(): Deadline {
-    const controller = new AbortController();
-    let reject!: (reason: unknown) => void;
-    const expired = new Promise<never>((_, r) => (reject = r));
-    // Nobody awaits `expired` once the call has won the race: keep it from counting as unhandled.
-    expired.catch(() => undefined);
-    const entry: Entry = { at: this.now() + this.timeoutMs, controller, signal: controller.signal, expired, settled: false, reject };
-    this.queue.push(entry);
-    if (this.timer === undefined) {
-      // Not unref'd: an open call keeps the process alive until it ends or times out; the timer
-      // stops as soon as no call is open.
-      this.timer = setInterval(() => this.expire(), this.tickMs);
-    }
-    return entry;
-  }
-
-  /** The call ended (answered or failed). */
-  settle(deadline: Deadline): void {
-    (deadline as Entry).settled = true;
-    this.advance();
+  /**
+   * Runs `call` and settles with it, or rejects with a TimeoutError once the timeout passes, even
+   * if the call never ends (a model that ignores the signal still times out).
+   */
+  run<T>(call: (opts: PredictOptions) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const deadline = new Deadline(this.now() + this.timeoutMs, reject);
+      this.queue.push(deadline);
+      if (this.timer === undefined) {
+        // Not unref'd: an open call keeps the process alive until it ends or times out; the timer
+        // stops as soon as no call is open.
+        this.timer = setInterval(() => this.expire(), this.tickMs);
+      }
+      let result: Promise<T>;
+      try {
+        result = call(deadline);
+      } catch (err) {
+        result = Promise.reject(err);
+      }
+      result.then(
+        (value) => {
+          if (deadline.settled) return;
+          this.settle(deadline);
+          resolve(value);
+        },
+        (err: unknown) => {
+          if (deadline.settled) return;
+          this.settle(deadline);
+          reject(err);
+        },
+      );
+    });
   }
 
   /** Calls still open (settled ones behind a slow call are dropped when it ends). */
@@ -59,16 +84,18 @@ export class CallDeadlines {
     return this.queue.length - this.head;
   }
 
+  private settle(deadline: Deadline): void {
+    deadline.settled = true;
+    this.advance();
+  }
+
   private expire(): void {
     const t = this.now();
     for (let i = this.head; i < this.queue.length; i++) {
-      const e = this.queue[i]!;
-      if (e.at > t) break;
-      if (e.settled) continue;
-      e.settled = true;
-      const reason = new DOMException(`the model call took longer than ${this.timeoutMs} ms`, 'TimeoutError');
-      e.controller.abort(reason);
-      e.reject(reason);
+      const d = this.queue[i]!;
+      if (d.at > t) break;
+      if (d.settled) continue;
+      d.expire(new DOMException(`the model call took longer than ${this.timeoutMs} ms`, 'TimeoutError'));
     }
     this.advance();
   }

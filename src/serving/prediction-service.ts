@@ -170,16 +170,10 @@ export class PredictionService {
       const why = this.opts.pool.failure(name, version.version) ?? 'it is still loading';
       throw new AppError('model_unavailable', 503, `${variant} version ${version.version} of "${name}" cannot serve: ${why}`);
     }
-    const deadline = this.deadlines.open();
     try {
-      // Raced, so a model that ignores the signal (onnxruntime cannot cancel a run) still times out.
-      const call = runtime.predict(rows, { signal: deadline.signal });
-      call.catch(() => undefined);
-      return await Promise.race([call, deadline.expired]);
+      return await this.deadlines.run((opts) => runtime.predict(rows, opts));
     } catch (err) {
       throw modelFailure(variant, version.version, name, err);
-    } finally {
-      this.deadlines.settle(deadline);
     }
   }
 
