@@ -17,6 +17,8 @@ export interface Config {
   readonly bodyLimitBytes: number;
   readonly uploadLimitBytes: number;
   readonly maxBatchRows: number;
+  /** Most rows one model call scores when concurrent requests are batched together; 0 turns batching off. */
+  readonly microBatchRows: number;
   /** A model call slower than this is a model error for its variant. */
   readonly predictTimeoutMs: number;
   /** How long served predictions are kept for late labels. */
@@ -118,6 +120,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     uploadLimitBytes:
       overrides.uploadLimitBytes ?? intFrom(env, 'COALMINE_UPLOAD_LIMIT', 256 * 1024 * 1024, 1024, 4 * 1024 ** 3),
     maxBatchRows: overrides.maxBatchRows ?? intFrom(env, 'COALMINE_MAX_BATCH_ROWS', 1000, 1, 1_000_000),
+    microBatchRows: overrides.microBatchRows ?? intFrom(env, 'COALMINE_MICRO_BATCH_ROWS', 128, 0, 100_000),
     predictTimeoutMs: overrides.predictTimeoutMs ?? intFrom(env, 'COALMINE_PREDICT_TIMEOUT_MS', 30_000, 1, 600_000),
     predictionRetentionMs: overrides.predictionRetentionMs ?? intFrom(env, 'COALMINE_PREDICTION_RETENTION_HOURS', 24, 1, 24 * 365) * 3_600_000,
     predictionLogMaxRows: overrides.predictionLogMaxRows ?? intFrom(env, 'COALMINE_PREDICTION_LOG_MAX_ROWS', 2_000_000, 1000, 1_000_000_000),

@@ -1,11 +1,18 @@
 import { access } from 'node:fs/promises';
 import { AppError, badRequest, type ModelSignature, type ModelVersion } from '../domain/index.js';
 import type { AcceptedModel, VersionLoader } from '../registry/index.js';
-import { inspectOnnx, OnnxModelRuntime, type ModelRuntime } from '../runtime/index.js';
+import { inspectOnnx, MicroBatchingRuntime, OnnxModelRuntime, type ModelRuntime } from '../runtime/index.js';
 
 export interface PoolLogger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
+}
+
+export interface RuntimePoolOptions {
+  /** Most rows per batched model call; 0: every request is its own model call. */
+  readonly microBatchRows: number;
+  /** Told about every batched model call (for metrics). */
+  readonly onBatch?: (model: string, version: number, rows: number, requests: number) => void;
 }
 
 const keyOf = (model: string, version: number): string => `${model}@${version}`;
@@ -27,6 +34,7 @@ export class RuntimePool implements VersionLoader {
   constructor(
     private readonly artifactPath: (version: ModelVersion) => string,
     private readonly log: PoolLogger,
+    private readonly opts: RuntimePoolOptions = { microBatchRows: 0 },
   ) {}
 
   async accept(bytes: Uint8Array): Promise<AcceptedModel> {
@@ -79,7 +87,7 @@ export class RuntimePool implements VersionLoader {
         // The first runs of a fresh session are slow (allocations, kernel selection); pay for them
         // here so a newly deployed canary is not judged on its cold start.
         for (let i = 0; i < 3; i++) await this.probe(runtime, version.signature).catch(() => undefined);
-        return runtime;
+        return this.batched(runtime, version);
       })
       .then(
       (runtime) => {
@@ -98,6 +106,15 @@ export class RuntimePool implements VersionLoader {
     );
     this.loading.set(key, promise);
     return promise;
+  }
+
+  private batched(runtime: ModelRuntime, version: ModelVersion): ModelRuntime {
+    const { microBatchRows, onBatch } = this.opts;
+    if (microBatchRows <= 0) return runtime;
+    return new MicroBatchingRuntime(runtime, {
+      maxRows: microBatchRows,
+      ...(onBatch ? { onBatch: (rows: number, requests: number) => onBatch(version.model, version.version, rows, requests) } : {}),
+    });
   }
 
   /** The loaded runtime, synchronously, for the hot path; undefined if not (yet) loaded. */

@@ -48,8 +48,8 @@ export class OnnxModelRuntime implements ModelRuntime {
     return this.signature;
   }
 
-  async predict(rows: readonly FeatureRow[], opts: PredictOptions): Promise<Prediction[]> {
-    opts.signal.throwIfAborted();
+  // No signal: onnxruntime cannot cancel a run, and the caller's deadline races the call anyway.
+  async predict(rows: readonly FeatureRow[], _opts?: PredictOptions): Promise<Prediction[]> {
     const n = rows.length;
     const width = rows[0]?.length ?? 0;
     const data = this.signature.inputType === 'float64' ? new Float64Array(n * width) : new Float32Array(n * width);

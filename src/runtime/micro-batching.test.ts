@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { FeatureRow, ModelSignature, Prediction } from '../domain/index.js';
+import { MicroBatchingRuntime } from './micro-batching.js';
+import type { ModelRuntime } from './model-runtime.js';
+
+/** Scores a row as the sum of its features, and records every call it gets. */
+class SummingRuntime implements ModelRuntime {
+  readonly calls: number[][] = [];
+  closed = false;
+  failOn: number | undefined;
+
+  async predict(rows: readonly FeatureRow[]): Promise<Prediction[]> {
+    this.calls.push(rows.map((r) => r[0]!));
+    await new Promise((r) => setImmediate(r));
+    if (rows.some((r) => r[0] === this.failOn)) throw new Error(`cannot score ${this.failOn}`);
+    return rows.map((r) => ({ prediction: r.reduce((a, b) => a + b, 0) }));
+  }
+
+  describe(): ModelSignature {
+    return { task: 'regressor' } as ModelSignature;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+const row = (id: number): FeatureRow => [id, 0.5];
+
+describe('micro-batching', () => {
+  it('scores requests of the same event-loop turn in one call, each getting its own rows back', async () => {
+    const inner = new SummingRuntime();
+    const batched = new MicroBatchingRuntime(inner, { maxRows: 64 });
+    const replies = await Promise.all([batched.predict([row(1)]), batched.predict([row(2), row(3)]), batched.predict([row(4)])]);
+    assert.deepEqual(inner.calls, [[1, 2, 3, 4]]);
+    assert.deepEqual(replies, [[{ prediction: 1.5 }], [{ prediction: 2.5 }, { prediction: 3.5 }], [{ prediction: 4.5 }]]);
+  });
+
+  it('adds no wait for a lone request, and requests of later turns get calls of their own', async () => {
+    const inner = new SummingRuntime();
+    const batched = new MicroBatchingRuntime(inner, { maxRows: 64 });
+    const started = performance.now();
+    assert.deepEqual(await batched.predict([row(1)]), [{ prediction: 1.5 }]);
+    assert.ok(performance.now() - started < 20, 'a lone request is scored in the next turn, with no timer');
+    await batched.predict([row(2)]);
+    assert.deepEqual(inner.calls, [[1], [2]]);
+  });
+
+  it('never puts more than maxRows in one call; a larger request runs alone', async () => {
+    const inner = new SummingRuntime();
+    const seen: [number, number][] = [];
+    const batched = new MicroBatchingRuntime(inner, { maxRows: 4, onBatch: (rows, requests) => seen.push([rows, requests]) });
+    const big = [row(10), row(11), row(12), row(13), row(14), row(15)];
+    await Promise.all([batched.predict([row(1), row(2)]), batched.predict([row(3), row(4)]), batched.predict([row(5)]), batched.predict(big), batched.predict([row(6)])]);
+    assert.deepEqual(inner.calls, [[1, 2, 3, 4], [5], [10, 11, 12, 13, 14, 15], [6]]);
+    assert.deepEqual(seen, [[4, 2], [1, 1], [6, 1], [1, 1]]);
+  });
+
+  it('when a batch fails, scores each request alone so only the one that causes it fails', async () => {
+    const inner = new SummingRuntime();
+    inner.failOn = 2;
+    const batched = new MicroBatchingRuntime(inner, { maxRows: 64 });
+    const results = await Promise.allSettled([batched.predict([row(1)]), batched.predict([row(2)]), batched.predict([row(3)])]);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+    assert.match(String((results[1] as PromiseRejectedResult).reason), /cannot score 2/);
+    assert.deepEqual((results[2] as PromiseFulfilledResult<Prediction[]>).value, [{ prediction: 3.5 }]);
+  });
+
+  it('close scores what is queued, then closes the model and refuses new work', async () => {
+    const inner = new SummingRuntime();
+    const batched = new MicroBatchingRuntime(inner, { maxRows: 64 });
+    const queued = batched.predict([row(7)]);
+    await batched.close();
+    assert.deepEqual(await queued, [{ prediction: 7.5 }]);
+    assert.equal(inner.closed, true);
+    await assert.rejects(batched.predict([row(8)]), /unloaded/);
+  });
+});
