@@ -78,6 +78,14 @@ describe('fault injection', () => {
 
 describe('Prometheus metrics', () => {
   it('exposes standard names and units, valid for promtool', async () => {
+    const sum = (text: string, re: RegExp) => [...text.matchAll(re)].reduce((acc, m) => acc + Number(m[1]), 0);
+    const tallies = (text: string) => ({
+      requests: sum(text, /^coalmine_requests_total\{model="churn",[^}]*forced="false"\} (\S+)$/gm),
+      latencyCount: sum(text, /^coalmine_request_duration_seconds_count\{model="churn"[^}]*\} (\S+)$/gm),
+      latencyInf: sum(text, /^coalmine_request_duration_seconds_bucket\{model="churn",[^}]*le="\+Inf"\} (\S+)$/gm),
+      batched: sum(text, /^coalmine_model_batch_requests_sum\{model="churn"[^}]*\} (\S+)$/gm),
+    });
+    const before = tallies(await (await fetch(`${s.url}/metrics`)).text());
     await Promise.all(churnRows(50, 8).map((r) => s.request('POST', '/predict', { features: r.features, label: r.label })));
     const res = await fetch(`${s.url}/metrics`);
     assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
@@ -88,6 +96,13 @@ describe('Prometheus metrics', () => {
     assert.match(text, /^coalmine_canary_weight_ratio\{model="churn"\} 0\.2$/m);
     assert.match(text, /^coalmine_rollout_phase\{model="churn",phase="none"\} 1$/m);
     assert.match(text, /^coalmine_rollout_phase\{model="churn",phase="progressing"\} 0$/m);
+    // The tallies add up: each of the 50 requests counted once, in one latency bucket, and in the
+    // batch-size histogram of the model call that scored it.
+    const after = tallies(text);
+    assert.deepEqual(
+      { requests: after.requests - before.requests, latencyCount: after.latencyCount - before.latencyCount, latencyInf: after.latencyInf - before.latencyInf, batched: after.batched - before.batched },
+      { requests: 50, latencyCount: 50, latencyInf: 50, batched: 50 },
+    );
     const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find(existsSync);
     if (!promtool) {
       if (process.env.CI) assert.fail('promtool is required in CI (.ci/run installs Debian prometheus)');

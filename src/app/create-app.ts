@@ -65,10 +65,13 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
   // A second connection to the same file, for the high-volume writes that need no fsync per commit.
   const telemetryDb = openDatabase(dbFile, 'NORMAL');
   const files = new ArtifactFiles(config.dataDir);
-  const pool = new RuntimePool((v) => files.path(v.artifact), log);
+  const prometheus = new PrometheusMetrics();
+  const pool = new RuntimePool((v) => files.path(v.artifact), log, {
+    microBatchRows: config.microBatchRows,
+    onBatch: (model, version, _rows, requests) => prometheus.onBatch(model, version, requests),
+  });
   const registry = new ModelRegistry({ store: new SqliteRegistryStore(db), files, loader: pool, now, resetCanaryWeightBp: config.resetCanaryWeightBp });
   const settings = new ModelSettingsService(new SqliteSettingsStore(db), now);
-  const prometheus = new PrometheusMetrics();
   const telemetry = new Telemetry({ store: new SqliteTelemetryStore(telemetryDb), now: nowMs, retentionMs: config.telemetryRetentionMs, prometheus, ...(options.random ? { random: options.random } : {}) });
   const predictionLog = new PredictionLog({ store: new SqlitePredictionLogStore(telemetryDb), now: nowMs, retentionMs: config.predictionRetentionMs, maxRows: config.predictionLogMaxRows });
   const predictions = new PredictionService({
