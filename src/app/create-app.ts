@@ -12,7 +12,7 @@ import { PredictionService, RuntimePool } from '../serving/index.js';
 import { adminTokenPath, resolveAdminToken } from './admin-token.js';
 import { ChangeFeed } from './change-feed.js';
 import { RegistryTrafficRouter } from './registry-traffic-router.js';
-import { openDatabase, SqlitePredictionLogStore, SqliteRegistryStore, SqliteRolloutStore, SqliteSettingsStore, SqliteTelemetryStore } from '../store/index.js';
+import { openDatabase, SqlitePredictionLogStore, SqliteRegistryStore, SqliteRolloutStore, SqliteSettingsStore, SqliteTelemetryStore, WorkerPredictionLogStore } from '../store/index.js';
 import { FeedbackService, PredictionLog, PrometheusMetrics, Telemetry } from '../telemetry/index.js';
 
 export interface App {
@@ -73,7 +73,8 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
   const registry = new ModelRegistry({ store: new SqliteRegistryStore(db), files, loader: pool, now, resetCanaryWeightBp: config.resetCanaryWeightBp });
   const settings = new ModelSettingsService(new SqliteSettingsStore(db), now);
   const telemetry = new Telemetry({ store: new SqliteTelemetryStore(telemetryDb), now: nowMs, retentionMs: config.telemetryRetentionMs, prometheus, ...(options.random ? { random: options.random } : {}) });
-  const predictionLog = new PredictionLog({ store: new SqlitePredictionLogStore(telemetryDb), now: nowMs, retentionMs: config.predictionRetentionMs, maxRows: config.predictionLogMaxRows });
+  const predictionLogStore = new WorkerPredictionLogStore(dbFile, new SqlitePredictionLogStore(telemetryDb), log);
+  const predictionLog = new PredictionLog({ store: predictionLogStore, now: nowMs, retentionMs: config.predictionRetentionMs, maxRows: config.predictionLogMaxRows });
   const predictions = new PredictionService({
     registry,
     settings,
@@ -188,6 +189,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
       await webhooks.stop();
       await flush().catch((err: unknown) => log.error({ err }, 'final telemetry flush failed'));
       await pool.closeAll();
+      await predictionLogStore.close();
       telemetryDb.close();
       db.close();
     },

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Label, ModelSettings, PredictionLogEntry, Variant } from '../../domain/index.js';
 import type { BucketRow, PredictionKey, PredictionLogStore, SettingsStore, TelemetryStore } from '../telemetry-store.js';
+import { decodeValue, encodeValue, logRowWriter, toLogRow } from './prediction-log-rows.js';
 
 interface BucketRecord {
   model: string;
@@ -69,11 +70,8 @@ export class SqliteTelemetryStore implements TelemetryStore {
   }
 }
 
-const encodeValue = (v: number | string): string => JSON.stringify(v);
-const decodeValue = (s: string): number | string => JSON.parse(s) as number | string;
-
 export class SqlitePredictionLogStore implements PredictionLogStore {
-  private readonly insert;
+  private readonly write;
   private readonly findOne;
   private readonly label;
   private readonly purgeOld;
@@ -81,10 +79,7 @@ export class SqlitePredictionLogStore implements PredictionLogStore {
   private readonly purgeOldest;
 
   constructor(private readonly db: Database.Database) {
-    this.insert = db.prepare(
-      `INSERT OR IGNORE INTO prediction_log (request_id, row, model, variant, version, revision, forced, created_at, prediction, probability, label, labelled_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+    this.write = logRowWriter(db);
     this.findOne = db.prepare<[string, number], LogRecord>('SELECT * FROM prediction_log WHERE request_id = ? AND row = ?');
     this.label = db.prepare('UPDATE prediction_log SET label = ?, labelled_at = ? WHERE request_id = ? AND row = ? AND label IS NULL');
     this.purgeOld = db.prepare('DELETE FROM prediction_log WHERE created_at < ?');
@@ -95,24 +90,7 @@ export class SqlitePredictionLogStore implements PredictionLogStore {
   }
 
   async append(entries: readonly PredictionLogEntry[]): Promise<void> {
-    this.db.transaction(() => {
-      for (const e of entries) {
-        this.insert.run(
-          e.requestId,
-          e.row,
-          e.model,
-          e.variant,
-          e.version,
-          e.revision,
-          e.forced ? 1 : 0,
-          e.createdAt,
-          encodeValue(e.prediction),
-          e.probability,
-          e.label === null ? null : encodeValue(e.label),
-          e.labelledAt,
-        );
-      }
-    })();
+    this.write(entries.map(toLogRow));
   }
 
   async find(keys: readonly PredictionKey[]): Promise<PredictionLogEntry[]> {

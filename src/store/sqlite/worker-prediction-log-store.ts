@@ -1,0 +1,112 @@
+import { Worker } from 'node:worker_threads';
+import type { Label, PredictionLogEntry } from '../../domain/index.js';
+import type { PredictionKey, PredictionLogStore } from '../telemetry-store.js';
+import type { WriterReply, WriterRequest } from './prediction-log-worker.js';
+import { toLogRow, type LogRow } from './prediction-log-rows.js';
+import type { SqlitePredictionLogStore } from './sqlite-telemetry-store.js';
+
+export interface WriterLogger {
+  warn(obj: object, msg: string): void;
+}
+
+type Body = { readonly rows: LogRow[] } | { readonly close: true };
+
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER = new URL(`./prediction-log-worker${FROM_SOURCE ? '.ts' : '.js'}`, import.meta.url);
+
+/**
+ * Run from source (tests, tsx), the worker is the .ts file next to this one: it registers tsx's
+ * loader first, since Node 20 does not always hand the parent's loader to a worker (not under
+ * the test runner, for one).
+ */
+function startWorker(file: string): Worker {
+  if (!FROM_SOURCE) return new Worker(WORKER, { workerData: { file } });
+  const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(WORKER.href)}); });`;
+  return new Worker(boot, { eval: true, workerData: { file } });
+}
+
+/**
+ * The prediction log with its inserts on a thread of their own. Every prediction adds a row, and
+ * SQLite's B-tree work for it (~5 µs) was the largest cost left on the event loop after the model
+ * call; the main thread now only serializes the rows. Reads, label updates and purges are rare and
+ * need answers, so they stay on the main connection; WAL lets both connections work on the file.
+ *
+ * If the thread fails, appends go through the main connection from then on: slower, never lost.
+ */
+export class WorkerPredictionLogStore implements PredictionLogStore {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+  private nextId = 1;
+  private failed = false;
+  private closing = false;
+
+  constructor(
+    file: string,
+    private readonly main: SqlitePredictionLogStore,
+    private readonly log: WriterLogger,
+  ) {
+    this.worker = startWorker(file);
+    this.worker.on('message', (reply: WriterReply) => {
+      const w = this.waiting.get(reply.id);
+      this.waiting.delete(reply.id);
+      if (reply.error === undefined) w?.resolve();
+      else w?.reject(new Error(`prediction log write failed: ${reply.error}`));
+    });
+    this.worker.on('error', (err) => this.fail(err.message));
+    this.worker.on('exit', (code) => {
+      if (!this.closing) this.fail(`the writer thread exited with code ${code}`);
+    });
+  }
+
+  private fail(reason: string): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.log.warn({ reason }, 'prediction log writer thread failed; writing on the main thread from now on');
+    for (const w of this.waiting.values()) w.reject(new Error(`prediction log writer thread failed: ${reason}`));
+    this.waiting.clear();
+  }
+
+  private send(body: Body): Promise<void> {
+    const id = this.nextId++;
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ id, ...body } satisfies WriterRequest);
+    });
+  }
+
+  async append(entries: readonly PredictionLogEntry[]): Promise<void> {
+    if (!this.failed) {
+      try {
+        await this.send({ rows: entries.map(toLogRow) });
+        return;
+      } catch (err) {
+        // A write SQLite refused is an error; a thread that died is not the caller's problem.
+        if (!this.failed) throw err;
+      }
+    }
+    // Rows the thread may have written before it died are ignored by the insert, not doubled.
+    await this.main.append(entries);
+  }
+
+  find(keys: readonly PredictionKey[]): Promise<PredictionLogEntry[]> {
+    return this.main.find(keys);
+  }
+
+  setLabels(labels: readonly (PredictionKey & { label: Label; at: number })[]): Promise<PredictionKey[]> {
+    return this.main.setLabels(labels);
+  }
+
+  purge(beforeMs: number, maxRows: number): Promise<number> {
+    return this.main.purge(beforeMs, maxRows);
+  }
+
+  /** Waits for the writes sent so far, then stops the thread. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.failed) return;
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    await this.send({ close: true }).catch(() => undefined);
+    await exited;
+  }
+}
