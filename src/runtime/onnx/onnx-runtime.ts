@@ -33,6 +33,9 @@ export class OnnxModelRuntime implements ModelRuntime {
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
+      // Micro-batching sends a different row count nearly every call; the memory-pattern planner
+      // re-plans for each new shape (calls of 1-13 rows: 25 µs with it, 21 µs without).
+      enableMemPattern: false,
     };
     const session =
       typeof source === 'string'
