@@ -72,9 +72,16 @@ describe('the take-home walkthrough (seed 002) on coalmine', () => {
     const slow = await s.request('POST', '/admin/toggle-slowdown');
     assert.deepEqual(slow.json, { simulate_slowdown: true, message: 'Slowdown simulation enabled' });
 
-    // 5–6. More traffic, then the alert.
-    await traffic(400);
-    const alert = await s.request('GET', '/admin/check-canary-health');
+    // 5–6. More traffic, then the alert. On a loaded machine (the suite runs files in parallel)
+    // latency is noisy, so traffic keeps flowing, as in production, until the test has the
+    // samples it needs: the alert must come within 2,000 requests (~200 canary samples).
+    let alert;
+    for (let round = 0; round < 5; round++) {
+      await traffic(400);
+      alert = await s.request('GET', '/admin/check-canary-health');
+      if (alert.json.alert_triggered === true) break;
+    }
+    assert.ok(alert);
     assert.equal(alert.json.alert_triggered, true, JSON.stringify(alert.json));
     assert.equal(alert.json.message, 'ALERT: Canary latency is significantly higher than stable.');
     assert.ok(alert.json.p_value < 0.05);
