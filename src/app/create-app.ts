@@ -74,7 +74,24 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
   const settings = new ModelSettingsService(new SqliteSettingsStore(db), now);
   const telemetry = new Telemetry({ store: new SqliteTelemetryStore(telemetryDb), now: nowMs, retentionMs: config.telemetryRetentionMs, prometheus, ...(options.random ? { random: options.random } : {}) });
   const predictionLogStore = new WorkerPredictionLogStore(dbFile, new SqlitePredictionLogStore(telemetryDb), log);
-  const predictionLog = new PredictionLog({ store: predictionLogStore, now: nowMs, retentionMs: config.predictionRetentionMs, maxRows: config.predictionLogMaxRows });
+  let droppedSinceWarning = 0;
+  let lastDropWarning = 0;
+  const predictionLog = new PredictionLog({
+    store: predictionLogStore,
+    now: nowMs,
+    retentionMs: config.predictionRetentionMs,
+    maxRows: config.predictionLogMaxRows,
+    onDrop: () => {
+      prometheus.onLogDrop();
+      droppedSinceWarning++;
+      const t = Date.now();
+      if (t - lastDropWarning >= 10_000) {
+        log.warn({ dropped: droppedSinceWarning }, 'prediction log writer is behind; rows are dropped (labels for them cannot be joined), see coalmine_prediction_log_dropped_total');
+        lastDropWarning = t;
+        droppedSinceWarning = 0;
+      }
+    },
+  });
   const predictions = new PredictionService({
     registry,
     settings,

@@ -6,6 +6,10 @@ export interface PredictionLogOptions {
   readonly now?: () => number;
   readonly retentionMs: number;
   readonly maxRows: number;
+  /** Most rows waiting to be written; beyond it new rows are dropped (default 100,000). */
+  readonly maxQueued?: number;
+  /** Told about every row dropped because the writer is that far behind. */
+  readonly onDrop?: () => void;
 }
 
 const keyOf = (k: PredictionKey): string => `${k.requestId}#${k.row}`;
@@ -32,7 +36,17 @@ export class PredictionLog {
     return this.opts.retentionMs;
   }
 
+  /**
+   * Queues a row. When the writer is `maxQueued` rows behind (a sustained load beyond what SQLite
+   * takes, e.g. large batches), the row is dropped and counted, as OpenTelemetry's batch
+   * processor does with spans: memory stays bounded and serving never waits for the log. A
+   * dropped row only means a label for that prediction cannot be joined later.
+   */
   append(entry: PredictionLogEntry): void {
+    if (this.queue.length >= (this.opts.maxQueued ?? 100_000)) {
+      this.opts.onDrop?.();
+      return;
+    }
     this.queue.push(entry);
     if (this.queue.length >= CHUNK_ROWS && !this.scheduled) {
       this.scheduled = true;

@@ -97,6 +97,7 @@ export class PrometheusMetrics {
   private readonly phase = new Gauge({ name: 'coalmine_rollout_phase', help: 'Rollout phase of a model: 1 for the current phase, 0 otherwise.', labelNames: ['model', 'phase'], registers: [this.registry] });
   private readonly series = new Map<string, SeriesTally>();
   private readonly batches = new Map<string, { labels: Labels; sizes: Buckets }>();
+  private logDropped = 0;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'coalmine_process_' });
@@ -126,6 +127,11 @@ export class PrometheusMetrics {
     this.register(
       new TallyFamily('coalmine_request_duration_seconds', 'Time coalmine spent on a prediction request, routing and inference included.', 'histogram', (out) => {
         for (const t of this.series.values()) t.latency.samples('coalmine_request_duration_seconds', t.labels, out);
+      }),
+    );
+    this.register(
+      new TallyFamily('coalmine_prediction_log_dropped_total', 'Predictions not written to the prediction log because its writer was too far behind (their late labels cannot be joined).', 'counter', (out) => {
+        out.push({ labels: {}, value: this.logDropped });
       }),
     );
     this.register(
@@ -168,6 +174,10 @@ export class PrometheusMetrics {
     const t = this.tally(model, version, variant);
     t.labelled++;
     if (correct) t.correct++;
+  }
+
+  onLogDrop(): void {
+    this.logDropped++;
   }
 
   /** One model call that scored `requests` requests together. */

@@ -139,4 +139,23 @@ describe('prediction log flush', () => {
     assert.equal(log.queued, 0);
     assert.equal((db.prepare('SELECT COUNT(*) AS n FROM prediction_log').get() as { n: number }).n, 2600);
   });
+
+  it('drops and counts rows beyond maxQueued instead of growing without bound, and takes rows again once written', async () => {
+    const { db } = setup();
+    const { SqlitePredictionLogStore } = await import('../store/index.js');
+    const { PredictionLog } = await import('./index.js');
+    let dropped = 0;
+    const log = new PredictionLog({ store: new SqlitePredictionLogStore(db), retentionMs: 3_600_000, maxRows: 1_000_000, maxQueued: 100, onDrop: () => dropped++ });
+    const entry = (i: number) => ({ requestId: `d${i}`, row: 0, model: 'm', variant: 'stable' as const, version: 1, revision: 1, forced: false, createdAt: Date.now(), prediction: 1, probability: 0.5, label: null, labelledAt: null });
+    for (let i = 0; i < 130; i++) log.append(entry(i));
+    assert.equal(log.queued, 100);
+    assert.equal(dropped, 30);
+    await log.flush();
+    log.append(entry(1000));
+    await log.flush();
+    assert.equal(dropped, 30);
+    const ids = (db.prepare('SELECT request_id AS id FROM prediction_log').all() as { id: string }[]).map((r) => r.id);
+    assert.equal(ids.length, 101);
+    assert.ok(ids.includes('d99') && ids.includes('d1000') && !ids.includes('d100'), 'the first 100 and the one after the flush were kept');
+  });
 });
