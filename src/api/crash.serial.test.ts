@@ -121,8 +121,16 @@ describe('crash test', () => {
         assert.ok(restarted.revision >= lastRevision, `round ${round}: routing revision ${restarted.revision} went back from ${lastRevision}`);
         // After a reconcile, routing matches the rollout's saved state.
         await new Promise((res) => setTimeout(res, 1200));
-        const r = (await json<RolloutView>(`${m}/rollout`)).body;
-        const routing = (await json<ModelView>(m)).body;
+        // The rollout keeps advancing (a step every ~350 ms), so the two reads are taken between
+        // two reads of the rollout that agree: otherwise a step taken between them is no mismatch.
+        let r = (await json<RolloutView>(`${m}/rollout`)).body;
+        let routing = (await json<ModelView>(m)).body;
+        for (let tries = 0; tries < 20; tries++) {
+          const again = (await json<RolloutView>(`${m}/rollout`)).body;
+          if (again.phase === r.phase && again.step === r.step && again.last_decision?.seq === r.last_decision?.seq) break;
+          r = again;
+          routing = (await json<ModelView>(m)).body;
+        }
         if (r.phase === 'progressing' || r.phase === 'paused') {
           assert.equal(routing.canary_version, r.canary_version, `round ${round}: canary matches the rollout`);
           assert.equal(routing.canary_weight, r.weight, `round ${round}: weight matches step ${r.step}`);
