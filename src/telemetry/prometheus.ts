@@ -106,39 +106,30 @@ export class PrometheusMetrics {
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
       this.registry.removeSingleMetric(`coalmine_process_${name}`);
     }
-    const counter = (name: string, help: string, pick: (t: SeriesTally) => number, forced = false) =>
-      this.register(
-        new TallyFamily(name, help, 'counter', (out) => {
-          for (const t of this.series.values()) {
-            if (forced) {
-              out.push({ labels: { ...t.labels, forced: 'false' }, value: t.requests });
-              if (t.forcedRequests > 0) out.push({ labels: { ...t.labels, forced: 'true' }, value: t.forcedRequests });
-            } else {
-              out.push({ labels: t.labels, value: pick(t) });
-            }
-          }
-        }),
-      );
-    counter('coalmine_requests_total', 'Prediction requests served, by model, version and variant (a batch counts once).', (t) => t.requests, true);
-    counter('coalmine_predictions_total', 'Predictions made (rows scored), by model, version and variant.', (t) => t.predictions);
-    counter('coalmine_model_errors_total', 'Requests the model failed (threw, timed out or returned garbage); client errors are not counted.', (t) => t.errors);
-    counter('coalmine_labels_total', 'Ground-truth labels joined to predictions.', (t) => t.labelled);
-    counter('coalmine_correct_predictions_total', 'Labelled classifier predictions that matched their label.', (t) => t.correct);
-    this.register(
-      new TallyFamily('coalmine_request_duration_seconds', 'Time coalmine spent on a prediction request, routing and inference included.', 'histogram', (out) => {
-        for (const t of this.series.values()) t.latency.samples('coalmine_request_duration_seconds', t.labels, out);
-      }),
-    );
-    this.register(
-      new TallyFamily('coalmine_prediction_log_dropped_total', 'Predictions not written to the prediction log because its writer was too far behind (their late labels cannot be joined).', 'counter', (out) => {
-        out.push({ labels: {}, value: this.logDropped });
-      }),
-    );
-    this.register(
-      new TallyFamily('coalmine_model_batch_requests', 'Requests scored together in one model call (micro-batching), by model and version.', 'histogram', (out) => {
-        for (const b of this.batches.values()) b.sizes.samples('coalmine_model_batch_requests', b.labels, out);
-      }),
-    );
+    const family = (name: string, help: string, type: 'counter' | 'histogram', read: (out: Sample[]) => void) => this.register(new TallyFamily(name, help, type, read));
+    const perSeries = (name: string, help: string, pick: (t: SeriesTally) => number) =>
+      family(name, help, 'counter', (out) => {
+        for (const t of this.series.values()) out.push({ labels: t.labels, value: pick(t) });
+      });
+    family('coalmine_requests_total', 'Prediction requests served, by model, version and variant (a batch counts once).', 'counter', (out) => {
+      for (const t of this.series.values()) {
+        out.push({ labels: { ...t.labels, forced: 'false' }, value: t.requests });
+        if (t.forcedRequests > 0) out.push({ labels: { ...t.labels, forced: 'true' }, value: t.forcedRequests });
+      }
+    });
+    perSeries('coalmine_predictions_total', 'Predictions made (rows scored), by model, version and variant.', (t) => t.predictions);
+    perSeries('coalmine_model_errors_total', 'Requests the model failed (threw, timed out or returned garbage); client errors are not counted.', (t) => t.errors);
+    perSeries('coalmine_labels_total', 'Ground-truth labels joined to predictions.', (t) => t.labelled);
+    perSeries('coalmine_correct_predictions_total', 'Labelled classifier predictions that matched their label.', (t) => t.correct);
+    family('coalmine_request_duration_seconds', 'Time coalmine spent on a prediction request, routing and inference included.', 'histogram', (out) => {
+      for (const t of this.series.values()) t.latency.samples('coalmine_request_duration_seconds', t.labels, out);
+    });
+    family('coalmine_prediction_log_dropped_total', 'Predictions not written to the prediction log because its writer was too far behind (their late labels cannot be joined).', 'counter', (out) => {
+      out.push({ labels: {}, value: this.logDropped });
+    });
+    family('coalmine_model_batch_requests', 'Requests scored together in one model call (micro-batching), by model and version.', 'histogram', (out) => {
+      for (const b of this.batches.values()) b.sizes.samples('coalmine_model_batch_requests', b.labels, out);
+    });
   }
 
   private register(family: TallyFamily): void {
