@@ -133,7 +133,9 @@ describe('coalmine demo without --url', () => {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', MAIN, 'demo', '--workflow', 'deploy'], { env: { ...process.env, NO_COLOR: '1' } });
     assert.match(stdout, /a server with the example model "churn" is running/);
     assert.match(stdout, /✖ accuracy: canary accuracy is [\d.]+ pp lower than stable/);
-    assert.match(stdout, /🚨 Rolled back at step 1: rolled back at step 1 \(20%\): critical metric failed \(accuracy/);
+    // Accuracy must be among the failed critical metrics; on a loaded machine the demo's p95 limit
+    // (100 ms) may trip too, and is then named first, which is the product telling the truth.
+    assert.match(stdout, /🚨 Rolled back at step 1: rolled back at step 1 \(20%\): critical metric failed \([^)]*\baccuracy\b/);
     assert.match(stdout, /degraded canary │ rolled back/);
   });
 });
