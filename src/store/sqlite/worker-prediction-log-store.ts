@@ -46,9 +46,13 @@ export class WorkerPredictionLogStore implements PredictionLogStore {
     private readonly log: WriterLogger,
   ) {
     this.worker = startWorker(file);
+    // Idle, the thread must not keep the process alive (an app that failed to start, a CLI that is
+    // done); with writes under way, it must.
+    this.worker.unref();
     this.worker.on('message', (reply: WriterReply) => {
       const w = this.waiting.get(reply.id);
       this.waiting.delete(reply.id);
+      if (this.waiting.size === 0) this.worker.unref();
       if (reply.error === undefined) w?.resolve();
       else w?.reject(new Error(`prediction log write failed: ${reply.error}`));
     });
@@ -70,6 +74,7 @@ export class WorkerPredictionLogStore implements PredictionLogStore {
     const id = this.nextId++;
     return new Promise<void>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
+      if (this.waiting.size === 1) this.worker.ref();
       this.worker.postMessage({ id, ...body } satisfies WriterRequest);
     });
   }
@@ -107,6 +112,7 @@ export class WorkerPredictionLogStore implements PredictionLogStore {
     if (this.failed) return;
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     await this.send({ close: true }).catch(() => undefined);
+    this.worker.ref(); // until it has exited: the reply to `close` left it unref'd
     await exited;
   }
 }
