@@ -48,8 +48,8 @@ describe('prediction log writer thread', () => {
     const file = join(dir, 'fallback.db');
     const db = openDatabase(file, 'NORMAL');
     const warnings: string[] = [];
-    // The thread is pointed at a path it cannot open, so it fails at start.
-    const store = new WorkerPredictionLogStore(join(dir, 'missing', 'dir', 'x.db'), new SqlitePredictionLogStore(db), { warn: (_o, m) => warnings.push(m) });
+    // The thread is pointed at a directory, which SQLite cannot open, so it fails at start.
+    const store = new WorkerPredictionLogStore(dir, new SqlitePredictionLogStore(db), { warn: (_o, m) => warnings.push(m) });
     await store.append([entry('a'), entry('b')]);
     await store.append([entry('c')]);
     assert.equal((db.prepare('SELECT COUNT(*) AS n FROM prediction_log').get() as { n: number }).n, 3);
