@@ -132,10 +132,11 @@ describe('coalmine demo without --url', () => {
   it('starts its own server and shows a degrading canary rolled back with the reason', async () => {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', MAIN, 'demo', '--workflow', 'deploy'], { env: { ...process.env, NO_COLOR: '1' } });
     assert.match(stdout, /a server with the example model "churn" is running/);
-    assert.match(stdout, /✖ accuracy: canary accuracy is [\d.]+ pp lower than stable/);
-    // Accuracy must be among the failed critical metrics; on a loaded machine the demo's p95 limit
-    // (100 ms) may trip too, and is then named first, which is the product telling the truth.
-    assert.match(stdout, /🚨 Rolled back at step 1: rolled back at step 1 \(20%\): critical metric failed \([^)]*\baccuracy\b/);
+    // The rollback must be for accuracy. Which accuracy judge decides first (the sequential
+    // difference or the minimum) and whether the demo's 100 ms p95 limit trips too depend on how
+    // many samples a loaded machine delivers before the first judgement.
+    assert.match(stdout, /✖ accuracy(_min)?: canary accuracy is [\d.]+/);
+    assert.match(stdout, /🚨 Rolled back at step 1: rolled back at step 1 \(20%\): [^\n]*\((?:[a-z_0-9]+, )*accuracy(?:_min)?[,)]/);
     assert.match(stdout, /degraded canary │ rolled back/);
   });
 });
