@@ -4,17 +4,29 @@ import type { FeatureRow, ModelSignature, Prediction } from '../domain/index.js'
 import { MicroBatchingRuntime } from './micro-batching.js';
 import type { ModelRuntime } from './model-runtime.js';
 
-/** Scores a row as the sum of its features, and records every call it gets. */
+/**
+ * Scores a row as the sum of its features, and records every call it gets. Promise-based like an
+ * out-of-process model, or also synchronous (`predictNow`) like the in-process ONNX runtime.
+ */
 class SummingRuntime implements ModelRuntime {
   readonly calls: number[][] = [];
   closed = false;
   failOn: number | undefined;
+  readonly predictNow: ((rows: readonly FeatureRow[]) => Prediction[]) | undefined;
 
-  async predict(rows: readonly FeatureRow[]): Promise<Prediction[]> {
+  constructor(synchronous: boolean) {
+    if (synchronous) this.predictNow = (rows) => this.score(rows);
+  }
+
+  private score(rows: readonly FeatureRow[]): Prediction[] {
     this.calls.push(rows.map((r) => r[0]!));
-    await new Promise((r) => setImmediate(r));
     if (rows.some((r) => r[0] === this.failOn)) throw new Error(`cannot score ${this.failOn}`);
     return rows.map((r) => ({ prediction: r.reduce((a, b) => a + b, 0) }));
+  }
+
+  async predict(rows: readonly FeatureRow[]): Promise<Prediction[]> {
+    await new Promise((r) => setImmediate(r));
+    return this.score(rows);
   }
 
   describe(): ModelSignature {
@@ -28,9 +40,9 @@ class SummingRuntime implements ModelRuntime {
 
 const row = (id: number): FeatureRow => [id, 0.5];
 
-describe('micro-batching', () => {
+for (const synchronous of [false, true]) describe(`micro-batching over a ${synchronous ? 'synchronous' : 'promise-based'} runtime`, () => {
   it('scores requests of the same event-loop turn in one call, each getting its own rows back', async () => {
-    const inner = new SummingRuntime();
+    const inner = new SummingRuntime(synchronous);
     const batched = new MicroBatchingRuntime(inner, { maxRows: 64 });
     const replies = await Promise.all([batched.predict([row(1)]), batched.predict([row(2), row(3)]), batched.predict([row(4)])]);
     assert.deepEqual(inner.calls, [[1, 2, 3, 4]]);
@@ -38,7 +50,7 @@ describe('micro-batching', () => {
   });
 
   it('adds no wait for a lone request, and requests of later turns get calls of their own', async () => {
-    const inner = new SummingRuntime();
+    const inner = new SummingRuntime(synchronous);
     const batched = new MicroBatchingRuntime(inner, { maxRows: 64 });
     const started = performance.now();
     assert.deepEqual(await batched.predict([row(1)]), [{ prediction: 1.5 }]);
@@ -48,7 +60,7 @@ describe('micro-batching', () => {
   });
 
   it('never puts more than maxRows in one call; a larger request runs alone', async () => {
-    const inner = new SummingRuntime();
+    const inner = new SummingRuntime(synchronous);
     const seen: [number, number][] = [];
     const batched = new MicroBatchingRuntime(inner, { maxRows: 4, onBatch: (rows, requests) => seen.push([rows, requests]) });
     const big = [row(10), row(11), row(12), row(13), row(14), row(15)];
@@ -58,7 +70,7 @@ describe('micro-batching', () => {
   });
 
   it('when a batch fails, scores each request alone so only the one that causes it fails', async () => {
-    const inner = new SummingRuntime();
+    const inner = new SummingRuntime(synchronous);
     inner.failOn = 2;
     const batched = new MicroBatchingRuntime(inner, { maxRows: 64 });
     const results = await Promise.allSettled([batched.predict([row(1)]), batched.predict([row(2)]), batched.predict([row(3)])]);
@@ -68,7 +80,7 @@ describe('micro-batching', () => {
   });
 
   it('close scores what is queued, then closes the model and refuses new work', async () => {
-    const inner = new SummingRuntime();
+    const inner = new SummingRuntime(synchronous);
     const batched = new MicroBatchingRuntime(inner, { maxRows: 64 });
     const queued = batched.predict([row(7)]);
     await batched.close();

@@ -14,14 +14,30 @@ export interface MicroBatchOptions {
   readonly onBatch?: (rows: number, requests: number) => void;
 }
 
+function concat(batch: readonly Waiting[], total: number): FeatureRow[] {
+  const rows = new Array<FeatureRow>(total);
+  let k = 0;
+  for (const w of batch) for (const row of w.rows) rows[k++] = row;
+  return rows;
+}
+
+function split(batch: readonly Waiting[], out: readonly Prediction[]): void {
+  let offset = 0;
+  for (const w of batch) {
+    w.resolve(out.slice(offset, offset + w.rows.length));
+    offset += w.rows.length;
+  }
+}
+
 /**
  * Dynamic batching as Triton and TorchServe do it, sized to one event-loop turn: requests that
  * arrive while the loop is busy (the same poll phase) are scored as one model call in the check
  * phase that follows. A model call has a fixed cost (tensors, session run, output copies) far
  * above its per-row cost, so under load this pays; at low load a request is alone in its turn and
- * goes on at once, with no timer. The price is one more pass of the event loop: onnxruntime-node
- * defers every run to setImmediate itself, so the run happens in the loop's next check phase
- * (microseconds when idle; under load, the time of one turn, which the batching more than repays).
+ * goes on at once, with no timer. The price is one pass of the event loop (microseconds when idle;
+ * under load, the time of one turn, which the batching more than repays). A runtime that scores
+ * synchronously (`predictNow`) is called right there; onnxruntime-node's promise API would defer
+ * the run by one more pass.
  *
  * Written here rather than taken from a library: the batching libraries on npm (dataloader and
  * kin) batch by key lookups, not by rows of one tensor, and none splits a failed batch.
@@ -73,34 +89,54 @@ export class MicroBatchingRuntime implements ModelRuntime {
   };
 
   private start(batch: Waiting[], rows: number): void {
+    this.opts.onBatch?.(rows, batch.length);
+    const now = this.inner.predictNow;
+    if (now !== undefined) {
+      this.runNow(now, batch, rows);
+      return;
+    }
     const run = this.run(batch, rows);
     this.running.add(run);
     void run.finally(() => this.running.delete(run));
   }
 
   private async run(batch: Waiting[], total: number): Promise<void> {
-    this.opts.onBatch?.(total, batch.length);
     if (batch.length === 1) {
       const w = batch[0]!;
       await this.inner.predict(w.rows).then(w.resolve, w.reject);
       return;
     }
-    const rows = new Array<FeatureRow>(total);
-    let k = 0;
-    for (const w of batch) for (const row of w.rows) rows[k++] = row;
     let out: Prediction[];
     try {
-      out = await this.inner.predict(rows);
+      out = await this.inner.predict(concat(batch, total));
     } catch {
       // One request's rows may be what the model fails on (a NaN out, a crash on some input):
       // score each request alone, so only the request that causes the failure gets it.
       await Promise.all(batch.map((w) => this.inner.predict(w.rows).then(w.resolve, w.reject)));
       return;
     }
-    let offset = 0;
+    split(batch, out);
+  }
+
+  private runNow(now: (rows: readonly FeatureRow[]) => Prediction[], batch: readonly Waiting[], total: number): void {
+    if (batch.length > 1) {
+      let out: Prediction[] | undefined;
+      try {
+        out = now(concat(batch, total));
+      } catch {
+        // As in run(): the requests are scored alone below, so only the one the model fails on gets the error.
+      }
+      if (out !== undefined) {
+        split(batch, out);
+        return;
+      }
+    }
     for (const w of batch) {
-      w.resolve(out.slice(offset, offset + w.rows.length));
-      offset += w.rows.length;
+      try {
+        w.resolve(now(w.rows));
+      } catch (err) {
+        w.reject(err);
+      }
     }
   }
 

@@ -8,6 +8,11 @@ export interface PredictOptions {
 /** One loaded model version, ready to score rows. */
 export interface ModelRuntime {
   predict(rows: readonly FeatureRow[], opts?: PredictOptions): Promise<Prediction[]>;
+  /**
+   * Present when the runtime scores synchronously (an in-process model): the same answer as
+   * `predict`, without a promise. The micro-batcher calls it from its own loop turn.
+   */
+  readonly predictNow?: ((rows: readonly FeatureRow[]) => Prediction[]) | undefined;
   describe(): ModelSignature;
   close(): Promise<void>;
 }

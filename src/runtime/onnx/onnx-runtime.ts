@@ -1,10 +1,11 @@
 import * as ort from 'onnxruntime-node';
 import type { FeatureRow, ModelSignature, Prediction } from '../../domain/index.js';
 import { ModelOutputError, type ModelRuntime, type PredictOptions } from '../model-runtime.js';
+import { openNativeSession, type NativeSession, type RunOutputs } from './native-session.js';
 
 type NumericArray = Float32Array | Float64Array | BigInt64Array | Int32Array;
 
-function numeric(tensor: ort.Tensor, what: string, expectedLength: number): NumericArray {
+function numeric(tensor: RunOutputs[string], what: string, expectedLength: number): NumericArray {
   const data = tensor.data;
   if (typeof data === 'string' || Array.isArray(data) || !('length' in data) || data.length !== expectedLength) {
     throw new ModelOutputError(`${what} has shape [${tensor.dims.join(', ')}], expected ${expectedLength} values`);
@@ -17,15 +18,29 @@ function finite(value: number, what: string): number {
   return value;
 }
 
+export interface OnnxLoadOptions {
+  /** Score through onnxruntime-node's synchronous native session (default); false: its public, promise-based API. */
+  readonly native?: boolean;
+}
+
 /** A model version served in-process by onnxruntime-node. */
 export class OnnxModelRuntime implements ModelRuntime {
+  /** Set when the native session is in use: scoring needs no await. */
+  readonly predictNow: ((rows: readonly FeatureRow[]) => Prediction[]) | undefined;
+
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly session: { readonly native: NativeSession } | { readonly public: ort.InferenceSession },
     private readonly signature: ModelSignature,
     private readonly fetches: readonly string[],
-  ) {}
+  ) {
+    for (const f of fetches) this.fetchNames[f] = null;
+    if ('native' in session) {
+      const native = session.native;
+      this.predictNow = (rows) => this.runNative(native, rows);
+    }
+  }
 
-  static async load(source: string | Uint8Array, signature: ModelSignature): Promise<OnnxModelRuntime> {
+  static async load(source: string | Uint8Array, signature: ModelSignature, load: OnnxLoadOptions = {}): Promise<OnnxModelRuntime> {
     // One intra-op thread: the example models are tiny and the HTTP server needs the other core;
     // spinning up a thread pool per call costs more than the matrix work itself.
     const options: ort.InferenceSession.SessionOptions = {
@@ -37,10 +52,10 @@ export class OnnxModelRuntime implements ModelRuntime {
       // re-plans for each new shape (calls of 1-13 rows: 25 µs with it, 21 µs without).
       enableMemPattern: false,
     };
-    const session =
-      typeof source === 'string'
-        ? await ort.InferenceSession.create(source, options)
-        : await ort.InferenceSession.create(source, options);
+    const native = load.native === false ? null : await openNativeSession(source, options);
+    const session = native
+      ? { native }
+      : { public: typeof source === 'string' ? await ort.InferenceSession.create(source, options) : await ort.InferenceSession.create(source, options) };
     const fetches = [signature.outputs.probabilities, signature.outputs.label, signature.outputs.value].filter(
       (n): n is string => n !== undefined,
     );
@@ -53,16 +68,26 @@ export class OnnxModelRuntime implements ModelRuntime {
 
   // No signal: onnxruntime cannot cancel a run, and the caller's deadline races the call anyway.
   async predict(rows: readonly FeatureRow[], _opts?: PredictOptions): Promise<Prediction[]> {
+    if ('native' in this.session) return this.runNative(this.session.native, rows);
+    const out = await this.session.public.run(this.feeds(rows), this.fetches as string[]);
+    return this.decode(out, rows.length);
+  }
+
+  private readonly fetchNames: Record<string, null> = {};
+
+  private runNative(native: NativeSession, rows: readonly FeatureRow[]): Prediction[] {
+    return this.decode(native.run(this.feeds(rows), this.fetchNames, {}), rows.length);
+  }
+
+  private feeds(rows: readonly FeatureRow[]): Record<string, ort.Tensor> {
     const n = rows.length;
     const width = rows[0]?.length ?? 0;
     const data = this.signature.inputType === 'float64' ? new Float64Array(n * width) : new Float32Array(n * width);
     for (let i = 0; i < n; i++) data.set(rows[i]!, i * width);
-    const input = new ort.Tensor(this.signature.inputType, data, [n, width]);
-    const out = await this.session.run({ [this.signature.inputName]: input }, this.fetches as string[]);
-    return this.decode(out, n);
+    return { [this.signature.inputName]: new ort.Tensor(this.signature.inputType, data, [n, width]) };
   }
 
-  private decode(out: ort.InferenceSession.OnnxValueMapType, n: number): Prediction[] {
+  private decode(out: RunOutputs, n: number): Prediction[] {
     const sig = this.signature;
     if (sig.task === 'regressor') {
       const values = numeric(out[sig.outputs.value!]!, `output ${sig.outputs.value}`, n);
@@ -74,13 +99,16 @@ export class OnnxModelRuntime implements ModelRuntime {
     const probs = numeric(out[sig.outputs.probabilities!]!, `output ${sig.outputs.probabilities}`, n * width);
     const labelTensor = sig.outputs.label ? out[sig.outputs.label] : undefined;
     const labels = labelTensor ? labelTensor.data : undefined;
+    const what = `output ${sig.outputs.probabilities}`;
     const result: Prediction[] = new Array<Prediction>(n);
+    // Hot path (every prediction): no per-row arrays or messages unless they are the answer.
     for (let i = 0; i < n; i++) {
-      const row = single ? [1 - Number(probs[i]), Number(probs[i])] : Array.from(probs.subarray(i * width, (i + 1) * width), Number);
+      const row: number[] = single ? [1 - Number(probs[i]), Number(probs[i])] : new Array<number>(width);
+      if (!single) for (let c = 0; c < width; c++) row[c] = Number(probs[i * width + c]);
       let best = 0;
-      for (let c = 0; c < row.length; c++) {
-        const p = finite(row[c]!, `output ${sig.outputs.probabilities}`);
-        if (p < -1e-6 || p > 1 + 1e-6) throw new ModelOutputError(`output ${sig.outputs.probabilities} returned ${p}, not a probability`);
+      for (let c = 0; c < width + (single ? 1 : 0); c++) {
+        const p = row[c]!;
+        if (!(p >= -1e-6 && p <= 1 + 1e-6)) throw new ModelOutputError(Number.isFinite(p) ? `${what} returned ${p}, not a probability` : `${what} returned ${p}`);
         if (p > row[best]!) best = c;
       }
       const fromLabel = labels !== undefined ? labels[i] : undefined;
@@ -92,6 +120,7 @@ export class OnnxModelRuntime implements ModelRuntime {
   }
 
   async close(): Promise<void> {
-    await this.session.release();
+    if ('native' in this.session) this.session.native.dispose();
+    else await this.session.public.release();
   }
 }
