@@ -1,8 +1,14 @@
 import { randomFillSync } from 'node:crypto';
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
 const pool = Buffer.alloc(16 * 512);
 let offset = pool.length;
+// The id is written as ASCII into this buffer and read out as one flat string: a template of 20
+// pieces allocated ~600 bytes of intermediate strings per request.
+const text = Buffer.alloc(36);
+const DASHES = new Set([8, 13, 18, 23]);
+const LAYOUT = Array.from({ length: 36 }, (_, i) => i).filter((i) => !DASHES.has(i));
+for (const d of DASHES) text[d] = 0x2d;
 
 /** A UUIDv7 (RFC 9562): 48-bit millisecond time, then random bits from a pooled buffer (one syscall per 512 ids). */
 export function uuidv7(now = Date.now()): string {
@@ -23,6 +29,10 @@ export function uuidv7(now = Date.now()): string {
   b[o + 5] = lo & 0xff;
   b[o + 6] = (b[o + 6]! & 0x0f) | 0x70;
   b[o + 8] = (b[o + 8]! & 0x3f) | 0x80;
-  const h = (i: number) => HEX[b[o + i]!]!;
-  return `${h(0)}${h(1)}${h(2)}${h(3)}-${h(4)}${h(5)}-${h(6)}${h(7)}-${h(8)}${h(9)}-${h(10)}${h(11)}${h(12)}${h(13)}${h(14)}${h(15)}`;
+  for (let i = 0; i < 16; i++) {
+    const byte = b[o + i]!;
+    text[LAYOUT[2 * i]!] = HEX[byte >>> 4]!;
+    text[LAYOUT[2 * i + 1]!] = HEX[byte & 0x0f]!;
+  }
+  return text.toString('latin1', 0, 36);
 }
