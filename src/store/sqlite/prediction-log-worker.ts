@@ -3,11 +3,12 @@
  * connection, and acknowledges each batch once it is committed. See WorkerPredictionLogStore.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { logRowWriter, type LogRow } from './prediction-log-rows.js';
+import { decodeLogRows, type PackedLogRows } from './prediction-log-codec.js';
+import { logRowWriter } from './prediction-log-rows.js';
 import { openDatabase } from './sqlite-database.js';
 
-/** Rows go as arrays of column values: the structured clone of those is cheaper than JSON text. */
-export type WriterRequest = { readonly id: number; readonly rows: LogRow[] } | { readonly id: number; readonly close: true };
+/** Rows go packed in a transferred buffer (see prediction-log-codec.ts). */
+export type WriterRequest = { readonly id: number; readonly packed: PackedLogRows } | { readonly id: number; readonly close: true };
 export type WriterReply = { readonly id: number; readonly error?: string };
 
 const { file } = workerData as { file: string };
@@ -24,7 +25,7 @@ port.on('message', (msg: WriterRequest) => {
     return;
   }
   try {
-    write(msg.rows);
+    write(decodeLogRows(msg.packed));
     port.postMessage({ id: msg.id } satisfies WriterReply);
   } catch (err) {
     port.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) } satisfies WriterReply);

@@ -2,14 +2,14 @@ import { Worker } from 'node:worker_threads';
 import type { Label, PredictionLogEntry } from '../../domain/index.js';
 import type { PredictionKey, PredictionLogStore } from '../telemetry-store.js';
 import type { WriterReply, WriterRequest } from './prediction-log-worker.js';
-import { toLogRow, type LogRow } from './prediction-log-rows.js';
+import { encodeLogRows, type PackedLogRows } from './prediction-log-codec.js';
 import type { SqlitePredictionLogStore } from './sqlite-telemetry-store.js';
 
 export interface WriterLogger {
   warn(obj: object, msg: string): void;
 }
 
-type Body = { readonly rows: LogRow[] } | { readonly close: true };
+type Body = { readonly packed: PackedLogRows } | { readonly close: true };
 
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 const WORKER = new URL(`./prediction-log-worker${FROM_SOURCE ? '.ts' : '.js'}`, import.meta.url);
@@ -28,8 +28,9 @@ function startWorker(file: string): Worker {
 /**
  * The prediction log with its inserts on a thread of their own. Every prediction adds a row, and
  * SQLite's B-tree work for it (~5 µs) was the largest cost left on the event loop after the model
- * call; the main thread now only serializes the rows. Reads, label updates and purges are rare and
- * need answers, so they stay on the main connection; WAL lets both connections work on the file.
+ * call; the main thread now only packs the rows into a buffer (prediction-log-codec.ts) and
+ * hands it over. Reads, label updates and purges are rare and need answers, so they stay on the
+ * main connection; WAL lets both connections work on the file.
  *
  * If the thread fails, appends go through the main connection from then on: slower, never lost.
  */
@@ -75,14 +76,15 @@ export class WorkerPredictionLogStore implements PredictionLogStore {
     return new Promise<void>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       if (this.waiting.size === 1) this.worker.ref();
-      this.worker.postMessage({ id, ...body } satisfies WriterRequest);
+      // Packed rows are transferred: the buffer moves to the thread, nothing is copied.
+      this.worker.postMessage({ id, ...body } satisfies WriterRequest, 'packed' in body ? [body.packed.buffer] : []);
     });
   }
 
   async append(entries: readonly PredictionLogEntry[]): Promise<void> {
     if (!this.failed) {
       try {
-        await this.send({ rows: entries.map(toLogRow) });
+        await this.send({ packed: encodeLogRows(entries) });
         return;
       } catch (err) {
         // A write SQLite refused is an error; a thread that died is not the caller's problem.
