@@ -55,6 +55,8 @@ for (const synchronous of [false, true]) describe(`micro-batching over a ${synch
     const started = performance.now();
     assert.deepEqual(await batched.predict([row(1)]), [{ prediction: 1.5 }]);
     assert.ok(performance.now() - started < 20, 'a lone request is scored in the next turn, with no timer');
+    // Only over a synchronous runtime can the batcher promise an answer by the next turn (callers then skip their deadline).
+    assert.equal(batched.settlesNextTurn, synchronous);
     await batched.predict([row(2)]);
     assert.deepEqual(inner.calls, [[1], [2]]);
   });

@@ -48,10 +48,15 @@ export class MicroBatchingRuntime implements ModelRuntime {
   private closed = false;
   private readonly running = new Set<Promise<void>>();
 
+  readonly settlesNextTurn: boolean;
+
   constructor(
     private readonly inner: ModelRuntime,
     private readonly opts: MicroBatchOptions,
-  ) {}
+  ) {
+    // Over a synchronous runtime every queued request is scored in the flush of the next check phase.
+    this.settlesNextTurn = inner.predictNow !== undefined;
+  }
 
   describe(): ModelSignature {
     return this.inner.describe();

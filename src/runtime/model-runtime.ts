@@ -13,6 +13,11 @@ export interface ModelRuntime {
    * `predict`, without a promise. The micro-batcher calls it from its own loop turn.
    */
   readonly predictNow?: ((rows: readonly FeatureRow[]) => Prediction[]) | undefined;
+  /**
+   * True when `predict` settles within the next event-loop turn whatever the model does (it is
+   * scored synchronously there): no timer could fire first, so a caller's deadline has nothing to cut.
+   */
+  readonly settlesNextTurn?: boolean;
   describe(): ModelSignature;
   close(): Promise<void>;
 }

@@ -171,7 +171,9 @@ export class PredictionService {
       throw new AppError('model_unavailable', 503, `${variant} version ${version.version} of "${name}" cannot serve: ${why}`);
     }
     try {
-      return await this.deadlines.run((opts) => runtime.predict(rows, opts));
+      // A synchronous model blocks the thread its deadline timer would run on: by the time the
+      // timer could fire, the answer is there. Such calls skip the deadline's bookkeeping.
+      return await (runtime.settlesNextTurn === true ? runtime.predict(rows) : this.deadlines.run((opts) => runtime.predict(rows, opts)));
     } catch (err) {
       throw modelFailure(variant, version.version, name, err);
     }
