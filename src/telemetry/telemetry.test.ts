@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type Database from 'better-sqlite3';
+import type { PredictionLogEntry } from '../domain/index.js';
 import { openDatabase, SqliteTelemetryStore } from '../store/index.js';
 import { Telemetry, type RecordInput } from './index.js';
 
@@ -138,6 +139,33 @@ describe('prediction log flush', () => {
     await first;
     assert.equal(log.queued, 0);
     assert.equal((db.prepare('SELECT COUNT(*) AS n FROM prediction_log').get() as { n: number }).n, 2600);
+  });
+
+  it('writes in the background only full chunks of 256 rows; a flush writes the rest', async () => {
+    const { db } = setup();
+    const { SqlitePredictionLogStore } = await import('../store/index.js');
+    const { PredictionLog } = await import('./index.js');
+    const store = new SqlitePredictionLogStore(db);
+    const chunks: number[] = [];
+    const counting: typeof store = Object.assign(Object.create(store) as typeof store, {
+      append: async (entries: readonly PredictionLogEntry[]) => {
+        chunks.push(entries.length);
+        await store.append(entries);
+      },
+    });
+    const log = new PredictionLog({ store: counting, retentionMs: 3_600_000, maxRows: 1_000_000 });
+    const entry = (i: number) => ({ requestId: `c${i}`, row: 0, model: 'm', variant: 'stable' as const, version: 1, revision: 1, forced: false, createdAt: Date.now(), prediction: 1, probability: 0.5, label: null, labelledAt: null });
+    // Rows arrive a few per event-loop turn, as requests do under load.
+    for (let i = 0; i < 700; i++) {
+      log.append(entry(i));
+      if (i % 7 === 6) await new Promise((r) => setImmediate(r));
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(chunks, [256, 256], 'two full chunks written in the background, none partial');
+    assert.equal(log.queued, 700 - 512);
+    await log.flush();
+    assert.deepEqual(chunks, [256, 256, 188]);
+    assert.equal((db.prepare('SELECT COUNT(*) AS n FROM prediction_log').get() as { n: number }).n, 700);
   });
 
   it('drops and counts rows beyond maxQueued instead of growing without bound, and takes rows again once written', async () => {
