@@ -1,4 +1,5 @@
 import { Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import type { Variant } from '../domain/index.js';
 import type { RecordInput } from './telemetry.js';
 
 /** Latency buckets in seconds: 0.5 ms to 10 s, dense where model serving lives. */
@@ -95,7 +96,8 @@ export class PrometheusMetrics {
   readonly registry = new Registry();
   private readonly weight = new Gauge({ name: 'coalmine_canary_weight_ratio', help: 'Configured share of traffic sent to the canary (0-1).', labelNames: ['model'], registers: [this.registry] });
   private readonly phase = new Gauge({ name: 'coalmine_rollout_phase', help: 'Rollout phase of a model: 1 for the current phase, 0 otherwise.', labelNames: ['model', 'phase'], registers: [this.registry] });
-  private readonly series = new Map<string, SeriesTally>();
+  /** By model, then by version × 2 + (canary ? 1 : 0): no key string to build on every request. */
+  private readonly byModel = new Map<string, Map<number, SeriesTally>>();
   private readonly batches = new Map<string, { labels: Labels; sizes: Buckets }>();
   private logDropped = 0;
 
@@ -109,10 +111,10 @@ export class PrometheusMetrics {
     const family = (name: string, help: string, type: 'counter' | 'histogram', read: (out: Sample[]) => void) => this.register(new TallyFamily(name, help, type, read));
     const perSeries = (name: string, help: string, pick: (t: SeriesTally) => number) =>
       family(name, help, 'counter', (out) => {
-        for (const t of this.series.values()) out.push({ labels: t.labels, value: pick(t) });
+        for (const t of this.tallies()) out.push({ labels: t.labels, value: pick(t) });
       });
     family('coalmine_requests_total', 'Prediction requests served, by model, version and variant (a batch counts once).', 'counter', (out) => {
-      for (const t of this.series.values()) {
+      for (const t of this.tallies()) {
         out.push({ labels: { ...t.labels, forced: 'false' }, value: t.requests });
         if (t.forcedRequests > 0) out.push({ labels: { ...t.labels, forced: 'true' }, value: t.forcedRequests });
       }
@@ -122,7 +124,7 @@ export class PrometheusMetrics {
     perSeries('coalmine_labels_total', 'Ground-truth labels joined to predictions.', (t) => t.labelled);
     perSeries('coalmine_correct_predictions_total', 'Labelled classifier predictions that matched their label.', (t) => t.correct);
     family('coalmine_request_duration_seconds', 'Time coalmine spent on a prediction request, routing and inference included.', 'histogram', (out) => {
-      for (const t of this.series.values()) t.latency.samples('coalmine_request_duration_seconds', t.labels, out);
+      for (const t of this.tallies()) t.latency.samples('coalmine_request_duration_seconds', t.labels, out);
     });
     family('coalmine_prediction_log_dropped_total', 'Predictions not written to the prediction log because its writer was too far behind (their late labels cannot be joined).', 'counter', (out) => {
       out.push({ labels: {}, value: this.logDropped });
@@ -137,13 +139,16 @@ export class PrometheusMetrics {
     this.registry.registerMetric(family as unknown as Metric);
   }
 
-  private tally(model: string, version: number, variant: string): SeriesTally {
-    const key = `${model}|${version}|${variant}`;
-    let t = this.series.get(key);
-    if (!t) {
-      t = new SeriesTally({ model, version: String(version), variant });
-      this.series.set(key, t);
-    }
+  private *tallies(): Iterable<SeriesTally> {
+    for (const byKey of this.byModel.values()) yield* byKey.values();
+  }
+
+  private tally(model: string, version: number, variant: Variant): SeriesTally {
+    let byKey = this.byModel.get(model);
+    if (!byKey) this.byModel.set(model, (byKey = new Map()));
+    const key = version * 2 + (variant === 'canary' ? 1 : 0);
+    let t = byKey.get(key);
+    if (!t) byKey.set(key, (t = new SeriesTally({ model, version: String(version), variant })));
     return t;
   }
 
@@ -161,7 +166,7 @@ export class PrometheusMetrics {
     t.correct += correct;
   }
 
-  onLabel(model: string, version: number, variant: string, correct: boolean | undefined): void {
+  onLabel(model: string, version: number, variant: Variant, correct: boolean | undefined): void {
     const t = this.tally(model, version, variant);
     t.labelled++;
     if (correct) t.correct++;

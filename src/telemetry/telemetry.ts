@@ -58,7 +58,15 @@ interface Live {
   readonly stats: SeriesStats;
 }
 
-const keyString = (k: SeriesKey): string => `${k.variant}|${k.version}|${k.revision}|${k.forced ? 1 : 0}`;
+/**
+ * A series' key within its model and bucket. It is looked up on every request, so it is a number
+ * (exact below 2^53) rather than a string built and hashed each time; absurdly large versions or
+ * revisions fall back to a string.
+ */
+const seriesKey = (k: SeriesKey): number | string =>
+  k.version < 2 ** 20 && k.revision < 2 ** 31
+    ? (k.revision * 2 ** 20 + k.version) * 4 + (k.variant === 'canary' ? 2 : 0) + (k.forced ? 1 : 0)
+    : `${k.variant}|${k.version}|${k.revision}|${k.forced ? 1 : 0}`;
 
 /** Whether a prediction matches its label: classes by value (1 and "1" agree, true means 1). */
 export function isCorrect(prediction: number | string, label: Label): boolean {
@@ -71,7 +79,7 @@ export function isCorrect(prediction: number | string, label: Label): boolean {
  * batches (open buckets are rewritten as upserts, so a crash loses at most one flush interval).
  */
 export class Telemetry {
-  private readonly open = new Map<string, Map<number, Map<string, Live>>>();
+  private readonly open = new Map<string, Map<number, Map<number | string, Live>>>();
   private readonly store: TelemetryStore;
   private readonly now: () => number;
   private readonly random: () => number;
@@ -96,7 +104,7 @@ export class Telemetry {
     if (!byBucket) this.open.set(key.model, (byBucket = new Map()));
     let bucket = byBucket.get(start);
     if (!bucket) byBucket.set(start, (bucket = new Map()));
-    const k = keyString(key);
+    const k = seriesKey(key);
     let live = bucket.get(k);
     if (!live) bucket.set(k, (live = { key: { model: key.model, variant: key.variant, version: key.version, revision: key.revision, forced: key.forced }, stats: new SeriesStats() }));
     return live.stats;
@@ -158,7 +166,7 @@ export class Telemetry {
   async flush(): Promise<void> {
     const now = this.now();
     const rows: BucketRow[] = [];
-    const closed: [Map<number, Map<string, Live>>, number][] = [];
+    const closed: [Map<number, Map<number | string, Live>>, number][] = [];
     for (const byBucket of this.open.values()) {
       for (const [start, bucket] of byBucket) {
         for (const live of bucket.values()) rows.push({ ...live.key, bucketStart: start, writer: this.writer, data: JSON.stringify(live.stats.snapshot()) });
@@ -178,7 +186,7 @@ export class Telemetry {
    * replicas), except this process's own rows of buckets it still holds, which come from memory.
    */
   private async collect(model: string, from: number, to: number): Promise<{ key: SeriesKey; bucketStart: number; snapshot: SeriesSnapshot }[]> {
-    const inMemory = this.open.get(model) ?? new Map<number, Map<string, Live>>();
+    const inMemory = this.open.get(model) ?? new Map<number, Map<number | string, Live>>();
     const out: { key: SeriesKey; bucketStart: number; snapshot: SeriesSnapshot }[] = [];
     for (const row of await this.store.readBuckets(model, from - (from % this.bucketMs), to)) {
       if (row.writer === this.writer && inMemory.has(row.bucketStart)) continue;
