@@ -85,24 +85,26 @@ export function eventView(e: RoutingEvent) {
   };
 }
 
+// Absent fields are undefined rather than spread in: the reply schema's serializer leaves them
+// out all the same, and a literal costs a fifth of the spreads (this runs for every prediction).
 function item(p: Prediction) {
-  return {
-    prediction: p.prediction,
-    ...(p.probability !== undefined ? { probability: p.probability } : {}),
-    ...(p.probabilities !== undefined ? { probabilities: p.probabilities } : {}),
-  };
+  return { prediction: p.prediction, probability: p.probability, probabilities: p.probabilities };
 }
 
 /** The native predict reply; a batch moves prediction fields into `predictions`, one per row. */
 export function predictView(r: PredictResult, batch: boolean) {
+  const first = batch ? undefined : r.predictions[0]!;
   return {
     request_id: r.requestId,
     model: r.model,
     version: r.version,
     variant: r.variant,
-    ...(r.forced ? { forced: true } : {}),
-    ...(r.fallback ? { fallback: true } : {}),
-    ...(batch ? { predictions: r.predictions.map(item) } : item(r.predictions[0]!)),
+    forced: r.forced ? true : undefined,
+    fallback: r.fallback ? true : undefined,
+    prediction: first?.prediction,
+    probability: first?.probability,
+    probabilities: first?.probabilities,
+    predictions: batch ? r.predictions.map(item) : undefined,
     latency_ms: r.latencyMs,
   };
 }

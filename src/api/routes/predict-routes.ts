@@ -78,10 +78,6 @@ export function predictRoutes(app: FastifyInstance, s: ApiServices): void {
     const [result, batch] = await run(s, s.config.defaultModel, req);
     const view = predictView(result, batch);
     const first = result.predictions[0]!;
-    return {
-      ...view,
-      ...(!batch && first.probability !== undefined ? { churn_probability: first.probability } : {}),
-      model_used: result.variant,
-    };
+    return { ...view, churn_probability: batch ? undefined : first.probability, model_used: result.variant };
   });
 }
