@@ -15,7 +15,10 @@ const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 let s: TestServer;
 let dir: string;
 before(async () => {
-  s = await startTestServer({ examples: false });
+  // The latency limit (100 ms p95 by default) is lifted: on a starved CI machine every request can
+  // take that long, and the demo's healthy canary would be rolled back for the machine's sake. The
+  // stories told here are about accuracy; latency judging has tests of its own.
+  s = await startTestServer({ examples: false, overrides: { latencyThresholdMs: 60_000 } });
   dir = mkdtempSync(join(tmpdir(), 'coalmine-cli-'));
 });
 after(async () => {
