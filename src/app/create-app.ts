@@ -59,7 +59,8 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
   if (admin.source === 'generated') log.info({ file: adminTokenPath(config.dataDir) }, 'generated an admin token; the CLI reads it from this file');
   else if (admin.source !== 'none') log.info({ from: admin.source }, 'admin operations require the admin token');
   const now = options.now ?? (() => new Date());
-  const nowMs = () => now().getTime();
+  // Read on every prediction (telemetry buckets): without an injected clock, no Date per call.
+  const nowMs = options.now ? () => now().getTime() : Date.now;
   const dbFile = join(config.dataDir, 'coalmine.db');
   const db = openDatabase(dbFile, 'FULL');
   // A second connection to the same file, for the high-volume writes that need no fsync per commit.

@@ -23,7 +23,14 @@ const CHUNK_ROWS = 256;
  * Appends are queued and written in one transaction per flush, off the request path.
  */
 export class PredictionLog {
-  private readonly queue: PredictionLogEntry[] = [];
+  /**
+   * The queue, as chunks of CHUNK_ROWS rows (oldest first) and the one being filled: a chunk is
+   * written as it is, and dropping it from the front costs nothing however long the queue is (a
+   * flat array's splice moved every queued row each time, and a slow writer made that long).
+   */
+  private readonly full: PredictionLogEntry[][] = [];
+  private current: PredictionLogEntry[] = [];
+  private count = 0;
   private scheduled = false;
   private flushing: Promise<void> | undefined;
   private readonly now: () => number;
@@ -43,49 +50,59 @@ export class PredictionLog {
    * dropped row only means a label for that prediction cannot be joined later.
    */
   append(entry: PredictionLogEntry): void {
-    if (this.queue.length >= (this.opts.maxQueued ?? 100_000)) {
+    if (this.count >= (this.opts.maxQueued ?? 100_000)) {
       this.opts.onDrop?.();
       return;
     }
-    this.queue.push(entry);
-    if (this.queue.length >= CHUNK_ROWS && !this.scheduled) {
+    this.current.push(entry);
+    this.count++;
+    if (this.current.length < CHUNK_ROWS) return;
+    this.full.push(this.current);
+    this.current = [];
+    if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => {
         this.scheduled = false;
-        this.write(CHUNK_ROWS).catch(() => undefined); // the periodic flush retries and logs
+        this.write(false).catch(() => undefined); // the periodic flush retries and logs
       });
     }
   }
 
   get queued(): number {
-    return this.queue.length;
+    return this.count;
   }
 
   /** Writes everything appended so far. */
   flush(): Promise<void> {
-    return this.write(1);
+    return this.write(true);
   }
 
   /**
-   * Writes the queue in chunks of CHUNK_ROWS, one transaction each, yielding to the event loop
-   * between chunks: SQLite writes are synchronous, and one large transaction would stall every
-   * request for as long as it takes. Writes that appends trigger send full chunks only (`least`
-   * is CHUNK_ROWS); the rest waits for more rows or the periodic flush. Sending whatever had
-   * queued since the last write made chunks of ~40 rows under load, each paying a message to the
-   * writer thread and a transaction.
+   * Writes the queue chunk by chunk, one transaction each, yielding to the event loop between
+   * chunks: SQLite writes are synchronous, and one large transaction would stall every request
+   * for as long as it takes. Writes that appends trigger (`all` false) send full chunks only; the
+   * rest waits for more rows or the periodic flush. Sending whatever had queued since the last
+   * write made chunks of ~40 rows under load, each paying a message to the writer thread and a
+   * transaction. A chunk leaves the queue only once written, so a failed write is retried.
    */
-  private async write(least: number): Promise<void> {
+  private async write(all: boolean): Promise<void> {
     // A write already under way may have started before the latest appends: wait for it, then
     // write whatever is still queued, so "flushed" always means "everything appended so far".
     while (this.flushing) await this.flushing;
-    if (this.queue.length < least) return;
+    const pending = () => this.full.length > 0 || (all && this.current.length > 0);
+    if (!pending()) return;
     this.flushing = (async () => {
       try {
-        while (this.queue.length >= least) {
-          const chunk = this.queue.slice(0, CHUNK_ROWS);
+        while (pending()) {
+          if (this.full.length === 0) {
+            this.full.push(this.current);
+            this.current = [];
+          }
+          const chunk = this.full[0]!;
           await this.opts.store.append(chunk);
-          this.queue.splice(0, chunk.length);
-          if (this.queue.length > 0) await new Promise<void>((r) => setImmediate(r));
+          this.full.shift();
+          this.count -= chunk.length;
+          if (pending()) await new Promise<void>((r) => setImmediate(r));
         }
       } finally {
         this.flushing = undefined;

@@ -168,6 +168,31 @@ describe('prediction log flush', () => {
     assert.equal((db.prepare('SELECT COUNT(*) AS n FROM prediction_log').get() as { n: number }).n, 700);
   });
 
+  it('keeps a chunk whose write failed and writes it on the next flush, nothing lost or doubled', async () => {
+    const { db } = setup();
+    const { SqlitePredictionLogStore } = await import('../store/index.js');
+    const { PredictionLog } = await import('./index.js');
+    const store = new SqlitePredictionLogStore(db);
+    let failNext = true;
+    const flaky: typeof store = Object.assign(Object.create(store) as typeof store, {
+      append: async (entries: readonly PredictionLogEntry[]) => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('disk full');
+        }
+        await store.append(entries);
+      },
+    });
+    const log = new PredictionLog({ store: flaky, retentionMs: 3_600_000, maxRows: 1_000_000 });
+    const entry = (i: number) => ({ requestId: `f${i}`, row: 0, model: 'm', variant: 'stable' as const, version: 1, revision: 1, forced: false, createdAt: Date.now(), prediction: 1, probability: 0.5, label: null, labelledAt: null });
+    for (let i = 0; i < 300; i++) log.append(entry(i));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(log.queued, 300, 'the failed chunk is still queued');
+    await log.flush();
+    assert.equal(log.queued, 0);
+    assert.equal((db.prepare('SELECT COUNT(DISTINCT request_id) AS n FROM prediction_log').get() as { n: number }).n, 300);
+  });
+
   it('drops and counts rows beyond maxQueued instead of growing without bound, and takes rows again once written', async () => {
     const { db } = setup();
     const { SqlitePredictionLogStore } = await import('../store/index.js');
