@@ -190,7 +190,7 @@ export class PredictionService {
       latencyMs,
       error: false,
       predictions,
-      ...(labels ? { labels } : {}),
+      labels,
     });
     this.logPredictions(route, variant, version, forced, requestId, predictions, labels);
   }

@@ -20,7 +20,7 @@ export interface RecordInput extends SeriesKey {
   readonly error: boolean;
   readonly predictions: readonly Prediction[];
   /** Inline ground truth, one per row (null where unknown). */
-  readonly labels?: readonly (Label | null)[];
+  readonly labels?: readonly (Label | null)[] | undefined;
 }
 
 export interface WindowQuery {
