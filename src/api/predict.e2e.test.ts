@@ -46,6 +46,11 @@ describe('predict', () => {
     assert.equal(r.json.model_used, r.json.variant);
     assert.equal(typeof r.json.request_id, 'string');
     assert.equal(typeof r.json.latency_ms, 'number');
+    // Absent fields are left out, not sent as null: a batch has no single-row names, the native route no seed names.
+    const batch = await s.request('POST', '/predict', { features: [row, row] });
+    assert.deepEqual(Object.keys(batch.json).sort(), ['latency_ms', 'model', 'model_used', 'predictions', 'request_id', 'variant', 'version']);
+    const native = await predict({ features: row }, { 'x-coalmine-variant': 'stable' });
+    assert.deepEqual(Object.keys(native.json).sort(), ['forced', 'latency_ms', 'model', 'prediction', 'probability', 'request_id', 'variant', 'version']);
   });
 
   it('v2 is more accurate than v1 on fresh labelled rows', async () => {

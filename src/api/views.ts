@@ -91,8 +91,13 @@ function item(p: Prediction) {
   return { prediction: p.prediction, probability: p.probability, probabilities: p.probabilities };
 }
 
-/** The native predict reply; a batch moves prediction fields into `predictions`, one per row. */
-export function predictView(r: PredictResult, batch: boolean) {
+/**
+ * The predict reply; a batch moves prediction fields into `predictions`, one per row. The seeds'
+ * route (`seedFields`) adds the take-home's names for a single row. Both routes build the same
+ * literal, so the reply serializer always sees one object shape (a spread copy of it made the
+ * seeds' route's serialization several µs slower).
+ */
+export function predictView(r: PredictResult, batch: boolean, seedFields = false) {
   const first = batch ? undefined : r.predictions[0]!;
   return {
     request_id: r.requestId,
@@ -106,6 +111,8 @@ export function predictView(r: PredictResult, batch: boolean) {
     probabilities: first?.probabilities,
     predictions: batch ? r.predictions.map(item) : undefined,
     latency_ms: r.latencyMs,
+    churn_probability: seedFields ? first?.probability : undefined,
+    model_used: seedFields ? r.variant : undefined,
   };
 }
 

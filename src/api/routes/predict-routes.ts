@@ -76,8 +76,6 @@ export function predictRoutes(app: FastifyInstance, s: ApiServices): void {
   // The seeds' route on the default model, with the take-home's field names alongside.
   app.post<{ Body: PredictBody }>('/predict', { schema, config: { access: 'open' } }, async (req) => {
     const [result, batch] = await run(s, s.config.defaultModel, req);
-    const view = predictView(result, batch);
-    const first = result.predictions[0]!;
-    return { ...view, churn_probability: batch ? undefined : first.probability, model_used: result.variant };
+    return predictView(result, batch, true);
   });
 }
