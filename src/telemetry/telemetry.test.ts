@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type Database from 'better-sqlite3';
 import type { PredictionLogEntry } from '../domain/index.js';
-import { openDatabase, SqliteTelemetryStore } from '../store/index.js';
-import { Telemetry, type RecordInput } from './index.js';
+import { openDatabase, SqlitePredictionLogStore, SqliteTelemetryStore } from '../store/index.js';
+import { PredictionLog, Telemetry, type RecordInput } from './index.js';
 
 const dirs: string[] = [];
 const dbs: Database.Database[] = [];
@@ -126,15 +126,17 @@ describe('telemetry across processes', () => {
 });
 
 describe('prediction log flush', () => {
+  const entry = (requestId: string): PredictionLogEntry => ({ requestId, row: 0, model: 'm', variant: 'stable', version: 1, revision: 1, forced: false, createdAt: Date.now(), prediction: 1, probability: 0.5, label: null, labelledAt: null });
+  /** The SQLite store with its append wrapped, to watch or break the writes. */
+  const withAppend = (store: SqlitePredictionLogStore, append: (entries: readonly PredictionLogEntry[]) => Promise<void>): SqlitePredictionLogStore =>
+    Object.assign(Object.create(store) as SqlitePredictionLogStore, { append });
+
   it('writes everything appended so far, even when a flush is already under way', async () => {
     const { db } = setup();
-    const { SqlitePredictionLogStore } = await import('../store/index.js');
-    const { PredictionLog } = await import('./index.js');
     const log = new PredictionLog({ store: new SqlitePredictionLogStore(db), retentionMs: 3_600_000, maxRows: 1_000_000 });
-    const entry = (i: number) => ({ requestId: `r${i}`, row: 0, model: 'm', variant: 'stable' as const, version: 1, revision: 1, forced: false, createdAt: Date.now(), prediction: 1, probability: 0.5, label: null, labelledAt: null });
-    for (let i = 0; i < 2500; i++) log.append(entry(i));
+    for (let i = 0; i < 2500; i++) log.append(entry(`r${i}`));
     const first = log.flush();
-    for (let i = 2500; i < 2600; i++) log.append(entry(i));
+    for (let i = 2500; i < 2600; i++) log.append(entry(`r${i}`));
     await log.flush();
     await first;
     assert.equal(log.queued, 0);
@@ -143,21 +145,16 @@ describe('prediction log flush', () => {
 
   it('writes in the background only full chunks of 256 rows; a flush writes the rest', async () => {
     const { db } = setup();
-    const { SqlitePredictionLogStore } = await import('../store/index.js');
-    const { PredictionLog } = await import('./index.js');
     const store = new SqlitePredictionLogStore(db);
     const chunks: number[] = [];
-    const counting: typeof store = Object.assign(Object.create(store) as typeof store, {
-      append: async (entries: readonly PredictionLogEntry[]) => {
-        chunks.push(entries.length);
-        await store.append(entries);
-      },
+    const counting = withAppend(store, async (entries) => {
+      chunks.push(entries.length);
+      await store.append(entries);
     });
     const log = new PredictionLog({ store: counting, retentionMs: 3_600_000, maxRows: 1_000_000 });
-    const entry = (i: number) => ({ requestId: `c${i}`, row: 0, model: 'm', variant: 'stable' as const, version: 1, revision: 1, forced: false, createdAt: Date.now(), prediction: 1, probability: 0.5, label: null, labelledAt: null });
     // Rows arrive a few per event-loop turn, as requests do under load.
     for (let i = 0; i < 700; i++) {
-      log.append(entry(i));
+      log.append(entry(`c${i}`));
       if (i % 7 === 6) await new Promise((r) => setImmediate(r));
     }
     await new Promise((r) => setTimeout(r, 20));
@@ -170,22 +167,17 @@ describe('prediction log flush', () => {
 
   it('keeps a chunk whose write failed and writes it on the next flush, nothing lost or doubled', async () => {
     const { db } = setup();
-    const { SqlitePredictionLogStore } = await import('../store/index.js');
-    const { PredictionLog } = await import('./index.js');
     const store = new SqlitePredictionLogStore(db);
     let failNext = true;
-    const flaky: typeof store = Object.assign(Object.create(store) as typeof store, {
-      append: async (entries: readonly PredictionLogEntry[]) => {
-        if (failNext) {
-          failNext = false;
-          throw new Error('disk full');
-        }
-        await store.append(entries);
-      },
+    const flaky = withAppend(store, async (entries) => {
+      if (failNext) {
+        failNext = false;
+        throw new Error('disk full');
+      }
+      await store.append(entries);
     });
     const log = new PredictionLog({ store: flaky, retentionMs: 3_600_000, maxRows: 1_000_000 });
-    const entry = (i: number) => ({ requestId: `f${i}`, row: 0, model: 'm', variant: 'stable' as const, version: 1, revision: 1, forced: false, createdAt: Date.now(), prediction: 1, probability: 0.5, label: null, labelledAt: null });
-    for (let i = 0; i < 300; i++) log.append(entry(i));
+    for (let i = 0; i < 300; i++) log.append(entry(`f${i}`));
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(log.queued, 300, 'the failed chunk is still queued');
     await log.flush();
@@ -195,16 +187,13 @@ describe('prediction log flush', () => {
 
   it('drops and counts rows beyond maxQueued instead of growing without bound, and takes rows again once written', async () => {
     const { db } = setup();
-    const { SqlitePredictionLogStore } = await import('../store/index.js');
-    const { PredictionLog } = await import('./index.js');
     let dropped = 0;
     const log = new PredictionLog({ store: new SqlitePredictionLogStore(db), retentionMs: 3_600_000, maxRows: 1_000_000, maxQueued: 100, onDrop: () => dropped++ });
-    const entry = (i: number) => ({ requestId: `d${i}`, row: 0, model: 'm', variant: 'stable' as const, version: 1, revision: 1, forced: false, createdAt: Date.now(), prediction: 1, probability: 0.5, label: null, labelledAt: null });
-    for (let i = 0; i < 130; i++) log.append(entry(i));
+    for (let i = 0; i < 130; i++) log.append(entry(`d${i}`));
     assert.equal(log.queued, 100);
     assert.equal(dropped, 30);
     await log.flush();
-    log.append(entry(1000));
+    log.append(entry('d1000'));
     await log.flush();
     assert.equal(dropped, 30);
     const ids = (db.prepare('SELECT request_id AS id FROM prediction_log').all() as { id: string }[]).map((r) => r.id);

@@ -27,6 +27,8 @@ export interface OnnxLoadOptions {
 export class OnnxModelRuntime implements ModelRuntime {
   /** Set when the native session is in use: scoring needs no await. */
   readonly predictNow: ((rows: readonly FeatureRow[]) => Prediction[]) | undefined;
+  /** The outputs to fetch, in the form the native session takes. */
+  private readonly fetchNames: Record<string, null> = {};
 
   private constructor(
     private readonly session: { readonly native: NativeSession } | { readonly public: ort.InferenceSession },
@@ -73,8 +75,6 @@ export class OnnxModelRuntime implements ModelRuntime {
     return this.decode(out, rows.length);
   }
 
-  private readonly fetchNames: Record<string, null> = {};
-
   private runNative(native: NativeSession, rows: readonly FeatureRow[]): Prediction[] {
     return this.decode(native.run(this.feeds(rows), this.fetchNames, {}), rows.length);
   }
@@ -106,7 +106,7 @@ export class OnnxModelRuntime implements ModelRuntime {
       const row: number[] = single ? [1 - Number(probs[i]), Number(probs[i])] : new Array<number>(width);
       if (!single) for (let c = 0; c < width; c++) row[c] = Number(probs[i * width + c]);
       let best = 0;
-      for (let c = 0; c < width + (single ? 1 : 0); c++) {
+      for (let c = 0; c < row.length; c++) {
         const p = row[c]!;
         if (!(p >= -1e-6 && p <= 1 + 1e-6)) throw new ModelOutputError(Number.isFinite(p) ? `${what} returned ${p}, not a probability` : `${what} returned ${p}`);
         if (p > row[best]!) best = c;
