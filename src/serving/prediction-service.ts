@@ -143,40 +143,49 @@ export class PredictionService {
     if (req.labels) validateLabels(req.labels, req.rows.length, arm.version.signature);
     const forced = req.forced !== undefined;
     const requestId = uuidv7();
+    const call = this.call(name, variant, arm.version, req.rows);
+    let predictions: Prediction[];
     try {
-      const predictions = await this.score(name, variant, arm.version, req.rows);
-      const latencyMs = performance.now() - started;
-      this.record(route, variant, arm.version, forced, requestId, latencyMs, predictions, req.labels);
-      return { requestId, model: name, version: arm.version.version, variant, forced, fallback: false, predictions, latencyMs: Math.round(latencyMs * 1000) / 1000 };
+      predictions = await call;
     } catch (err) {
-      if (err instanceof AppError && err.code !== 'model_error') throw err;
-      this.opts.telemetry.record({ model: name, variant, version: arm.version.version, revision: route.revision, forced, task: arm.version.signature.task, latencyMs: performance.now() - started, error: true, predictions: [] });
-      if (variant !== 'canary' || forced || this.opts.fallback === false) throw err instanceof AppError ? err : modelFailure(variant, arm.version.version, name, err);
-      // The canary failed: its error counts against it, and stable answers so the caller sees none.
-      const stable = route.stable.version;
-      validateRows(name, req.rows, stable.signature, this.opts.maxBatchRows);
-      const predictions = await this.score(name, 'stable', stable, req.rows).catch((e: unknown) => {
-        throw modelFailure('stable', stable.version, name, e);
-      });
-      const latencyMs = performance.now() - started;
-      this.logPredictions(route, 'stable', stable, forced, requestId, predictions, req.labels);
-      return { requestId, model: name, version: stable.version, variant: 'stable', forced, fallback: true, predictions, latencyMs: Math.round(latencyMs * 1000) / 1000 };
+      return this.failed(route, req, variant, arm.version, requestId, started, modelFailure(variant, arm.version.version, name, err));
     }
+    const latencyMs = performance.now() - started;
+    this.record(route, variant, arm.version, forced, requestId, latencyMs, predictions, req.labels);
+    return { requestId, model: name, version: arm.version.version, variant, forced, fallback: false, predictions, latencyMs: Math.round(latencyMs * 1000) / 1000 };
   }
 
-  private async score(name: string, variant: Variant, version: ModelVersion, rows: readonly FeatureRow[]): Promise<Prediction[]> {
+  /** The model call failed: its error counts against the variant, and a canary's request is answered by stable. */
+  private async failed(route: LiveRoute, req: PredictRequest, variant: Variant, version: ModelVersion, requestId: string, started: number, err: AppError): Promise<PredictResult> {
+    const forced = req.forced !== undefined;
+    const name = route.name;
+    this.opts.telemetry.record({ model: name, variant, version: version.version, revision: route.revision, forced, task: version.signature.task, latencyMs: performance.now() - started, error: true, predictions: [] });
+    if (variant !== 'canary' || forced || this.opts.fallback === false) throw err;
+    // The canary failed: its error counts against it, and stable answers so the caller sees none.
+    const stable = route.stable.version;
+    validateRows(name, req.rows, stable.signature, this.opts.maxBatchRows);
+    const predictions = await this.call(name, 'stable', stable, req.rows).catch((e: unknown) => {
+      throw modelFailure('stable', stable.version, name, e);
+    });
+    const latencyMs = performance.now() - started;
+    this.logPredictions(route, 'stable', stable, forced, requestId, predictions, req.labels);
+    return { requestId, model: name, version: stable.version, variant: 'stable', forced, fallback: true, predictions, latencyMs: Math.round(latencyMs * 1000) / 1000 };
+  }
+
+  /**
+   * Starts the model call; throws at once (503) when the version cannot serve. Neither async nor
+   * wrapped: the caller's one await is the only promise turn between the model and the reply, and
+   * it turns a rejection into the variant's model error.
+   */
+  private call(name: string, variant: Variant, version: ModelVersion, rows: readonly FeatureRow[]): Promise<Prediction[]> {
     const runtime = this.runtimeFor(name, variant, version.version);
     if (!runtime) {
       const why = this.opts.pool.failure(name, version.version) ?? 'it is still loading';
       throw new AppError('model_unavailable', 503, `${variant} version ${version.version} of "${name}" cannot serve: ${why}`);
     }
-    try {
-      // A synchronous model blocks the thread its deadline timer would run on: by the time the
-      // timer could fire, the answer is there. Such calls skip the deadline's bookkeeping.
-      return await (runtime.settlesNextTurn === true ? runtime.predict(rows) : this.deadlines.run((opts) => runtime.predict(rows, opts)));
-    } catch (err) {
-      throw modelFailure(variant, version.version, name, err);
-    }
+    // A synchronous model blocks the thread its deadline timer would run on: by the time the
+    // timer could fire, the answer is there. Such calls skip the deadline's bookkeeping.
+    return runtime.settlesNextTurn === true ? runtime.predict(rows) : this.deadlines.run((opts) => runtime.predict(rows, opts));
   }
 
   private record(route: LiveRoute, variant: Variant, version: ModelVersion, forced: boolean, requestId: string, latencyMs: number, predictions: Prediction[], labels: PredictRequest['labels']): void {
