@@ -59,6 +59,8 @@ async function load(url: string, s: Scenario, seconds: number) {
 
 interface Usage {
   readonly cpu_us: number;
+  /** The event loop's thread alone (Linux); null elsewhere. */
+  readonly main_cpu_us: number | null;
   readonly loop_busy_ms: number;
 }
 
@@ -82,6 +84,7 @@ async function slice(url: string, s: Scenario, seconds: number) {
     p99: r.latency.p99,
     requests: r.requests.total,
     cpuUs: after.cpu_us - before.cpu_us,
+    mainCpuUs: after.main_cpu_us === null || before.main_cpu_us === null ? null : after.main_cpu_us - before.main_cpu_us,
     loopUs: (after.loop_busy_ms - before.loop_busy_ms) * 1000,
     non2xx: r.non2xx,
     errors: r.errors + r.timeouts,
@@ -111,6 +114,7 @@ function summarize(name: string, runs: readonly Measured[], bases: readonly Meas
     constant_requests_per_s: Math.round(median(bases.map((m) => m.rps))),
     constant_p99_ms: median(bases.map((m) => m.p99)),
     server_cpu_us_per_request: Number((sum(runs, (m) => m.cpuUs) / n).toFixed(1)),
+    event_loop_thread_cpu_us_per_request: runs.every((m) => m.mainCpuUs !== null) ? Number((sum(runs, (m) => m.mainCpuUs!) / n).toFixed(1)) : null,
     event_loop_us_per_request: Number((sum(runs, (m) => m.loopUs) / n).toFixed(1)),
     non_2xx: sum(runs, (m) => m.non2xx),
     errors: sum(runs, (m) => m.errors),
