@@ -35,6 +35,23 @@ describe('fault injection', () => {
     assert.match(forced.json.error.message, /canary version 2 of "churn" failed: injected fault/);
   });
 
+  it('when stable fails too, the caller gets stable\'s error, named once', async () => {
+    await s.request('POST', '/v1/models/churn/reset');
+    await fault({ variant: 'canary', errors: 1 });
+    await fault({ variant: 'stable', errors: 1 });
+    try {
+      const replies = await Promise.all(Array.from({ length: 60 }, () => s.request('POST', '/v1/models/churn/predict', body)));
+      assert.ok(replies.every((r) => r.status === 500 && r.json.error.code === 'model_error'));
+      // Requests routed to the canary fell back to stable and failed there: the message is stable's.
+      assert.ok(replies.every((r) => /^stable version 1 of "churn" failed: injected fault/.test(r.json.error.message)), replies[0]!.json.error.message);
+      assert.ok(replies.every((r) => !/failed: .*failed:/.test(r.json.error.message)), 'no doubled prefix');
+      const m = (await s.request('GET', '/v1/models/churn/metrics')).json;
+      assert.ok(m.variants.canary.errors > 0 && m.variants.stable.errors > 0, JSON.stringify(m.variants));
+    } finally {
+      await fault({ clear: true });
+    }
+  });
+
   it('adds latency and wrong answers where asked, and shows it in status and metrics', async () => {
     await s.request('POST', '/v1/models/churn/reset');
     const rows = churnRows(40, 3);
