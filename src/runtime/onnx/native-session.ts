@@ -3,22 +3,9 @@ import type * as ort from 'onnxruntime-node';
 /** The outputs of one run, by name: what `decode` reads (a Tensor has both fields). */
 export type RunOutputs = Record<string, { readonly data: ort.Tensor['data']; readonly dims: readonly number[] }>;
 
-/**
- * An input as the native session reads it (onnxruntime-node's tensor_helper.cc reads exactly
- * these fields of an ort.Tensor): a numeric tensor in CPU memory.
- */
-export interface NativeTensor {
-  readonly type: 'float32' | 'float64';
-  readonly dims: readonly number[];
-  readonly data: Float32Array | Float64Array;
-  readonly location: 'cpu';
-}
-
-export type NativeFeeds = Record<string, NativeTensor>;
-
 /** onnxruntime-node's synchronous session: the native object its promise-based session wraps. */
 export interface NativeSession {
-  run(feeds: NativeFeeds, fetches: Record<string, null>, options: Record<string, never>): RunOutputs;
+  run(feeds: Record<string, ort.Tensor>, fetches: Record<string, null>, options: Record<string, never>): RunOutputs;
   dispose(): void;
 }
 
