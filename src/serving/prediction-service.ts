@@ -174,8 +174,8 @@ export class PredictionService {
 
   /**
    * Starts the model call; throws at once (503) when the version cannot serve. Neither async nor
-   * wrapped: the caller's one await is the only promise turn between the model and the reply, and
-   * it turns a rejection into the variant's model error.
+   * wrapped, so it adds no promise turn of its own: the caller's await is where a rejection becomes
+   * the variant's model error.
    */
   private call(name: string, variant: Variant, version: ModelVersion, rows: readonly FeatureRow[]): Promise<Prediction[]> {
     const runtime = this.runtimeFor(name, variant, version.version);
