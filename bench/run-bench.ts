@@ -104,11 +104,14 @@ const median = (xs: readonly number[]): number => {
 
 const round3 = (x: number) => Number(x.toFixed(3));
 
-const perRequest = (xs: readonly Measured[], f: (m: Measured) => number | null): number | null => {
-  const n = xs.reduce((a, m) => a + m.requests, 0);
-  if (n === 0 || xs.some((m) => f(m) === null)) return null;
+/** A per-request figure over the slices (µs, one decimal); null when a slice lacks it. */
+function perRequest(xs: readonly Measured[], f: (m: Measured) => number): number;
+function perRequest(xs: readonly Measured[], f: (m: Measured) => number | null): number | null;
+function perRequest(xs: readonly Measured[], f: (m: Measured) => number | null): number | null {
+  if (xs.some((m) => f(m) === null)) return null;
+  const n = Math.max(1, xs.reduce((a, m) => a + m.requests, 0));
   return Number((xs.reduce((a, m) => a + f(m)!, 0) / n).toFixed(1));
-};
+}
 
 /** Median over the paired rounds of (constant's event-loop CPU per request) / (the scenario's). */
 function cpuRatio(runs: readonly Measured[], bases: readonly Measured[]): number | null {
@@ -125,7 +128,6 @@ function cpuRatio(runs: readonly Measured[], bases: readonly Measured[]): number
 /** The figures of a scenario over its slices, each ratio the median of the paired slices' ratios. */
 function summarize(name: string, runs: readonly Measured[], bases: readonly Measured[], connections = CONNECTIONS) {
   const sum = (xs: readonly Measured[], f: (m: Measured) => number) => xs.reduce((a, m) => a + f(m), 0);
-  const n = Math.max(1, sum(runs, (m) => m.requests));
   return {
     scenario: name,
     requests_per_s: Math.round(median(runs.map((m) => m.rps))),
@@ -136,13 +138,13 @@ function summarize(name: string, runs: readonly Measured[], bases: readonly Meas
     ratio_rps_by_round: runs.map((m, i) => round3(m.rps / bases[i]!.rps)),
     constant_requests_per_s: Math.round(median(bases.map((m) => m.rps))),
     constant_p99_ms: median(bases.map((m) => m.p99)),
-    server_cpu_us_per_request: Number((sum(runs, (m) => m.cpuUs) / n).toFixed(1)),
+    server_cpu_us_per_request: perRequest(runs, (m) => m.cpuUs),
     event_loop_thread_cpu_us_per_request: perRequest(runs, (m) => m.mainCpuUs),
     constant_event_loop_thread_cpu_us_per_request: perRequest(bases, (m) => m.mainCpuUs),
     // The event loop's CPU per request bounds a single-loop server's requests/s, and time stolen by
     // the hypervisor does not inflate it: the steadier figure when the ratio of requests/s swings.
     ratio_event_loop_cpu_constant_vs_scenario: cpuRatio(runs, bases),
-    event_loop_us_per_request: Number((sum(runs, (m) => m.loopUs) / n).toFixed(1)),
+    event_loop_us_per_request: perRequest(runs, (m) => m.loopUs),
     non_2xx: sum(runs, (m) => m.non2xx),
     errors: sum(runs, (m) => m.errors),
     connections,
