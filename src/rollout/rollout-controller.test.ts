@@ -20,7 +20,10 @@ interface Harness {
 
 async function harness(dataDir = mkdtempSync(join(tmpdir(), 'coalmine-rollout-')), clock = { now: Date.parse('2026-03-01T00:00:00Z') }): Promise<Harness> {
   dirs.push(dataDir);
-  const app = await createApp({ dataDir, port: 0 }, { logger: pino({ level: 'silent' }), now: () => new Date(clock.now), scheduler: false });
+  // The lab's absolute limit (p95 ≤ 100 ms) is lifted: bursts of 200 in-process predictions on a
+  // starved CI machine once crossed it and rolled back a healthy canary. The stories here are the
+  // controller's; a slow canary is still caught by the comparative latency judge (5 ms margin).
+  const app = await createApp({ dataDir, port: 0, latencyThresholdMs: 60_000 }, { logger: pino({ level: 'silent' }), now: () => new Date(clock.now), scheduler: false });
   await ensureExampleModels(app.registry, 2000);
   await app.registry.rollback('churn', 'test setup: start without a canary');
   return { app, clock, dataDir };
