@@ -32,17 +32,21 @@ app.http.get('/bench/rss', async () => ({ rss: process.memoryUsage().rss, heap: 
 // how much CPU the load generator left over.
 app.http.get('/bench/cpu', async () => {
   const cpu = process.cpuUsage();
-  return { cpu_us: cpu.user + cpu.system, main_cpu_us: mainThreadCpuUs(), loop_busy_ms: performance.eventLoopUtilization().active };
+  const sched = mainThreadSchedstat();
+  return { cpu_us: cpu.user + cpu.system, main_cpu_us: sched?.runUs ?? null, main_wait_us: sched?.waitUs ?? null, loop_busy_ms: performance.eventLoopUtilization().active };
 });
 
 /**
- * CPU time of this (the event loop's) thread alone, from Linux's scheduler statistics: unlike
+ * This (the event loop's) thread alone, from Linux's scheduler statistics: its CPU time (unlike
  * process.cpuUsage() it leaves out the prediction-log writer thread, and unlike event-loop busy
- * time it leaves out time the hypervisor gave to another guest. Null where /proc is not there.
+ * time it leaves out time the hypervisor gave to another guest), and the time it was ready to run
+ * but waited for a core (taken by the writer thread, V8's helpers or the load generator). Null
+ * where /proc is not there.
  */
-function mainThreadCpuUs(): number | null {
+function mainThreadSchedstat(): { runUs: number; waitUs: number } | null {
   try {
-    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1000;
+    const [run, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ');
+    return { runUs: Number(run) / 1000, waitUs: Number(wait) / 1000 };
   } catch {
     return null;
   }

@@ -66,6 +66,8 @@ interface Usage {
   readonly cpu_us: number;
   /** The event loop's thread alone (Linux); null elsewhere. */
   readonly main_cpu_us: number | null;
+  /** Time the event loop's thread was ready to run but waited for a core (Linux); null elsewhere. */
+  readonly main_wait_us: number | null;
   readonly loop_busy_ms: number;
 }
 
@@ -90,6 +92,8 @@ async function slice(url: string, s: Scenario, seconds: number, connections?: nu
     requests: r.requests.total,
     cpuUs: after.cpu_us - before.cpu_us,
     mainCpuUs: after.main_cpu_us === null || before.main_cpu_us === null ? null : after.main_cpu_us - before.main_cpu_us,
+    mainWaitUs: after.main_wait_us === null || before.main_wait_us === null ? null : after.main_wait_us - before.main_wait_us,
+    seconds,
     loopUs: (after.loop_busy_ms - before.loop_busy_ms) * 1000,
     non2xx: r.non2xx,
     errors: r.errors + r.timeouts,
@@ -125,6 +129,13 @@ function cpuRatio(runs: readonly Measured[], bases: readonly Measured[]): number
   return round3(median(ratios));
 }
 
+/** Share of the slices' wall time the event loop's thread spent ready to run but without a core. */
+function waitShare(xs: readonly Measured[]): number | null {
+  if (xs.some((m) => m.mainWaitUs === null)) return null;
+  const wall = xs.reduce((a, m) => a + m.seconds * 1e6, 0);
+  return round3(xs.reduce((a, m) => a + m.mainWaitUs!, 0) / wall);
+}
+
 /** The figures of a scenario over its slices, each ratio the median of the paired slices' ratios. */
 function summarize(name: string, runs: readonly Measured[], bases: readonly Measured[], connections = CONNECTIONS) {
   const sum = (xs: readonly Measured[], f: (m: Measured) => number) => xs.reduce((a, m) => a + f(m), 0);
@@ -144,6 +155,9 @@ function summarize(name: string, runs: readonly Measured[], bases: readonly Meas
     // The event loop's CPU per request bounds a single-loop server's requests/s, and time stolen by
     // the hypervisor does not inflate it: the steadier figure when the ratio of requests/s swings.
     ratio_event_loop_cpu_constant_vs_scenario: cpuRatio(runs, bases),
+    // Why requests/s can fall below that ratio: time the event loop was ready but had no core.
+    event_loop_thread_waiting_share: waitShare(runs),
+    constant_event_loop_thread_waiting_share: waitShare(bases),
     event_loop_us_per_request: perRequest(runs, (m) => m.loopUs),
     non_2xx: sum(runs, (m) => m.non2xx),
     errors: sum(runs, (m) => m.errors),
