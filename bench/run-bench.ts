@@ -197,7 +197,7 @@ async function main(): Promise<void> {
             bases.push(await slice(server.url, constant, SLICE_S, s.connections));
           }
         }
-        report(summarize(s.name, runs, bases, s.connections ?? CONNECTIONS));
+        report(summarize(s.name, runs, bases, s.connections));
       } finally {
         if (s.canaryDelayMs !== undefined) await send(server.url, 'POST', '/v1/models/churn/faults', { clear: true });
       }
