@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { Label, ModelSettings, PredictionLogEntry, Variant } from '../../domain/index.js';
+import { requestIdTimePrefix, type Label, type ModelSettings, type PredictionLogEntry, type Variant } from '../../domain/index.js';
 import type { BucketRow, PredictionKey, PredictionLogStore, SettingsStore, TelemetryStore } from '../telemetry-store.js';
 import { decodeValue, encodeValue, logRowWriter, toLogRow } from './prediction-log-rows.js';
 
@@ -82,10 +82,13 @@ export class SqlitePredictionLogStore implements PredictionLogStore {
     this.write = logRowWriter(db);
     this.findOne = db.prepare<[string, number], LogRecord>('SELECT * FROM prediction_log WHERE request_id = ? AND row = ?');
     this.label = db.prepare('UPDATE prediction_log SET label = ?, labelled_at = ? WHERE request_id = ? AND row = ? AND label IS NULL');
-    this.purgeOld = db.prepare('DELETE FROM prediction_log WHERE created_at < ?');
+    // The log has no index on created_at (see migrations.ts): request ids are UUIDv7, made before
+    // the row's created_at, so a row older than the cutoff has an id below the cutoff's time prefix
+    // and the primary key narrows the scan; created_at keeps the cut exact.
+    this.purgeOld = db.prepare('DELETE FROM prediction_log WHERE request_id < ? AND created_at < ?');
     this.count = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM prediction_log');
     this.purgeOldest = db.prepare(
-      'DELETE FROM prediction_log WHERE created_at <= (SELECT created_at FROM prediction_log ORDER BY created_at LIMIT 1 OFFSET ?)',
+      'DELETE FROM prediction_log WHERE request_id <= (SELECT request_id FROM prediction_log ORDER BY request_id LIMIT 1 OFFSET ?)',
     );
   }
 
@@ -121,7 +124,7 @@ export class SqlitePredictionLogStore implements PredictionLogStore {
   }
 
   async purge(beforeMs: number, maxRows: number): Promise<number> {
-    let removed = this.purgeOld.run(beforeMs).changes;
+    let removed = this.purgeOld.run(requestIdTimePrefix(beforeMs), beforeMs).changes;
     const n = this.count.get()!.n;
     if (n > maxRows) removed += this.purgeOldest.run(n - maxRows - 1).changes;
     return removed;
