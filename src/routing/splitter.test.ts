@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import murmurHash3 from 'murmurhash3js-revisited';
 import { bucketOf, murmur32, pickVariant, seedForModel } from './index.js';
 
 const seed = seedForModel('churn');
+const murmur32Bytes = (bytes: Uint8Array, s: number): number => murmurHash3.x86.hash32(bytes, s);
 const keys = Array.from({ length: 100_000 }, (_, i) => `user-${i}`);
 
 describe('splitter', () => {
@@ -12,6 +14,16 @@ describe('splitter', () => {
     assert.equal(murmur32('I will not buy this record, it is scratched.', 0), 2832214938);
     assert.equal(murmur32('', 0), 0);
     assert.equal(murmur32('', 1), 0x514e28b7);
+  });
+
+  it('hashes the UTF-8 bytes of any key, however long, as the allocating encoder would', () => {
+    const reference = (text: string, s: number) => murmur32Bytes(new TextEncoder().encode(text), s);
+    // Longer than the reused buffer, cut inside a multi-byte character, non-ASCII and astral keys.
+    for (const key of ['x'.repeat(1023), 'x'.repeat(1024), 'x'.repeat(5000), `${'x'.repeat(1023)}é`, 'clé-ünïcode', `${'y'.repeat(1022)}😀z`, '😀']) {
+      assert.equal(murmur32(key, 7), reference(key, 7), `key of ${key.length} chars`);
+    }
+    // A long key does not leave bytes behind for the next, shorter one.
+    assert.equal(murmur32('abc', 3), reference('abc', 3));
   });
 
   it('gives each variant its share within ±1% over 100,000 keys', () => {
