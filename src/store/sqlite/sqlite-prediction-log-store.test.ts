@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { requestIdTimePrefix, type PredictionLogEntry } from '../../domain/index.js';
 import { openDatabase } from './sqlite-database.js';
+import { PURGE_SLICE_ROWS } from './prediction-log-rows.js';
 import { SqlitePredictionLogStore } from './sqlite-telemetry-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'coalmine-log-purge-'));
@@ -68,12 +69,32 @@ describe('SQLite prediction log retention', () => {
     db.close();
   });
 
+  it('deletes a backlog larger than one slice in slices, with event-loop turns between them', async () => {
+    const { db, store } = open('backlog.db');
+    const old = Array.from({ length: 2 * PURGE_SLICE_ROWS + 500 }, (_, i) => entry(T0 + i));
+    const fresh = Array.from({ length: 10 }, (_, i) => entry(T0 + 1_000_000 + i));
+    await store.append([...old, ...fresh]);
+    let turns = 0;
+    let purging = true;
+    const tick = () => {
+      turns++;
+      if (purging) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const removed = await store.purge(T0 + 1_000_000, 5);
+    purging = false;
+    assert.equal(removed, old.length + 5);
+    assert.ok(turns >= 3, `the event loop ran ${turns} times during a purge of ${removed} rows; expected one turn per slice`);
+    assert.deepEqual((await kept(store, fresh)).length, 5);
+    db.close();
+  });
+
   it('purges by a primary-key range, with no second index for the writer to keep up', () => {
     const { db } = open('plan.db');
     const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'prediction_log' AND sql IS NOT NULL").all();
     assert.deepEqual(indexes, []);
     const plan = db
-      .prepare('EXPLAIN QUERY PLAN DELETE FROM prediction_log WHERE request_id < ? AND created_at < ?')
+      .prepare(`EXPLAIN QUERY PLAN SELECT request_id FROM prediction_log WHERE request_id < ? AND created_at < ? ORDER BY request_id LIMIT ${PURGE_SLICE_ROWS}`)
       .all('x', 1)
       .map((r) => (r as { detail: string }).detail)
       .join('\n');

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
-import { requestIdTimePrefix, type Label, type ModelSettings, type PredictionLogEntry, type Variant } from '../../domain/index.js';
+import type { Label, ModelSettings, PredictionLogEntry, Variant } from '../../domain/index.js';
 import type { BucketRow, PredictionKey, PredictionLogStore, SettingsStore, TelemetryStore } from '../telemetry-store.js';
-import { decodeValue, encodeValue, logRowWriter, toLogRow } from './prediction-log-rows.js';
+import { decodeValue, encodeValue, logPurger, logRowWriter, nextTurn, toLogRow } from './prediction-log-rows.js';
 
 interface BucketRecord {
   model: string;
@@ -74,22 +74,13 @@ export class SqlitePredictionLogStore implements PredictionLogStore {
   private readonly write;
   private readonly findOne;
   private readonly label;
-  private readonly purgeOld;
-  private readonly count;
-  private readonly purgeOldest;
+  private readonly purger;
 
   constructor(private readonly db: Database.Database) {
     this.write = logRowWriter(db);
     this.findOne = db.prepare<[string, number], LogRecord>('SELECT * FROM prediction_log WHERE request_id = ? AND row = ?');
     this.label = db.prepare('UPDATE prediction_log SET label = ?, labelled_at = ? WHERE request_id = ? AND row = ? AND label IS NULL');
-    // The log has no index on created_at (see migrations.ts): request ids are UUIDv7, made before
-    // the row's created_at, so a row older than the cutoff has an id below the cutoff's time prefix
-    // and the primary key narrows the scan; created_at keeps the cut exact.
-    this.purgeOld = db.prepare('DELETE FROM prediction_log WHERE request_id < ? AND created_at < ?');
-    this.count = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM prediction_log');
-    this.purgeOldest = db.prepare(
-      'DELETE FROM prediction_log WHERE request_id <= (SELECT request_id FROM prediction_log ORDER BY request_id LIMIT 1 OFFSET ?)',
-    );
+    this.purger = logPurger(db);
   }
 
   async append(entries: readonly PredictionLogEntry[]): Promise<void> {
@@ -123,11 +114,9 @@ export class SqlitePredictionLogStore implements PredictionLogStore {
     return this.db.transaction(() => labels.filter((l) => this.label.run(encodeValue(l.label), l.at, l.requestId, l.row).changes === 1))();
   }
 
-  async purge(beforeMs: number, maxRows: number): Promise<number> {
-    let removed = this.purgeOld.run(requestIdTimePrefix(beforeMs), beforeMs).changes;
-    const n = this.count.get()!.n;
-    if (n > maxRows) removed += this.purgeOldest.run(n - maxRows - 1).changes;
-    return removed;
+  /** In slices, with a turn of the event loop between them: this connection is the main thread's. */
+  purge(beforeMs: number, maxRows: number): Promise<number> {
+    return this.purger(beforeMs, maxRows, nextTurn);
   }
 }
 

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { PredictionLogEntry } from '../../domain/index.js';
+import { requestIdTimePrefix, type PredictionLogEntry } from '../../domain/index.js';
+import { PURGE_SLICE_ROWS } from './prediction-log-rows.js';
 import { openDatabase } from './sqlite-database.js';
 import { SqlitePredictionLogStore } from './sqlite-telemetry-store.js';
 import { WorkerPredictionLogStore } from './worker-prediction-log-store.js';
@@ -56,6 +57,32 @@ describe('prediction log writer thread', () => {
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /writer thread failed/);
     await store.close();
+    db.close();
+  });
+
+  it('purges on the thread, in slices, while appends keep landing, and a close stops a purge under way', async () => {
+    const file = join(dir, 'purge.db');
+    const db = openDatabase(file, 'NORMAL');
+    const store = new WorkerPredictionLogStore(file, new SqlitePredictionLogStore(db), { warn: () => undefined });
+    const T0 = 1_700_000_000_000;
+    const at = (ms: number, n: number): PredictionLogEntry => ({ ...entry(`${requestIdTimePrefix(ms)}-7000-8000-${n.toString(16).padStart(12, '0')}`), createdAt: ms });
+    const count = () => (db.prepare('SELECT COUNT(*) AS n FROM prediction_log').get() as { n: number }).n;
+    await store.append(Array.from({ length: 3 * PURGE_SLICE_ROWS }, (_, i) => at(T0 + i, i)));
+    const purged = store.purge(T0 + 2 * PURGE_SLICE_ROWS, 1_000_000);
+    const late = store.append([at(T0 + 10_000_000, 1)]);
+    assert.equal(await purged, 2 * PURGE_SLICE_ROWS);
+    await late;
+    assert.equal(count(), PURGE_SLICE_ROWS + 1);
+    // Over the cap of 10 rows: the oldest go, as many as it takes.
+    assert.equal(await store.purge(T0, 10), PURGE_SLICE_ROWS + 1 - 10);
+    assert.equal(count(), 10);
+
+    await store.append(Array.from({ length: 5 * PURGE_SLICE_ROWS }, (_, i) => at(T0 + 20_000_000 + i, i)));
+    const stopped = store.purge(T0 + 30_000_000, 1_000_000);
+    await store.close();
+    const removed = await stopped;
+    assert.ok(removed < 5 * PURGE_SLICE_ROWS + 10, `a close stops the purge between slices (removed ${removed})`);
+    assert.equal(count(), 5 * PURGE_SLICE_ROWS + 10 - removed);
     db.close();
   });
 });

@@ -9,7 +9,7 @@ export interface WriterLogger {
   warn(obj: object, msg: string): void;
 }
 
-type Body = { readonly packed: PackedLogRows } | { readonly close: true };
+type Body = { readonly packed: PackedLogRows } | { readonly purge: { readonly beforeMs: number; readonly maxRows: number } } | { readonly close: true };
 
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 const WORKER = new URL(`./prediction-log-worker${FROM_SOURCE ? '.ts' : '.js'}`, import.meta.url);
@@ -29,14 +29,15 @@ function startWorker(file: string): Worker {
  * The prediction log with its inserts on a thread of their own. Every prediction adds a row, and
  * SQLite's B-tree work for it (~5 µs) was the largest cost left on the event loop after the model
  * call; the main thread now only packs the rows into a buffer (prediction-log-codec.ts) and
- * hands it over. Reads, label updates and purges are rare and need answers, so they stay on the
- * main connection; WAL lets both connections work on the file.
+ * hands it over. Reads and label updates are rare and need answers, so they stay on the
+ * main connection; retention purges, which can delete a large backlog, run on the thread too.
+ * WAL lets both connections work on the file.
  *
  * If the thread fails, appends go through the main connection from then on: slower, never lost.
  */
 export class WorkerPredictionLogStore implements PredictionLogStore {
   private readonly worker: Worker;
-  private readonly waiting = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (reply: WriterReply) => void; reject: (err: Error) => void }>();
   private nextId = 1;
   private failed = false;
   private closing = false;
@@ -54,7 +55,7 @@ export class WorkerPredictionLogStore implements PredictionLogStore {
       const w = this.waiting.get(reply.id);
       this.waiting.delete(reply.id);
       if (this.waiting.size === 0) this.worker.unref();
-      if (reply.error === undefined) w?.resolve();
+      if (reply.error === undefined) w?.resolve(reply);
       else w?.reject(new Error(`prediction log write failed: ${reply.error}`));
     });
     this.worker.on('error', (err) => this.fail(err.message));
@@ -71,9 +72,9 @@ export class WorkerPredictionLogStore implements PredictionLogStore {
     this.waiting.clear();
   }
 
-  private send(body: Body): Promise<void> {
+  private send(body: Body): Promise<WriterReply> {
     const id = this.nextId++;
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<WriterReply>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       if (this.waiting.size === 1) this.worker.ref();
       // Packed rows are transferred: the buffer moves to the thread, nothing is copied.
@@ -103,7 +104,19 @@ export class WorkerPredictionLogStore implements PredictionLogStore {
     return this.main.setLabels(labels);
   }
 
-  purge(beforeMs: number, maxRows: number): Promise<number> {
+  /**
+   * On the thread: a purge of a large backlog deletes hundreds of thousands of rows, and even in
+   * slices that is seconds of work the event loop should not do. Writes sent meanwhile go in
+   * between the slices.
+   */
+  async purge(beforeMs: number, maxRows: number): Promise<number> {
+    if (!this.failed) {
+      try {
+        return (await this.send({ purge: { beforeMs, maxRows } })).removed ?? 0;
+      } catch (err) {
+        if (!this.failed) throw err;
+      }
+    }
     return this.main.purge(beforeMs, maxRows);
   }
 
