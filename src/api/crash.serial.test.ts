@@ -72,9 +72,11 @@ describe('crash test', () => {
     try {
       for (let round = 0; round < ROUNDS; round++) {
         // Keep a rollout running: start one (alternating the version) when the last one ended.
-        const model = (await json<ModelView>(m)).body;
         let rollout = await json<RolloutView>(`${m}/rollout`);
         if (rollout.status === 404 || ['succeeded', 'rolled_back', 'failed'].includes(rollout.body.phase)) {
+          // Read after the rollout has ended: read before, the stable version could still change
+          // under the test (a rollout that succeeds in between) and the next canary be the stable.
+          const model = (await json<ModelView>(m)).body;
           const canary = model.stable_version === 1 ? 2 : 1;
           const started = await post<RolloutView>(`${m}/rollout`, { canary, steps: [10, 20, 30, 40, 50, 60, 70, 80, 90], interval: '150ms', bake: '200ms', minSamples: 3, analysis: QUICK_ANALYSIS });
           assert.equal(started.status, 201, JSON.stringify(started.body));
