@@ -10,12 +10,22 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { Bench } from 'tinybench';
-import { LatencySketch } from '../src/analysis/index.js';
-import { createApp, ensureExampleModels } from '../src/app/index.js';
-import { churnRows } from '../src/examples/index.js';
-import { pickVariant, seedForModel } from '../src/routing/index.js';
-import { openDatabase, SqliteTelemetryStore } from '../src/store/index.js';
-import { Telemetry } from '../src/telemetry/index.js';
+import type * as Analysis from '../src/analysis/index.js';
+import type * as App from '../src/app/index.js';
+import type * as Examples from '../src/examples/index.js';
+import type * as Routing from '../src/routing/index.js';
+import type * as Store from '../src/store/index.js';
+import type * as TelemetryModule from '../src/telemetry/index.js';
+
+// The built code, as `npm run bench` and `coalmine serve` run it: tsx's transform adds a
+// name-keeping call to every inner function, a visible share of pieces this small.
+const dist = <T>(module: string): Promise<T> => import(new URL(`../dist/${module}/index.js`, import.meta.url).href) as Promise<T>;
+const { LatencySketch } = await dist<typeof Analysis>('analysis');
+const { createApp, ensureExampleModels } = await dist<typeof App>('app');
+const { churnRows } = await dist<typeof Examples>('examples');
+const { pickVariant, seedForModel } = await dist<typeof Routing>('routing');
+const { openDatabase, SqliteTelemetryStore } = await dist<typeof Store>('store');
+const { Telemetry } = await dist<typeof TelemetryModule>('telemetry');
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const rows = churnRows(10_000, 4242);
