@@ -18,6 +18,8 @@ const DURATION_S = Number(process.env.BENCH_DURATION ?? 9);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const SLICE_S = Math.max(1, Math.round(DURATION_S / ROUNDS));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+/** Constant-route slices further apart than this factor mean the machine, not coalmine, moved. */
+const UNSTEADY = 2;
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 interface Scenario {
@@ -170,6 +172,8 @@ function summarize(name: string, runs: readonly Measured[], bases: readonly Meas
 async function main(): Promise<void> {
   const server = await startBenchServer();
   const results: ReturnType<typeof summarize>[] = [];
+  /** Every constant-route slice of the run: how far the machine's own speed moved meanwhile. */
+  const constantRps: number[] = [];
   const report = (line: ReturnType<typeof summarize>) => {
     results.push(line);
     console.log(JSON.stringify(line));
@@ -179,6 +183,7 @@ async function main(): Promise<void> {
     const ceiling: Measured[] = [];
     for (let i = 0; i < ROUNDS; i++) ceiling.push(await slice(server.url, constant, SLICE_S));
     report(summarize(constant.name, ceiling, ceiling));
+    constantRps.push(...ceiling.map((m) => m.rps));
     for (const s of scenarios) {
       if (s.weight !== undefined) await send(server.url, 'PUT', '/v1/models/churn/traffic', { canary_weight: s.weight });
       if (s.canaryDelayMs !== undefined) await send(server.url, 'POST', '/v1/models/churn/faults', { variant: 'canary', delay_ms: s.canaryDelayMs });
@@ -198,6 +203,7 @@ async function main(): Promise<void> {
           }
         }
         report(summarize(s.name, runs, bases, s.connections));
+        constantRps.push(...bases.map((m) => m.rps));
       } finally {
         if (s.canaryDelayMs !== undefined) await send(server.url, 'POST', '/v1/models/churn/faults', { clear: true });
       }
@@ -207,11 +213,18 @@ async function main(): Promise<void> {
   }
   const out = join(here, 'results');
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'latest.json'), JSON.stringify({ at: new Date().toISOString(), node: process.version, results }, null, 2));
+  const machine = { constant_requests_per_s_min: Math.round(Math.min(...constantRps)), constant_requests_per_s_max: Math.round(Math.max(...constantRps)) };
+  writeFileSync(join(out, 'latest.json'), JSON.stringify({ at: new Date().toISOString(), node: process.version, machine, results }, null, 2));
   const summary = results.find((r) => r.scenario === 'predict, canary 20%');
   if (summary) {
     console.log(
       `predict at canary 20%: ${summary.ratio_rps_vs_constant}× the constant route's requests/s (target ≥ 0.7; by round ${summary.ratio_rps_by_round.join(', ')}), p99 ${summary.ratio_p99_vs_constant}× (target ≤ 2); event-loop CPU per request, constant ÷ predict: ${summary.ratio_event_loop_cpu_constant_vs_scenario ?? 'n/a'}`,
+    );
+  }
+  // Pairing cancels drift between minutes, not a machine that changes speed within a slice pair.
+  if (machine.constant_requests_per_s_max > UNSTEADY * Math.max(1, machine.constant_requests_per_s_min)) {
+    console.error(
+      `the constant route ran at ${machine.constant_requests_per_s_min}-${machine.constant_requests_per_s_max} requests/s during this run (more than ${UNSTEADY}× apart): the machine's speed moved under the benchmark, so read its ratios with care and run it again when the machine is quieter`,
     );
   }
   const bad = results.filter((r) => r.non_2xx > 0 || r.errors > 0);
