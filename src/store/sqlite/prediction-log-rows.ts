@@ -45,7 +45,7 @@ export type PurgePause = () => Promise<boolean>;
  * Retention for the log: rows created before `beforeMs`, then the oldest beyond `maxRows`, deleted
  * in slices of PURGE_SLICE_ROWS with a pause between them. One DELETE for all of it held SQLite's
  * write lock, and the thread it ran on, for as long as the whole deletion took: the rows ten
- * minutes of traffic put beyond the cap (300,000 at 500 predictions/s) took over a second.
+ * minutes of traffic put beyond the cap (300,000 at 500 predictions/s) took about a second.
  *
  * The log has no index on created_at (see migrations.ts). Request ids are UUIDv7 and are made
  * before the row's created_at, so a row older than the cutoff has an id below the cutoff's time

@@ -54,6 +54,9 @@ describe('prediction log writer thread', () => {
     await store.append([entry('a'), entry('b')]);
     await store.append([entry('c')]);
     assert.equal((db.prepare('SELECT COUNT(*) AS n FROM prediction_log').get() as { n: number }).n, 3);
+    // Purges fall back too: nothing is old enough here, and the cap of one row removes two.
+    assert.equal(await store.purge(0, 1), 2);
+    assert.equal((db.prepare('SELECT COUNT(*) AS n FROM prediction_log').get() as { n: number }).n, 1);
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /writer thread failed/);
     await store.close();

@@ -82,18 +82,29 @@ export class WorkerPredictionLogStore implements PredictionLogStore {
     });
   }
 
-  async append(entries: readonly PredictionLogEntry[]): Promise<void> {
+  /**
+   * Runs a request on the thread, or through `fallback` on the main connection once the thread has
+   * failed, before or during the request: an error SQLite raised is the caller's, a thread that
+   * died is not.
+   */
+  private async onThread<T>(body: () => Body, answer: (reply: WriterReply) => T, fallback: () => Promise<T>): Promise<T> {
     if (!this.failed) {
       try {
-        await this.send({ packed: encodeLogRows(entries) });
-        return;
+        return answer(await this.send(body()));
       } catch (err) {
-        // A write SQLite refused is an error; a thread that died is not the caller's problem.
         if (!this.failed) throw err;
       }
     }
-    // Rows the thread may have written before it died are ignored by the insert, not doubled.
-    await this.main.append(entries);
+    return fallback();
+  }
+
+  // Rows the thread may have written before it died are ignored by the fallback's insert, not doubled.
+  append(entries: readonly PredictionLogEntry[]): Promise<void> {
+    return this.onThread(
+      () => ({ packed: encodeLogRows(entries) }),
+      () => undefined,
+      () => this.main.append(entries),
+    );
   }
 
   find(keys: readonly PredictionKey[]): Promise<PredictionLogEntry[]> {
@@ -109,15 +120,12 @@ export class WorkerPredictionLogStore implements PredictionLogStore {
    * slices that is seconds of work the event loop should not do. Writes sent meanwhile go in
    * between the slices.
    */
-  async purge(beforeMs: number, maxRows: number): Promise<number> {
-    if (!this.failed) {
-      try {
-        return (await this.send({ purge: { beforeMs, maxRows } })).removed ?? 0;
-      } catch (err) {
-        if (!this.failed) throw err;
-      }
-    }
-    return this.main.purge(beforeMs, maxRows);
+  purge(beforeMs: number, maxRows: number): Promise<number> {
+    return this.onThread(
+      () => ({ purge: { beforeMs, maxRows } }),
+      (reply) => reply.removed ?? 0,
+      () => this.main.purge(beforeMs, maxRows),
+    );
   }
 
   /** Waits for the writes sent so far, then stops the thread. */
