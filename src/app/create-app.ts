@@ -62,7 +62,8 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
   // Read on every prediction (telemetry buckets): without an injected clock, no Date per call.
   const nowMs = options.now ? () => now().getTime() : Date.now;
   const dbFile = join(config.dataDir, 'coalmine.db');
-  const db = openDatabase(dbFile, 'FULL');
+  // Logged because an upgrade can take a while (schema 5 moves the prediction log: ~8 s per million rows).
+  const db = openDatabase(dbFile, 'FULL', (from, to) => log.info({ file: dbFile, from, to }, `upgrading the data directory's database from schema ${from} to ${to}`));
   // A second connection to the same file, for the high-volume writes that need no fsync per commit.
   const telemetryDb = openDatabase(dbFile, 'NORMAL');
   const files = new ArtifactFiles(config.dataDir);

@@ -128,6 +128,8 @@ describe('telemetry across processes', () => {
 describe('prediction log flush', () => {
   const entry = (requestId: string): PredictionLogEntry => ({ requestId, row: 0, model: 'm', variant: 'stable', version: 1, revision: 1, forced: false, createdAt: Date.now(), prediction: 1, probability: 0.5, label: null, labelledAt: null });
   /** The SQLite store with its append wrapped, to watch or break the writes. */
+  /** Rows in the log, by the SQLite store's own count. */
+  const logged = (db: ReturnType<typeof setup>['db']) => db.prepare('SELECT COALESCE(SUM(rows), 0) FROM prediction_chunks').pluck().get() as number;
   const withAppend = (store: SqlitePredictionLogStore, append: (entries: readonly PredictionLogEntry[]) => Promise<void>): SqlitePredictionLogStore =>
     Object.assign(Object.create(store) as SqlitePredictionLogStore, { append });
 
@@ -140,7 +142,7 @@ describe('prediction log flush', () => {
     await log.flush();
     await first;
     assert.equal(log.queued, 0);
-    assert.equal((db.prepare('SELECT COUNT(*) AS n FROM prediction_log').get() as { n: number }).n, 2600);
+    assert.equal(logged(db), 2600);
   });
 
   it('writes in the background only full chunks of 256 rows; a flush writes the rest', async () => {
@@ -162,7 +164,7 @@ describe('prediction log flush', () => {
     assert.equal(log.queued, 700 - 512);
     await log.flush();
     assert.deepEqual(chunks, [256, 256, 188]);
-    assert.equal((db.prepare('SELECT COUNT(*) AS n FROM prediction_log').get() as { n: number }).n, 700);
+    assert.equal(logged(db), 700);
   });
 
   it('keeps a chunk whose write failed and writes it on the next flush, nothing lost or doubled', async () => {
@@ -182,13 +184,15 @@ describe('prediction log flush', () => {
     assert.equal(log.queued, 300, 'the failed chunk is still queued');
     await log.flush();
     assert.equal(log.queued, 0);
-    assert.equal((db.prepare('SELECT COUNT(DISTINCT request_id) AS n FROM prediction_log').get() as { n: number }).n, 300);
+    assert.equal(logged(db), 300);
+    assert.equal((await store.find(Array.from({ length: 300 }, (_, i) => ({ requestId: `f${i}`, row: 0 })))).length, 300);
   });
 
   it('drops and counts rows beyond maxQueued instead of growing without bound, and takes rows again once written', async () => {
     const { db } = setup();
     let dropped = 0;
-    const log = new PredictionLog({ store: new SqlitePredictionLogStore(db), retentionMs: 3_600_000, maxRows: 1_000_000, maxQueued: 100, onDrop: () => dropped++ });
+    const store = new SqlitePredictionLogStore(db);
+    const log = new PredictionLog({ store, retentionMs: 3_600_000, maxRows: 1_000_000, maxQueued: 100, onDrop: () => dropped++ });
     for (let i = 0; i < 130; i++) log.append(entry(`d${i}`));
     assert.equal(log.queued, 100);
     assert.equal(dropped, 30);
@@ -196,8 +200,8 @@ describe('prediction log flush', () => {
     log.append(entry('d1000'));
     await log.flush();
     assert.equal(dropped, 30);
-    const ids = (db.prepare('SELECT request_id AS id FROM prediction_log').all() as { id: string }[]).map((r) => r.id);
-    assert.equal(ids.length, 101);
+    assert.equal(logged(db), 101);
+    const ids = (await store.find(Array.from({ length: 1001 }, (_, i) => ({ requestId: `d${i}`, row: 0 })))).map((e) => e.requestId);
     assert.ok(ids.includes('d99') && ids.includes('d1000') && !ids.includes('d100'), 'the first 100 and the one after the flush were kept');
   });
 });

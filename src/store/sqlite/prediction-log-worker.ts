@@ -1,11 +1,11 @@
 /**
- * The prediction log's writer thread: inserts the rows the main thread sends, on its own SQLite
+ * The prediction log's writer thread: writes the rows the main thread sends, on its own SQLite
  * connection, and acknowledges each batch once it is committed. Retention purges run here too,
  * slice by slice, so deleting a backlog never holds the event loop. See WorkerPredictionLogStore.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { decodeLogRows, type PackedLogRows } from './prediction-log-codec.js';
-import { logPurger, logRowWriter, nextTurn, type PurgePause } from './prediction-log-rows.js';
+import { packedBytes, type PackedLogRows } from './prediction-log-codec.js';
+import { chunkWriter, logPurger, nextTurn, type PurgePause } from './prediction-log-chunks.js';
 import { openDatabase } from './sqlite-database.js';
 
 /** Rows go packed in a transferred buffer (see prediction-log-codec.ts). */
@@ -19,7 +19,7 @@ export type WriterReply = { readonly id: number; readonly error?: string; readon
 const { file } = workerData as { file: string };
 // The main thread has migrated the file already, so opening it here finds nothing to migrate.
 const db = openDatabase(file, 'NORMAL');
-const write = logRowWriter(db);
+const write = chunkWriter(db);
 const purge = logPurger(db);
 const port = parentPort!;
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -53,7 +53,7 @@ port.on('message', (msg: WriterRequest) => {
     return;
   }
   try {
-    write(decodeLogRows(msg.packed));
+    write(packedBytes(msg.packed));
     port.postMessage({ id: msg.id } satisfies WriterReply);
   } catch (err) {
     port.postMessage({ id: msg.id, error: errorText(err) } satisfies WriterReply);

@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { Label, ModelSettings, PredictionLogEntry, Variant } from '../../domain/index.js';
 import type { BucketRow, PredictionKey, PredictionLogStore, SettingsStore, TelemetryStore } from '../telemetry-store.js';
-import { decodeValue, encodeValue, logPurger, logRowWriter, nextTurn, toLogRow } from './prediction-log-rows.js';
+import { encodeLogRows, packedBytes } from './prediction-log-codec.js';
+import { chunkWriter, labelWriter, logPurger, logReader, nextTurn } from './prediction-log-chunks.js';
 
 interface BucketRecord {
   model: string;
@@ -12,21 +13,6 @@ interface BucketRecord {
   forced: number;
   writer: string;
   data: string;
-}
-
-interface LogRecord {
-  request_id: string;
-  row: number;
-  model: string;
-  variant: Variant;
-  version: number;
-  revision: number;
-  forced: number;
-  created_at: number;
-  prediction: string;
-  probability: number | null;
-  label: string | null;
-  labelled_at: number | null;
 }
 
 export class SqliteTelemetryStore implements TelemetryStore {
@@ -70,48 +56,30 @@ export class SqliteTelemetryStore implements TelemetryStore {
   }
 }
 
+/** The prediction log on the given connection (see prediction-log-chunks.ts for how it is stored). */
 export class SqlitePredictionLogStore implements PredictionLogStore {
   private readonly write;
-  private readonly findOne;
+  private readonly read;
   private readonly label;
   private readonly purger;
 
-  constructor(private readonly db: Database.Database) {
-    this.write = logRowWriter(db);
-    this.findOne = db.prepare<[string, number], LogRecord>('SELECT * FROM prediction_log WHERE request_id = ? AND row = ?');
-    this.label = db.prepare('UPDATE prediction_log SET label = ?, labelled_at = ? WHERE request_id = ? AND row = ? AND label IS NULL');
+  constructor(db: Database.Database) {
+    this.write = chunkWriter(db);
+    this.read = logReader(db);
+    this.label = labelWriter(db);
     this.purger = logPurger(db);
   }
 
   async append(entries: readonly PredictionLogEntry[]): Promise<void> {
-    this.write(entries.map(toLogRow));
+    this.write(packedBytes(encodeLogRows(entries)));
   }
 
   async find(keys: readonly PredictionKey[]): Promise<PredictionLogEntry[]> {
-    const out: PredictionLogEntry[] = [];
-    for (const k of keys) {
-      const r = this.findOne.get(k.requestId, k.row);
-      if (!r) continue;
-      out.push({
-        requestId: r.request_id,
-        row: r.row,
-        model: r.model,
-        variant: r.variant,
-        version: r.version,
-        revision: r.revision,
-        forced: r.forced === 1,
-        createdAt: r.created_at,
-        prediction: decodeValue(r.prediction),
-        probability: r.probability,
-        label: r.label === null ? null : (decodeValue(r.label) as Label),
-        labelledAt: r.labelled_at,
-      });
-    }
-    return out;
+    return this.read(keys);
   }
 
   async setLabels(labels: readonly (PredictionKey & { label: Label; at: number })[]): Promise<PredictionKey[]> {
-    return this.db.transaction(() => labels.filter((l) => this.label.run(encodeValue(l.label), l.at, l.requestId, l.row).changes === 1))();
+    return this.label(labels);
   }
 
   /** In slices, with a turn of the event loop between them: this connection is the main thread's. */

@@ -1,16 +1,23 @@
 import assert from 'node:assert/strict';
+import type Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { requestIdTimePrefix, type PredictionLogEntry } from '../../domain/index.js';
-import { PURGE_SLICE_ROWS } from './prediction-log-rows.js';
+import { PURGE_SLICE_CHUNKS } from './prediction-log-chunks.js';
+import { SLOT_MS } from './prediction-log-codec.js';
 import { openDatabase } from './sqlite-database.js';
 import { SqlitePredictionLogStore } from './sqlite-telemetry-store.js';
 import { WorkerPredictionLogStore } from './worker-prediction-log-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'coalmine-log-writer-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
+
+const T0 = 1_700_000_000_000;
+/** A UUIDv7 made at `ms`; `n` tells apart ids of the same millisecond. */
+const idAt = (ms: number, n = 0) => `${requestIdTimePrefix(ms)}-7000-8000-${n.toString(16).padStart(12, '0')}`;
+const rowsIn = (db: Database.Database) => db.prepare('SELECT COALESCE(SUM(rows), 0) FROM prediction_chunks').pluck().get() as number;
 
 const entry = (requestId: string, row = 0): PredictionLogEntry => ({
   requestId,
@@ -33,13 +40,13 @@ describe('prediction log writer thread', () => {
     const db = openDatabase(file, 'NORMAL');
     const warnings: string[] = [];
     const store = new WorkerPredictionLogStore(file, new SqlitePredictionLogStore(db), { warn: (_o, m) => warnings.push(m) });
-    await store.append(Array.from({ length: 300 }, (_, i) => entry(`r-${i}`)));
-    await store.append([entry('r-0'), entry('r-1', 1)]); // a row already logged is kept as it was
-    const found = await store.find([{ requestId: 'r-0', row: 0 }, { requestId: 'r-299', row: 0 }, { requestId: 'r-1', row: 1 }, { requestId: 'nope', row: 0 }]);
-    assert.deepEqual(found.map((e) => `${e.requestId}#${e.row}`).sort(), ['r-0#0', 'r-1#1', 'r-299#0']);
-    assert.deepEqual(found.find((e) => e.requestId === 'r-299'), entry('r-299'));
-    assert.equal((await store.setLabels([{ requestId: 'r-5', row: 0, label: 1, at: 5 }])).length, 1);
-    assert.equal((db.prepare('SELECT COUNT(*) AS n FROM prediction_log').get() as { n: number }).n, 301);
+    const rows = Array.from({ length: 300 }, (_, i) => entry(idAt(T0 + i / 20, i), i % 2));
+    await store.append(rows);
+    await store.append(rows); // the same rows sent again (the thread died before it answered) add nothing
+    const found = await store.find([{ requestId: idAt(T0, 0), row: 0 }, { requestId: idAt(T0 + 299 / 20, 299), row: 1 }, { requestId: idAt(T0, 0), row: 1 }]);
+    assert.deepEqual(found, [rows[0], rows[299]]);
+    assert.equal((await store.setLabels([{ requestId: idAt(T0 + 5 / 20, 5), row: 1, label: 1, at: 5 }])).length, 1);
+    assert.equal(rowsIn(db), 300);
     await store.close();
     assert.deepEqual(warnings, []);
     db.close();
@@ -51,12 +58,12 @@ describe('prediction log writer thread', () => {
     const warnings: string[] = [];
     // The thread is pointed at a directory, which SQLite cannot open, so it fails at start.
     const store = new WorkerPredictionLogStore(dir, new SqlitePredictionLogStore(db), { warn: (_o, m) => warnings.push(m) });
-    await store.append([entry('a'), entry('b')]);
-    await store.append([entry('c')]);
-    assert.equal((db.prepare('SELECT COUNT(*) AS n FROM prediction_log').get() as { n: number }).n, 3);
+    await store.append([entry(idAt(T0)), entry(idAt(T0 + 1_000))]);
+    await store.append([entry(idAt(T0 + 2_000))]);
+    assert.equal(rowsIn(db), 3);
     // Purges fall back too: nothing is old enough here, and the cap of one row removes two.
     assert.equal(await store.purge(0, 1), 2);
-    assert.equal((db.prepare('SELECT COUNT(*) AS n FROM prediction_log').get() as { n: number }).n, 1);
+    assert.equal(rowsIn(db), 1);
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /writer thread failed/);
     await store.close();
@@ -67,25 +74,25 @@ describe('prediction log writer thread', () => {
     const file = join(dir, 'purge.db');
     const db = openDatabase(file, 'NORMAL');
     const store = new WorkerPredictionLogStore(file, new SqlitePredictionLogStore(db), { warn: () => undefined });
-    const T0 = 1_700_000_000_000;
-    const at = (ms: number, n: number): PredictionLogEntry => ({ ...entry(`${requestIdTimePrefix(ms)}-7000-8000-${n.toString(16).padStart(12, '0')}`), createdAt: ms });
-    const count = () => (db.prepare('SELECT COUNT(*) AS n FROM prediction_log').get() as { n: number }).n;
-    await store.append(Array.from({ length: 3 * PURGE_SLICE_ROWS }, (_, i) => at(T0 + i, i)));
-    const purged = store.purge(T0 + 2 * PURGE_SLICE_ROWS, 1_000_000);
+    // One row per slot, so that each chunk is a row and slices are easy to count.
+    const at = (ms: number, n: number): PredictionLogEntry => ({ ...entry(idAt(ms, n)), createdAt: ms });
+    const N = PURGE_SLICE_CHUNKS;
+    await store.append(Array.from({ length: 3 * N }, (_, i) => at(T0 + i * SLOT_MS, i)));
+    const purged = store.purge(T0 + 2 * N * SLOT_MS, 1_000_000);
     const late = store.append([at(T0 + 10_000_000, 1)]);
-    assert.equal(await purged, 2 * PURGE_SLICE_ROWS);
+    assert.equal(await purged, 2 * N);
     await late;
-    assert.equal(count(), PURGE_SLICE_ROWS + 1);
+    assert.equal(rowsIn(db), N + 1);
     // Over the cap of 10 rows: the oldest go, as many as it takes.
-    assert.equal(await store.purge(T0, 10), PURGE_SLICE_ROWS + 1 - 10);
-    assert.equal(count(), 10);
+    assert.equal(await store.purge(T0, 10), N + 1 - 10);
+    assert.equal(rowsIn(db), 10);
 
-    await store.append(Array.from({ length: 5 * PURGE_SLICE_ROWS }, (_, i) => at(T0 + 20_000_000 + i, i)));
+    await store.append(Array.from({ length: 5 * N }, (_, i) => at(T0 + 20_000_000 + i * SLOT_MS, i)));
     const stopped = store.purge(T0 + 30_000_000, 1_000_000);
     await store.close();
     const removed = await stopped;
-    assert.ok(removed < 5 * PURGE_SLICE_ROWS + 10, `a close stops the purge between slices (removed ${removed})`);
-    assert.equal(count(), 5 * PURGE_SLICE_ROWS + 10 - removed);
+    assert.ok(removed < 5 * N + 10, `a close stops the purge between slices (removed ${removed})`);
+    assert.equal(rowsIn(db), 5 * N + 10 - removed);
     db.close();
   });
 });

@@ -26,14 +26,14 @@ function startWorker(file: string): Worker {
 }
 
 /**
- * The prediction log with its inserts on a thread of their own. Every prediction adds a row, and
- * SQLite's B-tree work for it (~5 µs) was the largest cost left on the event loop after the model
- * call; the main thread now only packs the rows into a buffer (prediction-log-codec.ts) and
- * hands it over. Reads and label updates are rare and need answers, so they stay on the
- * main connection; retention purges, which can delete a large backlog, run on the thread too.
- * WAL lets both connections work on the file.
+ * The prediction log with its writes on a thread of their own. Every prediction adds a row, and
+ * writing it was the largest cost left on the event loop after the model call; the main thread
+ * now only packs the rows into a buffer (prediction-log-codec.ts) and hands it over, and the
+ * thread stores them a chunk per slot (prediction-log-chunks.ts). Reads and labels are rare and
+ * need answers, so they stay on the main connection; retention purges, which can delete a large
+ * backlog, run on the thread too. WAL lets both connections work on the file.
  *
- * If the thread fails, appends go through the main connection from then on: slower, never lost.
+ * If the thread fails, writes go through the main connection from then on: slower, never lost.
  */
 export class WorkerPredictionLogStore implements PredictionLogStore {
   private readonly worker: Worker;
@@ -98,7 +98,7 @@ export class WorkerPredictionLogStore implements PredictionLogStore {
     return fallback();
   }
 
-  // Rows the thread may have written before it died are ignored by the fallback's insert, not doubled.
+  // Rows the thread may have written before it died split into the same chunks again, which the fallback's insert ignores: nothing is doubled.
   append(entries: readonly PredictionLogEntry[]): Promise<void> {
     return this.onThread(
       () => ({ packed: encodeLogRows(entries) }),
