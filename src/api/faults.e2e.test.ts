@@ -74,8 +74,11 @@ describe('fault injection', () => {
       assert.equal(r.json.prediction, 1 - c.prediction, `row ${i}: the class is flipped`);
       assert.ok(Math.abs(r.json.probability - (1 - c.probability)) < 1e-9, `row ${i}: the probability is mirrored`);
     });
-    const stable = await s.request('POST', '/v1/models/churn/predict', { features: rows[0]!.features }, { 'x-coalmine-variant': 'stable' });
-    assert.ok(stable.json.latency_ms < 20, 'stable is untouched');
+    // The median of five: a single reply can be held up past 20 ms by a stall of a loaded machine
+    // (it happened in a full parallel test run), and a delayed stable would take ≥ 20 ms in all five.
+    const stable: Awaited<ReturnType<typeof s.request>>[] = [];
+    for (const r of rows.slice(0, 5)) stable.push(await s.request('POST', '/v1/models/churn/predict', { features: r.features }, { 'x-coalmine-variant': 'stable' }));
+    assert.ok(median(stable) < 20, `stable is untouched: ${stable.map((r) => r.json.latency_ms).join(', ')} ms`);
     const status = (await s.request('GET', '/v1/models/churn')).json;
     assert.deepEqual(status.faults, { canary: { wrong: 1, delay_ms: [20, 25], errors: 0 } });
     assert.deepEqual((await s.request('GET', '/v1/models/churn/metrics')).json.faults, status.faults);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FeatureRow, ModelSignature, Prediction } from '../domain/index.js';
-import { MicroBatchingRuntime } from './micro-batching.js';
+import { BatchTurn, MicroBatchingRuntime } from './micro-batching.js';
 import type { ModelRuntime } from './model-runtime.js';
 
 /**
@@ -14,12 +14,16 @@ class SummingRuntime implements ModelRuntime {
   failOn: number | undefined;
   readonly predictNow: ((rows: readonly FeatureRow[]) => Prediction[]) | undefined;
 
-  constructor(synchronous: boolean) {
+  constructor(
+    synchronous: boolean,
+    private readonly events?: { name: string; log: string[] },
+  ) {
     if (synchronous) this.predictNow = (rows) => this.score(rows);
   }
 
   private score(rows: readonly FeatureRow[]): Prediction[] {
     this.calls.push(rows.map((r) => r[0]!));
+    this.events?.log.push(`call ${this.events.name}`);
     if (rows.some((r) => r[0] === this.failOn)) throw new Error(`cannot score ${this.failOn}`);
     return rows.map((r) => ({ prediction: r.reduce((a, b) => a + b, 0) }));
   }
@@ -89,5 +93,54 @@ for (const synchronous of [false, true]) describe(`micro-batching over a ${synch
     assert.deepEqual(await queued, [{ prediction: 7.5 }]);
     assert.equal(inner.closed, true);
     await assert.rejects(batched.predict([row(8)]), /unloaded/);
+  });
+});
+
+describe('stable and canary batchers sharing a turn', () => {
+  // Each request's answer is logged when its caller's continuation runs, which is when the
+  // service reads the request's latency.
+  function pair() {
+    const log: string[] = [];
+    const turn = new BatchTurn();
+    const stableModel = new SummingRuntime(true, { name: 'stable', log });
+    const canaryModel = new SummingRuntime(true, { name: 'canary', log });
+    const stable = new MicroBatchingRuntime(stableModel, { maxRows: 64, turn });
+    const canary = new MicroBatchingRuntime(canaryModel, { maxRows: 64, turn });
+    const ask = (batcher: MicroBatchingRuntime, name: string, id: number) =>
+      batcher.predict([row(id)]).then(
+        (p) => log.push(`answer ${name}${id} ${p[0]!.prediction}`),
+        (err: unknown) => log.push(`error ${name}${id} ${String(err)}`),
+      );
+    return { log, stable, canary, stableModel, canaryModel, ask };
+  }
+
+  it('runs every model call of the turn before answering, then answers in arrival order whatever the variant', async () => {
+    const { log, stable, canary, ask } = pair();
+    await Promise.all([ask(stable, 's', 1), ask(canary, 'c', 2), ask(stable, 's', 3), ask(stable, 's', 4), ask(canary, 'c', 5)]);
+    // With a flush per version, the canary's call came after stable's requests were all answered.
+    assert.deepEqual(log, ['call stable', 'call canary', 'answer s1 1.5', 'answer c2 2.5', 'answer s3 3.5', 'answer s4 4.5', 'answer c5 5.5']);
+  });
+
+  it('is the same when the canary has the turn\'s first request', async () => {
+    const { log, stable, canary, ask } = pair();
+    await Promise.all([ask(canary, 'c', 1), ask(stable, 's', 2), ask(canary, 'c', 3)]);
+    assert.deepEqual(log, ['call canary', 'call stable', 'answer c1 1.5', 'answer s2 2.5', 'answer c3 3.5']);
+  });
+
+  it('keeps a failing request to its own version and its own answer', async () => {
+    const { log, stable, canary, canaryModel, ask } = pair();
+    canaryModel.failOn = 2;
+    await Promise.all([ask(stable, 's', 1), ask(canary, 'c', 2), ask(canary, 'c', 3), ask(stable, 's', 4)]);
+    assert.deepEqual(log, ['call stable', 'call canary', 'call canary', 'call canary', 'answer s1 1.5', 'error c2 Error: cannot score 2', 'answer c3 3.5', 'answer s4 4.5']);
+  });
+
+  it('lets one version close mid-turn: its requests are scored at once, the other\'s stay in the turn', async () => {
+    const { log, stable, canary, stableModel, canaryModel, ask } = pair();
+    const answers = [ask(stable, 's', 1), ask(canary, 'c', 2), ask(stable, 's', 3)];
+    await canary.close();
+    assert.equal(canaryModel.closed, true);
+    await Promise.all(answers);
+    assert.deepEqual(log, ['call canary', 'answer c2 2.5', 'call stable', 'answer s1 1.5', 'answer s3 3.5']);
+    assert.deepEqual(stableModel.calls, [[1, 3]]);
   });
 });

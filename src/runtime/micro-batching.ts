@@ -1,10 +1,23 @@
 import type { FeatureRow, ModelSignature, Prediction } from '../domain/index.js';
 import type { ModelRuntime, PredictOptions } from './model-runtime.js';
 
-interface Waiting {
-  readonly rows: readonly FeatureRow[];
-  readonly resolve: (predictions: Prediction[]) => void;
-  readonly reject: (reason: unknown) => void;
+/** A request waiting for its turn's model call. A synchronous call stores its outcome here, and the turn settles it once every call of the turn has run. */
+class Waiting {
+  out: Prediction[] | undefined = undefined;
+  err: unknown = undefined;
+  failed = false;
+
+  constructor(
+    readonly owner: MicroBatchingRuntime,
+    readonly rows: readonly FeatureRow[],
+    readonly resolve: (predictions: Prediction[]) => void,
+    readonly reject: (reason: unknown) => void,
+  ) {}
+
+  settle(): void {
+    if (this.failed) this.reject(this.err);
+    else if (this.out !== undefined) this.resolve(this.out);
+  }
 }
 
 export interface MicroBatchOptions {
@@ -12,6 +25,8 @@ export interface MicroBatchOptions {
   readonly maxRows: number;
   /** Told about every model call: rows scored and how many requests they came from. */
   readonly onBatch?: (rows: number, requests: number) => void;
+  /** The flush this batcher shares with the other versions' (stable and canary); a batcher without one flushes alone. */
+  readonly turn?: BatchTurn;
 }
 
 function concat(batch: readonly Waiting[], total: number): FeatureRow[] {
@@ -30,6 +45,53 @@ function split(batch: readonly Waiting[], out: readonly Prediction[]): void {
 }
 
 /**
+ * One check-phase flush for every model version's batcher, so that stable and canary are served
+ * alike. With a flush per version, the version whose request came first in a turn (stable, mostly,
+ * as it gets most of the traffic) was scored first and its requests answered before the other's
+ * model call even started: every canary request waited for stable's call and replies, a latency
+ * bias of ~60-100 µs per turn against the canary under load, which the latency judges would read
+ * as the canary being slower. Here all the turn's model calls run first, and then the requests
+ * are settled in the order they arrived, which does not depend on the variant they were routed to.
+ */
+export class BatchTurn {
+  private queue: Waiting[] = [];
+  private scheduled = false;
+
+  add(w: Waiting): void {
+    this.queue.push(w);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  /** Takes a batcher's requests out of the turn, for it to score them at once (it is closing). */
+  take(owner: MicroBatchingRuntime): Waiting[] {
+    const mine = this.queue.filter((w) => w.owner === owner);
+    if (mine.length > 0) this.queue = this.queue.filter((w) => w.owner !== owner);
+    return mine;
+  }
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    const queue = this.queue;
+    this.queue = [];
+    const first = queue[0]?.owner;
+    if (queue.every((w) => w.owner === first)) first?.score(queue);
+    else {
+      const byOwner = new Map<MicroBatchingRuntime, Waiting[]>();
+      for (const w of queue) {
+        const list = byOwner.get(w.owner);
+        if (list === undefined) byOwner.set(w.owner, [w]);
+        else list.push(w);
+      }
+      for (const [owner, list] of byOwner) owner.score(list);
+    }
+    for (const w of queue) w.settle();
+  };
+}
+
+/**
  * Dynamic batching as Triton and TorchServe do it, sized to one event-loop turn: requests that
  * arrive while the loop is busy (the same poll phase) are scored as one model call in the check
  * phase that follows. A model call has a fixed cost (tensors, session run, output copies) far
@@ -43,8 +105,7 @@ function split(batch: readonly Waiting[], out: readonly Prediction[]): void {
  * kin) batch by key lookups, not by rows of one tensor, and none splits a failed batch.
  */
 export class MicroBatchingRuntime implements ModelRuntime {
-  private queue: Waiting[] = [];
-  private scheduled = false;
+  private readonly turn: BatchTurn;
   private closed = false;
   private readonly running = new Set<Promise<void>>();
 
@@ -56,6 +117,7 @@ export class MicroBatchingRuntime implements ModelRuntime {
   ) {
     // Over a synchronous runtime every queued request is scored in the flush of the next check phase.
     this.settlesNextTurn = inner.predictNow !== undefined;
+    this.turn = opts.turn ?? new BatchTurn();
   }
 
   describe(): ModelSignature {
@@ -66,19 +128,11 @@ export class MicroBatchingRuntime implements ModelRuntime {
   // deadline's resolution, and reading it would make the caller build an AbortController.
   predict(rows: readonly FeatureRow[], _opts?: PredictOptions): Promise<Prediction[]> {
     if (this.closed) return Promise.reject(new Error('this model version was unloaded'));
-    return new Promise<Prediction[]>((resolve, reject) => {
-      this.queue.push({ rows, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(this.flush);
-      }
-    });
+    return new Promise<Prediction[]>((resolve, reject) => this.turn.add(new Waiting(this, rows, resolve, reject)));
   }
 
-  private readonly flush = (): void => {
-    this.scheduled = false;
-    const queue = this.queue;
-    this.queue = [];
+  /** Scores this version's requests of a turn, in calls of at most maxRows rows. A synchronous runtime's outcomes are left on the requests for the turn to settle. */
+  score(queue: readonly Waiting[]): void {
     let batch: Waiting[] = [];
     let rows = 0;
     for (const w of queue) {
@@ -91,7 +145,7 @@ export class MicroBatchingRuntime implements ModelRuntime {
       rows += w.rows.length;
     }
     if (batch.length > 0) this.start(batch, rows);
-  };
+  }
 
   private start(batch: Waiting[], rows: number): void {
     this.opts.onBatch?.(rows, batch.length);
@@ -132,15 +186,20 @@ export class MicroBatchingRuntime implements ModelRuntime {
         // As in run(): the requests are scored alone below, so only the one the model fails on gets the error.
       }
       if (out !== undefined) {
-        split(batch, out);
+        let offset = 0;
+        for (const w of batch) {
+          w.out = out.slice(offset, offset + w.rows.length);
+          offset += w.rows.length;
+        }
         return;
       }
     }
     for (const w of batch) {
       try {
-        w.resolve(now(w.rows));
+        w.out = now(w.rows);
       } catch (err) {
-        w.reject(err);
+        w.failed = true;
+        w.err = err;
       }
     }
   }
@@ -148,7 +207,9 @@ export class MicroBatchingRuntime implements ModelRuntime {
   /** Scores what is queued, waits for calls under way, then closes the model. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.queue.length > 0) this.flush();
+    const queued = this.turn.take(this);
+    this.score(queued);
+    for (const w of queued) w.settle();
     await Promise.allSettled([...this.running]);
     await this.inner.close();
   }

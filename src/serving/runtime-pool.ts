@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import { AppError, badRequest, type ModelSignature, type ModelVersion } from '../domain/index.js';
 import type { AcceptedModel, VersionLoader } from '../registry/index.js';
-import { inspectOnnx, MicroBatchingRuntime, OnnxModelRuntime, type ModelRuntime } from '../runtime/index.js';
+import { BatchTurn, inspectOnnx, MicroBatchingRuntime, OnnxModelRuntime, type ModelRuntime } from '../runtime/index.js';
 
 export interface PoolLogger {
   info(obj: object, msg: string): void;
@@ -30,6 +30,8 @@ export class RuntimePool implements VersionLoader {
   private readonly loading = new Map<string, Promise<ModelRuntime>>();
   private readonly loaded = new Map<string, ModelRuntime>();
   private readonly failures = new Map<string, string>();
+  // One flush for every version's batcher, so stable and canary wait for the same model calls.
+  private readonly turn = new BatchTurn();
 
   constructor(
     private readonly artifactPath: (version: ModelVersion) => string,
@@ -113,6 +115,7 @@ export class RuntimePool implements VersionLoader {
     if (microBatchRows <= 0) return runtime;
     return new MicroBatchingRuntime(runtime, {
       maxRows: microBatchRows,
+      turn: this.turn,
       ...(onBatch ? { onBatch: (rows: number, requests: number) => onBatch(version.model, version.version, rows, requests) } : {}),
     });
   }
