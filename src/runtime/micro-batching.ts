@@ -36,10 +36,11 @@ function concat(batch: readonly Waiting[], total: number): FeatureRow[] {
   return rows;
 }
 
-function split(batch: readonly Waiting[], out: readonly Prediction[]): void {
+/** Gives each request its slice of a batch's predictions, for settle() to answer with. */
+function assign(batch: readonly Waiting[], out: readonly Prediction[]): void {
   let offset = 0;
   for (const w of batch) {
-    w.resolve(out.slice(offset, offset + w.rows.length));
+    w.out = out.slice(offset, offset + w.rows.length);
     offset += w.rows.length;
   }
 }
@@ -76,17 +77,13 @@ export class BatchTurn {
     this.scheduled = false;
     const queue = this.queue;
     this.queue = [];
-    const first = queue[0]?.owner;
-    if (queue.every((w) => w.owner === first)) first?.score(queue);
-    else {
-      const byOwner = new Map<MicroBatchingRuntime, Waiting[]>();
-      for (const w of queue) {
-        const list = byOwner.get(w.owner);
-        if (list === undefined) byOwner.set(w.owner, [w]);
-        else list.push(w);
-      }
-      for (const [owner, list] of byOwner) owner.score(list);
+    const byOwner = new Map<MicroBatchingRuntime, Waiting[]>();
+    for (const w of queue) {
+      const list = byOwner.get(w.owner);
+      if (list === undefined) byOwner.set(w.owner, [w]);
+      else list.push(w);
     }
+    for (const [owner, list] of byOwner) owner.score(list);
     for (const w of queue) w.settle();
   };
 }
@@ -174,7 +171,8 @@ export class MicroBatchingRuntime implements ModelRuntime {
       await Promise.all(batch.map((w) => this.inner.predict(w.rows).then(w.resolve, w.reject)));
       return;
     }
-    split(batch, out);
+    assign(batch, out);
+    for (const w of batch) w.settle();
   }
 
   private runNow(now: (rows: readonly FeatureRow[]) => Prediction[], batch: readonly Waiting[], total: number): void {
@@ -186,11 +184,7 @@ export class MicroBatchingRuntime implements ModelRuntime {
         // As in run(): the requests are scored alone below, so only the one the model fails on gets the error.
       }
       if (out !== undefined) {
-        let offset = 0;
-        for (const w of batch) {
-          w.out = out.slice(offset, offset + w.rows.length);
-          offset += w.rows.length;
-        }
+        assign(batch, out);
         return;
       }
     }
