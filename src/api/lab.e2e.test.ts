@@ -85,9 +85,12 @@ describe('the canary lab (seeds 000/001) on coalmine', () => {
 
   it('a healthy canary passes the rollback check', async () => {
     await s.request('POST', '/reset');
-    await send(200);
+    // 400, not 200: the canary (~95% accurate on these rows) gets ~80 of them, where ~40 fell
+    // below the 85% minimum by chance about once in 240 runs (binomial; 1 in 4,000 at 80). A CI run
+    // failed this check once, though its reason (accuracy or p95) went unrecorded; the message now says.
+    await send(400);
     const check = await s.request('POST', '/check_rollback');
-    assert.equal(check.json.rollback_triggered, false);
+    assert.equal(check.json.rollback_triggered, false, `${check.json.alert}: accuracy ${check.json.canary_accuracy}% of ${check.json.canary_labelled}, p95 ${check.json.canary_p95_latency_ms} ms`);
     assert.match(check.json.message, /canary healthy/);
     assert.equal(check.json.canary_percentage, 20);
   });
