@@ -93,7 +93,10 @@ describe('prediction log writer thread', () => {
     const total = 100 * N + 10;
     await store.append(Array.from({ length: 100 * N }, (_, i) => at(T0 + 20_000_000 + i * SLOT_MS, i)));
     const stopped = store.purge(T0 + 30_000_000, 1_000_000);
-    while (rowsIn(db) === total) await new Promise((resolve) => setImmediate(resolve));
+    // Bounded, so that a purge that never starts fails here instead of hanging the run (the runner sets no timeout).
+    const giveUp = Date.now() + 10_000;
+    while (rowsIn(db) === total && Date.now() < giveUp) await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(rowsIn(db) < total, 'the purge started on the thread within 10 s');
     await store.close();
     const removed = await stopped;
     assert.ok(removed > 0 && removed < total, `a close stops the purge between slices (removed ${removed} of ${total})`);
