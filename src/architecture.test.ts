@@ -4,31 +4,27 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-/** The dependency rules of DESIGN.md, checked on every import in src/. */
-const ALLOWED: Readonly<Record<string, readonly string[]>> = {
-  domain: [],
-  config: ['domain'],
-  store: ['domain'],
-  registry: ['domain', 'store'],
-  runtime: ['domain'],
-  routing: ['domain'],
-  analysis: ['domain'],
-  examples: ['domain', 'runtime'],
-  telemetry: ['domain', 'store', 'analysis'],
-  metrics: ['domain', 'telemetry', 'analysis'],
-  checks: ['domain', 'analysis', 'metrics', 'registry'],
-  rollout: ['domain', 'store', 'metrics', 'analysis', 'routing'],
-  serving: ['domain', 'registry', 'runtime', 'routing', 'telemetry'],
-  api: ['domain', 'config', 'registry', 'serving', 'telemetry', 'metrics', 'checks', 'rollout'],
-  cli: ['domain', 'config', 'app', 'examples', 'wire'],
-  app: ['*'],
-  'test-support': ['*'],
-  types: [],
-  wire: [],
-  dashboard: ['wire'],
-};
-
 const SRC = dirname(fileURLToPath(import.meta.url));
+const DOC = join(SRC, '..', 'docs', 'architecture.md');
+
+/**
+ * The module table of docs/architecture.md is the dependency table: each row is
+ * `| \`module\` | holds | \`a\`, \`b\` |` (or `*`, or — for nothing). Reading it here keeps the
+ * documented rules and the checked ones one and the same.
+ */
+function documentedModules(): Record<string, readonly string[]> {
+  const doc = readFileSync(DOC, 'utf8');
+  const section = doc.split(/^## /m).find((s) => s.startsWith('Modules'));
+  assert.ok(section, 'docs/architecture.md has a "Modules" section');
+  const table: Record<string, readonly string[]> = {};
+  for (const [, name, allowed] of section.matchAll(/^\| `([a-z-]+)` \|[^|]*\| ([^|]*) \|$/gm)) {
+    const list = allowed!.trim();
+    table[name!] = list === '—' ? [] : list === '`*`' ? ['*'] : list.split(',').map((x) => x.trim().replace(/`/g, ''));
+  }
+  return table;
+}
+
+const ALLOWED = documentedModules();
 
 function files(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
@@ -44,7 +40,15 @@ const moduleOf = (file: string) => relative(SRC, file).split('/')[0]!;
 describe('architecture', () => {
   const all = files(SRC).filter((f) => moduleOf(f) !== relative(SRC, f));
 
-  it('every module imports only what DESIGN.md allows, and only through index.ts', () => {
+  it('docs/architecture.md lists every module of src/, and only those', () => {
+    const folders = readdirSync(SRC).filter((n) => statSync(join(SRC, n)).isDirectory()).sort();
+    assert.deepEqual(Object.keys(ALLOWED).sort(), folders);
+    for (const [name, allowed] of Object.entries(ALLOWED)) {
+      for (const to of allowed) assert.ok(to === '*' || to in ALLOWED, `docs/architecture.md: ${name} may import "${to}", which is not a module`);
+    }
+  });
+
+  it('every module imports only what docs/architecture.md allows, and only through index.ts', () => {
     const problems: string[] = [];
     for (const file of all) {
       const from = moduleOf(file);

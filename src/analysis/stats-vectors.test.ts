@@ -24,8 +24,9 @@ import {
 } from './index.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the vectors file is external JSON, read case by case */
-const VECTORS = process.env.COALMINE_VECTORS ?? fileURLToPath(new URL('../../../shared/vectors/stats.json', import.meta.url));
-if (!existsSync(VECTORS)) throw new Error(`reference vectors not found at ${VECTORS}: the statistics tests need ../shared/vectors/stats.json (or COALMINE_VECTORS)`);
+// The SciPy/statsmodels reference values live in the repository (test/vectors/, with the script that made them).
+const VECTORS = fileURLToPath(new URL('../../test/vectors/stats.json', import.meta.url));
+if (!existsSync(VECTORS)) throw new Error(`reference vectors not found at ${VECTORS}: restore test/vectors/stats.json from git (or regenerate it: test/vectors/README.md)`);
 const V = JSON.parse(readFileSync(VECTORS, 'utf8')) as Record<string, any>;
 
 /** The README's default tolerance: relative 1e-9 plus absolute 1e-15. */

@@ -1,5 +1,5 @@
 /**
- * How the controller changes traffic (DESIGN.md's TrafficRouter port). The built-in router is the
+ * How the controller changes traffic (the TrafficRouter port of docs/architecture.md). The built-in router is the
  * registry; a proxy (nginx, a Gateway API route) can take its place.
  */
 export interface RoutingState {
