@@ -60,10 +60,10 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): void {
     const what = access === 'admin' ? 'this admin operation' : 'reading this server (COALMINE_PROTECT_READS is on)';
     reply.header('www-authenticate', 'Bearer realm="coalmine"');
     if (!m) {
-      throw new AppError('unauthorized', 401, `${what} needs the admin token: send "Authorization: Bearer <token>" (the CLI sends COALMINE_ADMIN_TOKEN or the server's <data-dir>/admin-token)`);
+      throw new AppError('unauthorized', `${what} needs the admin token: send "Authorization: Bearer <token>" (the CLI sends COALMINE_ADMIN_TOKEN or the server's <data-dir>/admin-token)`);
     }
     if (!timingSafeEqual(digest(m[1]!), expected)) {
-      throw new AppError('unauthorized', 401, `the bearer token is not this server's admin token; check COALMINE_ADMIN_TOKEN or <data-dir>/admin-token`);
+      throw new AppError('unauthorized', `the bearer token is not this server's admin token; check COALMINE_ADMIN_TOKEN or <data-dir>/admin-token`);
     }
   });
 }

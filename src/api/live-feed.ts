@@ -51,7 +51,7 @@ export class LiveFeed {
   /** Refuses before the response is taken over, so the refusal is an ordinary JSON error. */
   checkCapacity(): void {
     if (this.clients.size >= this.opts.maxClients) {
-      throw new AppError('too_many_streams', 503, `${this.clients.size} live streams are open, the limit (COALMINE_MAX_STREAMS); close a dashboard tab or raise the limit`);
+      throw new AppError('too_many_streams', `${this.clients.size} live streams are open, the limit (COALMINE_MAX_STREAMS); close a dashboard tab or raise the limit`);
     }
   }
 

@@ -1,5 +1,5 @@
 import type { CanaryChecks } from '../checks/index.js';
-import { badRequest, type Model } from '../domain/index.js';
+import { appError, type Model } from '../domain/index.js';
 import type { SeriesPoint, VariantMetrics, VariantPair } from '../metrics/index.js';
 
 const r = (x: number | null, digits = 3): number | null => (x === null ? null : Math.round(x * 10 ** digits) / 10 ** digits);
@@ -7,14 +7,14 @@ const r = (x: number | null, digits = 3): number | null => (x === null ? null : 
 /** `30s`, `5m`, `2h`, `1d` → milliseconds. */
 export function parseDuration(text: string): number {
   const m = /^(\d{1,6})(ms|s|m|h|d)$/.exec(text.trim());
-  if (!m) throw badRequest('invalid_request', `window "${text}" must look like 30s, 5m, 2h or 1d`);
+  if (!m) throw appError('invalid_request', `window "${text}" must look like 30s, 5m, 2h or 1d`);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
   return Number(m[1]) * unit;
 }
 
 export function parseSince(text: string): number {
   const t = Date.parse(text);
-  if (!Number.isFinite(t)) throw badRequest('invalid_request', `since "${text}" is not a date; use ISO 8601, e.g. 2026-11-21T10:00:00Z`);
+  if (!Number.isFinite(t)) throw appError('invalid_request', `since "${text}" is not a date; use ISO 8601, e.g. 2026-11-21T10:00:00Z`);
   return t;
 }
 

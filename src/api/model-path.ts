@@ -1,6 +1,6 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, normalize, resolve, sep } from 'node:path';
-import { AppError, badRequest } from '../domain/index.js';
+import { AppError, appError } from '../domain/index.js';
 
 export type ModelReference = { kind: 'registry'; model: string; version: number } | { kind: 'file'; path: string };
 
@@ -15,20 +15,20 @@ export function resolveModelReference(raw: string, modelsDir: string): ModelRefe
   const text = raw.trim();
   const ref = REGISTRY_REF.exec(text);
   if (ref) return { kind: 'registry', model: ref[1] ?? ref[2]!, version: Number(ref[3]) };
-  if (text === '' || text.includes('\0')) throw badRequest('invalid_path', 'model_path is empty');
+  if (text === '' || text.includes('\0')) throw appError('invalid_path', 'model_path is empty');
   if (isAbsolute(text) || /^[a-z]:[\\/]/i.test(text)) {
-    throw badRequest('invalid_path', `model_path "${text}" is absolute; give a path inside the models directory, e.g. models/my_model.onnx, or a registry reference like churn@2`);
+    throw appError('invalid_path', `model_path "${text}" is absolute; give a path inside the models directory, e.g. models/my_model.onnx, or a registry reference like churn@2`);
   }
   const relative = normalize(text.replace(/\\/g, '/')).replace(/^models\//, '');
   if (relative.split('/').includes('..') || relative.startsWith('..')) {
-    throw badRequest('invalid_path', `model_path "${text}" leaves the models directory; only files inside it can be deployed`);
+    throw appError('invalid_path', `model_path "${text}" leaves the models directory; only files inside it can be deployed`);
   }
   const root = resolve(modelsDir);
   const full = resolve(join(root, relative));
-  if (!full.startsWith(root + sep)) throw badRequest('invalid_path', `model_path "${text}" leaves the models directory`);
-  if (!existsSync(full)) throw new AppError('file_not_found', 404, `no file "${relative}" in the models directory (${root})`);
+  if (!full.startsWith(root + sep)) throw appError('invalid_path', `model_path "${text}" leaves the models directory`);
+  if (!existsSync(full)) throw new AppError('file_not_found', `no file "${relative}" in the models directory (${root})`);
   const real = realpathSync(full);
-  if (!real.startsWith(realpathSync(root) + sep)) throw badRequest('invalid_path', `model_path "${text}" is a link that leads out of the models directory`);
-  if (!statSync(real).isFile()) throw badRequest('invalid_path', `model_path "${text}" is not a file`);
+  if (!real.startsWith(realpathSync(root) + sep)) throw appError('invalid_path', `model_path "${text}" is a link that leads out of the models directory`);
+  if (!statSync(real).isFile()) throw appError('invalid_path', `model_path "${text}" is not a file`);
   return { kind: 'file', path: real };
 }

@@ -1,4 +1,4 @@
-import { conflict } from '../domain/index.js';
+import { appError } from '../domain/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import type { RoutingState, TrafficRouter } from '../rollout/index.js';
 
@@ -14,7 +14,7 @@ export class RegistryTrafficRouter implements TrafficRouter {
   async check(model: string, version: number): Promise<void> {
     await this.registry.version(model, version);
     const r = (await this.registry.get(model)).routing;
-    if (r.stableVersion === version) throw conflict('conflict', `version ${version} of "${model}" is already stable; roll out a different version`);
+    if (r.stableVersion === version) throw appError('conflict', `version ${version} of "${model}" is already stable; roll out a different version`);
   }
 
   async apply(model: string, version: number, weightBp: number): Promise<number> {

@@ -1,51 +1,61 @@
 /**
- * The one error type that crosses module boundaries. `code` is stable (documented in
- * docs/errors.md), `status` is the HTTP status the API answers with, and `message` tells the
- * user what to change.
+ * The error catalog: every code coalmine answers with, bound once to its HTTP status. Codes are
+ * stable (each is documented in docs/errors.md, which a test checks); the message of each error
+ * tells the user what to change.
  */
-export type ErrorCode =
-  | 'invalid_request'
-  | 'malformed_json'
-  | 'body_too_large'
-  | 'unsupported_media_type'
-  | 'invalid_features'
-  | 'invalid_weight'
-  | 'invalid_model'
-  | 'invalid_name'
-  | 'model_not_found'
-  | 'version_not_found'
-  | 'route_not_found'
-  | 'method_not_allowed'
-  | 'no_canary'
-  | 'conflict'
-  | 'prediction_not_found'
-  | 'prediction_expired'
-  | 'duplicate_label'
-  | 'file_not_found'
-  | 'invalid_path'
-  | 'rollout_not_found'
-  | 'model_unavailable'
-  | 'model_error'
-  | 'too_many_streams'
-  | 'unauthorized'
-  | 'rate_limited'
-  | 'internal';
+export const ERROR_STATUS = {
+  invalid_request: 400,
+  malformed_json: 400,
+  invalid_features: 400,
+  invalid_weight: 400,
+  invalid_model: 400,
+  invalid_name: 400,
+  invalid_path: 400,
+  unauthorized: 401,
+  host_not_allowed: 403,
+  cross_origin: 403,
+  model_not_found: 404,
+  version_not_found: 404,
+  route_not_found: 404,
+  prediction_not_found: 404,
+  file_not_found: 404,
+  rollout_not_found: 404,
+  request_timeout: 408,
+  no_canary: 409,
+  conflict: 409,
+  rollout_active: 409,
+  duplicate_label: 409,
+  prediction_expired: 410,
+  body_too_large: 413,
+  path_too_long: 414,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  header_too_large: 431,
+  internal: 500,
+  model_error: 500,
+  model_unavailable: 503,
+  too_many_streams: 503,
+  too_many_uploads: 503,
+  too_many_connections: 503,
+  storage_full: 507,
+} as const satisfies Record<string, number>;
 
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** The one error type that crosses module boundaries; its status comes from the catalog. */
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
 
-  constructor(code: ErrorCode, status: number, message: string) {
+  constructor(code: ErrorCode, message: string) {
     super(message);
     this.name = 'AppError';
     this.code = code;
-    this.status = status;
+    this.status = ERROR_STATUS[code];
   }
 }
 
-export const badRequest = (code: ErrorCode, message: string): AppError => new AppError(code, 400, message);
-export const notFound = (code: ErrorCode, message: string): AppError => new AppError(code, 404, message);
-export const conflict = (code: ErrorCode, message: string): AppError => new AppError(code, 409, message);
+export const appError = (code: ErrorCode, message: string): AppError => new AppError(code, message);
 
 export function isAppError(value: unknown): value is AppError {
   return value instanceof AppError;

@@ -1,4 +1,4 @@
-import { badRequest } from './errors.js';
+import { appError } from './errors.js';
 
 export const VARIANTS = ['stable', 'canary'] as const;
 export type Variant = (typeof VARIANTS)[number];
@@ -17,7 +17,7 @@ const VARIANT_SYNONYMS: ReadonlyMap<string, Variant> = new Map([
 export function parseVariant(raw: string): Variant {
   const variant = VARIANT_SYNONYMS.get(raw.trim().toLowerCase());
   if (variant === undefined) {
-    throw badRequest('invalid_request', `unknown variant "${raw}": use stable (or production) or canary`);
+    throw appError('invalid_request', `unknown variant "${raw}": use stable (or production) or canary`);
   }
   return variant;
 }

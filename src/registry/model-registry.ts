@@ -1,8 +1,6 @@
 import {
   KeyedMutex,
-  badRequest,
-  conflict,
-  notFound,
+  appError,
   assertModelName,
   type BasisPoints,
   type Model,
@@ -54,7 +52,7 @@ export class ModelRegistry {
 
   async get(name: string): Promise<Model> {
     const model = await this.opts.store.getModel(name);
-    if (!model) throw notFound('model_not_found', `model "${name}" not found; register one with POST /v1/models/${name}/versions`);
+    if (!model) throw appError('model_not_found', `model "${name}" not found; register one with POST /v1/models/${name}/versions`);
     return model;
   }
 
@@ -63,7 +61,7 @@ export class ModelRegistry {
     const found = model.versions.find((v) => v.version === version);
     if (!found) {
       const known = model.versions.map((v) => v.version).join(', ');
-      throw notFound('version_not_found', `model "${name}" has no version ${version} (versions: ${known})`);
+      throw appError('version_not_found', `model "${name}" has no version ${version} (versions: ${known})`);
     }
     return found;
   }
@@ -79,7 +77,7 @@ export class ModelRegistry {
 
   async register(name: string, bytes: Uint8Array, input: RegisterInput = {}): Promise<ModelVersion> {
     assertModelName(name);
-    if (bytes.length === 0) throw badRequest('invalid_model', 'the request body is empty: send the ONNX file as the body');
+    if (bytes.length === 0) throw appError('invalid_model', 'the request body is empty: send the ONNX file as the body');
     const accepted = await this.opts.loader.accept(bytes);
     return this.mutex.run(name, async () => {
       const { artifact, sha256 } = this.opts.files.write(name, accepted.bytes);
@@ -118,7 +116,7 @@ export class ModelRegistry {
     return this.change(name, 'deploy', async (model) => {
       const r = model.routing;
       if (r.stableVersion === version) {
-        throw conflict('conflict', `version ${version} of "${name}" is already stable; deploy a different version as the canary`);
+        throw appError('conflict', `version ${version} of "${name}" is already stable; deploy a different version as the canary`);
       }
       await this.opts.loader.ensureLoaded(target);
       const replaced = r.canaryVersion !== null && r.canaryVersion !== version ? ` (replacing canary v${r.canaryVersion})` : '';
@@ -169,7 +167,7 @@ export class ModelRegistry {
   }
 
   private noCanary(name: string, what: string) {
-    return conflict('no_canary', `model "${name}" has no canary deployed, so there is nothing to ${what}; deploy one first (coalmine deploy <version>)`);
+    return appError('no_canary', `model "${name}" has no canary deployed, so there is nothing to ${what}; deploy one first (coalmine deploy <version>)`);
   }
 
   private async change(

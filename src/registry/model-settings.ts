@@ -1,4 +1,4 @@
-import { badRequest, DEFAULT_SETTINGS, type FaultConfig, type ModelSettings, type Variant } from '../domain/index.js';
+import { appError, DEFAULT_SETTINGS, type FaultConfig, type ModelSettings, type Variant } from '../domain/index.js';
 import type { SettingsStore } from '../store/index.js';
 
 export interface FaultInput {
@@ -9,7 +9,7 @@ export interface FaultInput {
 
 function share(value: number | undefined, what: string): number {
   const v = value ?? 0;
-  if (!Number.isFinite(v) || v < 0 || v > 1) throw badRequest('invalid_request', `${what} must be a share between 0 and 1 (e.g. 0.4 for 40%), got ${value}`);
+  if (!Number.isFinite(v) || v < 0 || v > 1) throw appError('invalid_request', `${what} must be a share between 0 and 1 (e.g. 0.4 for 40%), got ${value}`);
   return v;
 }
 
@@ -17,7 +17,7 @@ export function toFaultConfig(input: FaultInput): FaultConfig {
   const raw = input.delayMs ?? 0;
   const [lo, hi] = typeof raw === 'number' ? [raw, raw] : raw;
   if (!Number.isFinite(lo) || !Number.isFinite(hi) || lo < 0 || hi < lo || hi > 60_000) {
-    throw badRequest('invalid_request', `delay must be milliseconds from 0 to 60000, as a number or [min, max] with min ≤ max; got ${JSON.stringify(raw)}`);
+    throw appError('invalid_request', `delay must be milliseconds from 0 to 60000, as a number or [min, max] with min ≤ max; got ${JSON.stringify(raw)}`);
   }
   return { wrongRate: share(input.wrongRate, 'wrong'), delayMs: [lo, hi], errorRate: share(input.errorRate, 'errors') };
 }

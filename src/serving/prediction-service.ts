@@ -1,5 +1,5 @@
 import { CallDeadlines } from './call-deadlines.js';
-import { AppError, hasFaults, notFound, type FeatureRow, type Label, type Model, type ModelVersion, type Prediction, type Variant } from '../domain/index.js';
+import { AppError, hasFaults, appError, type FeatureRow, type Label, type Model, type ModelVersion, type Prediction, type Variant } from '../domain/index.js';
 import type { ModelRegistry, ModelSettingsService } from '../registry/index.js';
 import { pickVariant, seedForModel } from '../routing/index.js';
 import { FaultInjectingRuntime, ModelOutputError, type ModelRuntime } from '../runtime/index.js';
@@ -58,7 +58,7 @@ export interface PredictionServiceOptions {
 
 function modelFailure(variant: Variant, version: number, model: string, err: unknown): AppError {
   const message = err instanceof ModelOutputError ? err.message : err instanceof Error ? err.message.split('\n')[0] : String(err);
-  return new AppError('model_error', 500, `${variant} version ${version} of "${model}" failed: ${message}`);
+  return new AppError('model_error', `${variant} version ${version} of "${model}" failed: ${message}`);
 }
 
 /**
@@ -130,9 +130,9 @@ export class PredictionService {
   async predict(name: string, req: PredictRequest): Promise<PredictResult> {
     const started = performance.now();
     const route = this.routes.get(name);
-    if (!route) throw notFound('model_not_found', `model "${name}" not found; GET /v1/models lists the registered models`);
+    if (!route) throw appError('model_not_found', `model "${name}" not found; GET /v1/models lists the registered models`);
     if (req.forced === 'canary' && !route.canary) {
-      throw new AppError('no_canary', 409, `model "${name}" has no canary deployed, so X-Coalmine-Variant: canary cannot be served`);
+      throw new AppError('no_canary', `model "${name}" has no canary deployed, so X-Coalmine-Variant: canary cannot be served`);
     }
     let variant = pickVariant({ canaryWeightBp: route.canaryWeightBp, seed: route.seed, key: req.key, forced: req.forced }, this.random);
     // A canary that cannot load must not cost its users an error: stable answers instead, and the
@@ -181,7 +181,7 @@ export class PredictionService {
     const runtime = this.runtimeFor(name, variant, version.version);
     if (!runtime) {
       const why = this.opts.pool.failure(name, version.version) ?? 'it is still loading';
-      throw new AppError('model_unavailable', 503, `${variant} version ${version.version} of "${name}" cannot serve: ${why}`);
+      throw new AppError('model_unavailable', `${variant} version ${version.version} of "${name}" cannot serve: ${why}`);
     }
     // A synchronous model blocks the thread its deadline timer would run on: by the time the
     // timer could fire, the answer is there. Such calls skip the deadline's bookkeeping.

@@ -1,7 +1,7 @@
-import { conflict, type AppError } from '../domain/index.js';
+import { appError, type AppError } from '../domain/index.js';
 
 export function revisionConflict(model: string, expected: number, actual: number): AppError {
-  return conflict(
+  return appError(
     'conflict',
     `model ${model} changed while this request was being handled (revision ${actual}, expected ${expected}); read it again and retry`,
   );

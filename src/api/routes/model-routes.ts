@@ -36,7 +36,7 @@ export function modelRoutes(app: FastifyInstance, s: ApiServices): void {
     async (req, reply) => {
       // JSON (or any other parsed type) reaches here as a value, not bytes: the file was not sent.
       if (!Buffer.isBuffer(req.body)) {
-        throw new AppError('unsupported_media_type', 415, 'send the ONNX file as the raw body with Content-Type: application/octet-stream (e.g. curl --data-binary @model.onnx)');
+        throw new AppError('unsupported_media_type', 'send the ONNX file as the raw body with Content-Type: application/octet-stream (e.g. curl --data-binary @model.onnx)');
       }
       const metrics = parseMetrics(req.query.metrics);
       const version = await s.registry.register(req.params.name, req.body, {

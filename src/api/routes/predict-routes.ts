@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { badRequest, parseVariant, type FeatureRow, type Label, type Variant } from '../../domain/index.js';
+import { appError, parseVariant, type FeatureRow, type Label, type Variant } from '../../domain/index.js';
 import type { PredictResult } from '../../serving/index.js';
 import { ModelParams, PredictBody, PredictReply } from '../schemas.js';
 import type { ApiServices } from '../services.js';
@@ -22,17 +22,17 @@ const normalizeLabel = (l: RawLabel): Label | null => (typeof l === 'boolean' ? 
 function toLabels(raw: RawLabel | RawLabel[] | undefined, batch: boolean): (Label | null)[] | undefined {
   if (raw === undefined) return undefined;
   if (Array.isArray(raw) !== batch) {
-    throw badRequest('invalid_request', batch ? 'a batch needs label as an array, one per row (null where unknown)' : 'label of a single row must be one value, not an array');
+    throw appError('invalid_request', batch ? 'a batch needs label as an array, one per row (null where unknown)' : 'label of a single row must be one value, not an array');
   }
   return Array.isArray(raw) ? raw.map(normalizeLabel) : [normalizeLabel(raw)];
 }
 
 function toRows(features: readonly unknown[]): { rows: FeatureRow[]; batch: boolean } {
-  if (features.length === 0) throw badRequest('invalid_features', 'features is empty: send one row [f1, f2, …] or a batch [[…], …]');
+  if (features.length === 0) throw appError('invalid_features', 'features is empty: send one row [f1, f2, …] or a batch [[…], …]');
   if (!Array.isArray(features[0])) return { rows: [features as number[]], batch: false };
   for (let i = 0; i < features.length; i++) {
     if (!Array.isArray(features[i])) {
-      throw badRequest('invalid_features', `features mixes rows and numbers: item ${i} is not an array; a batch is [[…], […]]`);
+      throw appError('invalid_features', `features mixes rows and numbers: item ${i} is not an array; a batch is [[…], […]]`);
     }
   }
   return { rows: features as number[][], batch: true };

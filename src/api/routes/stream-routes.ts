@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { readFileSync } from 'node:fs';
 import { Type } from 'typebox';
-import { badRequest } from '../../domain/index.js';
+import { appError } from '../../domain/index.js';
 import type { LiveFeed } from '../live-feed.js';
 import { parseDuration, parseSince, seriesPointView } from '../metrics-views.js';
 import { ModelParams } from '../schemas.js';
@@ -38,13 +38,13 @@ export function streamRoutes(app: FastifyInstance, s: ApiServices, feed: LiveFee
       const model = await s.registry.get(req.params.name);
       const now = Date.now();
       const from = req.query.since !== undefined ? parseSince(req.query.since) : now - parseDuration(req.query.window ?? '15m');
-      if (from >= now) throw badRequest('invalid_request', 'the series window must start in the past');
-      if (now - from > MAX_SERIES_WINDOW_MS) throw badRequest('invalid_request', 'the series window is limited to 24h; use a shorter window or a later since');
+      if (from >= now) throw appError('invalid_request', 'the series window must start in the past');
+      if (now - from > MAX_SERIES_WINDOW_MS) throw appError('invalid_request', 'the series window is limited to 24h; use a shorter window or a later since');
       const bucketMs = s.metrics.bucketMs;
       const auto = Math.ceil((now - from) / TARGET_POINTS / bucketMs) * bucketMs;
       const step = req.query.step !== undefined ? parseDuration(req.query.step) : auto;
-      if (step < bucketMs || step % bucketMs !== 0) throw badRequest('invalid_request', `step must be a multiple of the telemetry bucket (${bucketMs / 1000}s), e.g. ${bucketMs / 1000}s or 1m`);
-      if ((now - from) / step > MAX_POINTS) throw badRequest('invalid_request', `that window and step give more than ${MAX_POINTS} points per variant; use a larger step`);
+      if (step < bucketMs || step % bucketMs !== 0) throw appError('invalid_request', `step must be a multiple of the telemetry bucket (${bucketMs / 1000}s), e.g. ${bucketMs / 1000}s or 1m`);
+      if ((now - from) / step > MAX_POINTS) throw appError('invalid_request', `that window and step give more than ${MAX_POINTS} points per variant; use a larger step`);
       const points = await s.metrics.series(model.name, from, now + bucketMs, step, now);
       return { model: model.name, from, to: now, step_ms: step, points: points.map(seriesPointView) };
     },

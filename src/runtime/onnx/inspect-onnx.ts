@@ -1,5 +1,5 @@
 import type onnxProto from 'onnx-proto';
-import { badRequest, type ModelSignature, type ModelTask } from '../../domain/index.js';
+import { appError, type ModelSignature, type ModelTask } from '../../domain/index.js';
 import { ElemType, onnx } from './onnx-graph.js';
 
 type IModel = onnxProto.onnx.IModelProto;
@@ -25,7 +25,7 @@ interface TensorView {
 }
 
 function refuse(message: string): never {
-  throw badRequest('invalid_model', message);
+  throw appError('invalid_model', message);
 }
 
 function decode(bytes: Uint8Array): IModel {

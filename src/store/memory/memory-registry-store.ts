@@ -1,4 +1,4 @@
-import { notFound, type Model, type ModelVersion, type Routing, type RoutingEvent } from '../../domain/index.js';
+import { appError, type Model, type ModelVersion, type Routing, type RoutingEvent } from '../../domain/index.js';
 import type { NewVersion, RegistryStore, RoutingChange, RoutingEventInput } from '../registry-store.js';
 import { revisionConflict } from '../revision-conflict.js';
 
@@ -40,7 +40,7 @@ export class MemoryRegistryStore implements RegistryStore {
 
   async saveRouting(name: string, change: RoutingChange, expectedRevision: number, event: RoutingEventInput): Promise<Routing> {
     const model = this.models.get(name);
-    if (!model) throw notFound('model_not_found', `model ${name} not found`);
+    if (!model) throw appError('model_not_found', `model ${name} not found`);
     if (model.routing.revision !== expectedRevision) throw revisionConflict(name, expectedRevision, model.routing.revision);
     const routing: Routing = { ...change, revision: expectedRevision + 1, updatedAt: event.at };
     this.models.set(name, { ...model, routing });

@@ -1,4 +1,4 @@
-import { conflict, isTerminal, type Rollout } from '../../domain/index.js';
+import { appError, isTerminal, type Rollout } from '../../domain/index.js';
 import type { NewNotification, OutboxItem, OutboxStore, RolloutStore } from '../rollout-store.js';
 
 /** In-memory RolloutStore and outbox for controller unit tests; same contract as SQLite. */
@@ -12,14 +12,14 @@ export class MemoryRolloutStore implements RolloutStore, OutboxStore {
 
   async create(rollout: Rollout): Promise<Rollout> {
     const running = this.rollouts.find((r) => r.model === rollout.model && !isTerminal(r.phase));
-    if (running) throw conflict('conflict', `model ${rollout.model} already has an active rollout (${running.id}); pause, promote or abort it first`);
+    if (running) throw appError('conflict', `model ${rollout.model} already has an active rollout (${running.id}); pause, promote or abort it first`);
     this.rollouts.push(rollout);
     return rollout;
   }
 
   async save(rollout: Rollout, expectedRevision: number, notifications: readonly NewNotification[]): Promise<Rollout> {
     const i = this.rollouts.findIndex((r) => r.id === rollout.id);
-    if (i < 0 || this.rollouts[i]!.revision !== expectedRevision) throw conflict('conflict', `rollout ${rollout.id} changed while this change was being made; read it again and retry`);
+    if (i < 0 || this.rollouts[i]!.revision !== expectedRevision) throw appError('conflict', `rollout ${rollout.id} changed while this change was being made; read it again and retry`);
     const next = { ...rollout, revision: expectedRevision + 1 };
     this.rollouts[i] = next;
     for (const n of notifications) this.outbox.push({ id: this.outbox.length + 1, rolloutId: next.id, url: n.url, payload: n.payload, attempts: 0, nextAttemptAt: 0, deliveredAt: null, gaveUp: false });

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { notFound, type Model, type ModelSignature, type ModelVersion, type Routing, type RoutingEvent } from '../../domain/index.js';
+import { appError, type Model, type ModelSignature, type ModelVersion, type Routing, type RoutingEvent } from '../../domain/index.js';
 import type { NewVersion, RegistryStore, RoutingChange, RoutingEventInput } from '../registry-store.js';
 import { revisionConflict } from '../revision-conflict.js';
 
@@ -132,7 +132,7 @@ export class SqliteRegistryStore implements RegistryStore {
       const result = this.stmt.updateRouting.run({ ...change, name, expected: expectedRevision, at: event.at });
       if (result.changes !== 1) {
         const row = this.stmt.model.get(name);
-        if (!row) throw notFound('model_not_found', `model ${name} not found`);
+        if (!row) throw appError('model_not_found', `model ${name} not found`);
         throw revisionConflict(name, expectedRevision, row.revision);
       }
       const routing = toRouting(this.stmt.model.get(name)!);

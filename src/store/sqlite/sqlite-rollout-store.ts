@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { conflict, isTerminal, type Rollout } from '../../domain/index.js';
+import { appError, isTerminal, type Rollout } from '../../domain/index.js';
 import type { NewNotification, OutboxItem, OutboxStore, RolloutStore } from '../rollout-store.js';
 
 interface Row {
@@ -34,7 +34,7 @@ export class SqliteRolloutStore implements RolloutStore, OutboxStore {
   async create(rollout: Rollout): Promise<Rollout> {
     return this.db.transaction(() => {
       const running = this.stmt.activeFor.get(rollout.model);
-      if (running) throw conflict('conflict', `model ${rollout.model} already has an active rollout (${running.id}); pause, promote or abort it first`);
+      if (running) throw appError('conflict', `model ${rollout.model} already has an active rollout (${running.id}); pause, promote or abort it first`);
       this.stmt.insert.run(rollout.id, rollout.model, rollout.revision, rollout.phase, rollout.startedAt, JSON.stringify(rollout));
       return rollout;
     })();
@@ -44,9 +44,9 @@ export class SqliteRolloutStore implements RolloutStore, OutboxStore {
     const next: Rollout = { ...rollout, revision: expectedRevision + 1 };
     return this.db.transaction(() => {
       const r = this.stmt.update.run(next.revision, next.phase, JSON.stringify(next), next.id, expectedRevision);
-      if (r.changes !== 1) throw conflict('conflict', `rollout ${next.id} changed while this change was being made; read it again and retry`);
+      if (r.changes !== 1) throw appError('conflict', `rollout ${next.id} changed while this change was being made; read it again and retry`);
       if (!isTerminal(next.phase) && this.stmt.activeFor.get(next.model)?.id !== next.id) {
-        throw conflict('conflict', `model ${next.model} already has another active rollout`);
+        throw appError('conflict', `model ${next.model} already has another active rollout`);
       }
       const now = Date.now();
       for (const n of notifications) this.stmt.enqueue.run(next.id, n.url, n.payload, now);
