@@ -53,6 +53,14 @@ const cases: Case[] = [
   { what: 'deploying the stable version', path: '/v1/models/churn/deploy', body: { version: 1 }, status: 409, code: 'conflict' },
   { what: 'deploying a version of another model', path: '/v1/models/churn/deploy', body: { version: 'fraud@2' }, status: 400, code: 'invalid_request' },
   { what: 'deploying with a bad weight', path: '/v1/models/churn/deploy', body: { version: 2, weight: 200 }, status: 400, code: 'invalid_weight' },
+  { what: 'a misspelt label field', body: { features: [1, 2, 3, 4, 5], lable: 1 }, status: 400, code: 'invalid_request', message: /unknown field "lable"/ },
+  { what: 'a model named in the body of /predict', path: '/predict', body: { model: 'nope', features: [1, 2, 3, 4, 5] }, status: 400, code: 'invalid_request', message: /unknown field "model".*\/v1\/models\/\{name\}\/predict/ },
+  { what: 'a label that is not a class of the model', body: { features: [1, 2, 3, 4, 5], label: 7 }, status: 400, code: 'invalid_request', message: /label 7 is not one of the model's classes \(0, 1\)/ },
+  { what: 'a weight that rounds to 0', method: 'PUT', path: '/v1/models/churn/traffic', body: { canary_weight: 1e-300 }, status: 400, code: 'invalid_weight', message: /finer than 0\.01%/ },
+  ...['0x10', '1e2', '+5', '%205', '5%20', '-0', '100.001', 'Infinity'].map((n) => ({ what: `/set_canary/${n}`, path: `/set_canary/${n}`, body: undefined, status: 400, code: 'invalid_weight', message: /at most two decimals/ })),
+  { what: 'a shorthand rollout of 10^22 steps', path: '/v1/models/churn/rollout', body: { canary: 2, initial: 5, increment: 1e-20, max: 100 }, status: 400, code: 'invalid_request', message: /increment/ },
+  { what: 'a shorthand rollout past the step cap', path: '/v1/models/churn/rollout', body: 'canary: 2\ninitial: 5\nincrement: 0.01\nmax: 100\n', headers: { 'content-type': 'application/yaml' }, status: 400, code: 'invalid_request', message: /9501 steps/ },
+  { what: 'a threshold judge with no limit', path: '/v1/models/churn/rollout', body: { canary: 2, analysis: [{ metric: 'latency', judge: { judge: 'threshold', statistic: 'p95' } }] }, status: 400, code: 'invalid_request', message: /needs max or min/ },
 ];
 
 describe('bad input gets a clear 4xx and changes nothing', () => {
@@ -69,6 +77,9 @@ describe('bad input gets a clear 4xx and changes nothing', () => {
     assert.deepEqual(afterwards.json, before.json);
     const events = await s.request('GET', '/v1/models/churn/events');
     assert.deepEqual(events.json.events.map((e: { action: string }) => e.action), ['deploy', 'register']);
+    assert.equal((await s.request('GET', '/v1/models/churn/rollout')).status, 404, 'no rollout was started');
+    const metrics = (await s.request('GET', '/v1/models/churn/metrics')).json;
+    assert.equal(metrics.variants.stable.labelled + metrics.variants.canary.labelled, 0, "no refused label was counted");
     const ok = await s.request('POST', PREDICT, { features: [1, 2, 3, 4, 5] });
     assert.equal(ok.status, 200, 'the server still serves after the bad requests');
   });

@@ -1,59 +1,102 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isAppError, type ErrorCode } from '../domain/index.js';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import { ERROR_STATUS, isAppError, type ErrorCode } from '../domain/index.js';
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string };
 }
 
-function body(code: ErrorCode, message: string): ErrorBody {
+export function errorBody(code: ErrorCode, message: string): ErrorBody {
   return { error: { code, message } };
 }
 
-/** Maps Fastify's own errors (parsing, validation, limits) to the documented codes. */
-function fromFastify(err: FastifyError, limitBytes: number): [number, ErrorBody] | undefined {
+export interface Limits {
+  readonly bodyLimitBytes: number;
+  readonly uploadLimitBytes: number;
+  readonly requestTimeoutMs: number;
+}
+
+/** Fastify's own errors that a client caused. Anything else it raises is a fault of ours (a 500). */
+function fromFastify(err: FastifyError, req: FastifyRequest, limits: Limits): [ErrorCode, string] | undefined {
   if (err.validation) {
     const first = err.validation[0];
     const where = `${err.validationContext ?? 'body'}${first?.instancePath ?? ''}`.replace(/\//g, '.');
-    const extra = first?.params && 'additionalProperty' in first.params ? ` ("${String(first.params.additionalProperty)}")` : '';
-    return [400, body('invalid_request', `${where} ${first?.message ?? 'is invalid'}${extra}`)];
+    if (first?.params && 'additionalProperty' in first.params) {
+      const field = String(first.params.additionalProperty);
+      const hint = field === 'model' ? '; to predict with another model, POST /v1/models/{name}/predict' : '';
+      return ['invalid_request', `${where} has an unknown field "${field}"; check its spelling against docs/api.md${hint}`];
+    }
+    return ['invalid_request', `${where} ${first?.message ?? 'is invalid'}`];
   }
   switch (err.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return [413, body('body_too_large', `the request body is larger than the limit of ${limitBytes} bytes`)];
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': {
+      const upload = /octet-stream|onnx/.test(req.headers['content-type'] ?? '');
+      const limit = upload ? `the upload limit of ${limits.uploadLimitBytes} bytes (COALMINE_UPLOAD_LIMIT)` : `the limit of ${limits.bodyLimitBytes} bytes (COALMINE_BODY_LIMIT)`;
+      return ['body_too_large', `the request body is larger than ${limit}`];
+    }
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return [415, body('unsupported_media_type', `${err.message}; send JSON with Content-Type: application/json`)];
+      return ['unsupported_media_type', `${err.message}; send JSON with Content-Type: application/json (text and form bodies are not read)`];
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return [400, body('malformed_json', 'the request body is empty but Content-Type is application/json; send a JSON object')];
+      return ['malformed_json', 'the request body is empty but Content-Type is application/json; send a JSON object'];
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return [400, body('malformed_json', `the request body is not valid JSON: ${err.message}`)];
+      return ['malformed_json', 'the request body is not valid JSON (or it sets __proto__ or constructor); send a JSON object'];
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return [400, body('invalid_request', 'Content-Length does not match the body sent')];
+      return ['invalid_request', 'Content-Length does not match the body sent'];
+    case 'FST_ERR_CTP_EMPTY_TYPE':
+    case 'FST_ERR_CTP_INVALID_TYPE':
+      return ['unsupported_media_type', 'the Content-Type header is empty or not valid; send Content-Type: application/json'];
   }
-  if (err instanceof SyntaxError || err.statusCode === 400) {
-    return [400, body('malformed_json', `the request body is not valid JSON: ${err.message}`)];
-  }
-  if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
-    return [err.statusCode, body('invalid_request', err.message)];
-  }
+  // A request stream that broke or timed out while its body was read.
+  if (err.code === 'ECONNRESET' || err.code === 'ERR_STREAM_PREMATURE_CLOSE') return ['invalid_request', 'the request body ended before it was complete'];
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return ['request_timeout', `the request was not received within ${limits.requestTimeoutMs / 1000} s (COALMINE_REQUEST_TIMEOUT_MS)`];
   return undefined;
 }
 
 /** One place that turns every failure into `{ "error": { "code", "message" } }`. */
-export function installErrorHandling(app: FastifyInstance, limitBytes: number): void {
+export function installErrorHandling(app: FastifyInstance, limits: Limits): void {
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     if (isAppError(err)) {
       if (err.status >= 500) req.log.error({ code: err.code, err: err.message }, 'request failed');
-      return reply.status(err.status).send(body(err.code, err.message));
+      return reply.status(err.status).send(errorBody(err.code, err.message));
     }
-    const mapped = fromFastify(err, limitBytes);
-    if (mapped) return reply.status(mapped[0]).send(mapped[1]);
+    const mapped = fromFastify(err, req, limits);
+    if (mapped) return reply.status(ERROR_STATUS[mapped[0]]).send(errorBody(mapped[0], mapped[1]));
     req.log.error({ err }, 'unexpected error');
-    return reply.status(500).send(body('internal', 'internal error; the server log has the details'));
+    return reply.status(500).send(errorBody('internal', 'internal error; the server log has the details'));
   });
 
   app.setNotFoundHandler((req: FastifyRequest, reply: FastifyReply) => {
-    return reply
-      .status(404)
-      .send(body('route_not_found', `no route ${req.method} ${req.url.split('?')[0]}; see docs/api.md for the endpoints`));
+    return reply.status(404).send(errorBody('route_not_found', `no route ${req.method} ${req.url.split('?')[0]}; see docs/api.md for the endpoints`));
   });
+}
+
+/** What Node's HTTP parser refuses before Fastify sees a request: answered in the same error shape. */
+function clientErrorOf(err: NodeJS.ErrnoException, limits: Limits): [ErrorCode, string] {
+  switch (err.code) {
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return ['request_timeout', `the request was not received within ${limits.requestTimeoutMs / 1000} s (COALMINE_REQUEST_TIMEOUT_MS); send the whole body promptly`];
+    case 'HPE_HEADER_OVERFLOW':
+      return ['header_too_large', 'the request headers are larger than 16 KiB; send fewer or shorter headers'];
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+      return ['invalid_request', 'the request has both Content-Length and Transfer-Encoding; send one of them'];
+    case 'HPE_INVALID_CHUNK_SIZE':
+      return ['invalid_request', 'the chunked body is not valid; check the chunk sizes'];
+    default:
+      return ['invalid_request', `the HTTP request could not be parsed (${err.code ?? 'bad request'}): check the request line, headers and body framing`];
+  }
+}
+
+/** Replaces Fastify's default client-error reply (`{"error": "Bad Request", …}`) with the documented shape. */
+export function clientErrorHandler(limits: Limits): (err: NodeJS.ErrnoException, socket: Socket) => void {
+  return (err, socket) => {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const [code, message] = clientErrorOf(err, limits);
+    const status = ERROR_STATUS[code];
+    const body = JSON.stringify(errorBody(code, message));
+    if (socket.writable) {
+      socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    }
+    socket.destroy();
+  };
 }

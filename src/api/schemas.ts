@@ -14,12 +14,17 @@ const Label = Type.Union([Type.Number(), Type.String({ maxLength: 512 }), Type.B
  * Features are checked by hand (serving/validate-rows.ts) rather than by a union schema, whose
  * errors ("must match a schema in anyOf") would not tell the user what to fix.
  */
-export const PredictBody = Type.Object({
-  features: Type.Array(Type.Unknown(), { maxItems: 1_000_000 }),
-  key: Type.Optional(Key),
-  user_id: Type.Optional(Key),
-  label: Type.Optional(Type.Union([Label, Type.Array(Label)])),
-});
+export const PredictBody = Type.Object(
+  {
+    features: Type.Array(Type.Unknown(), { maxItems: 1_000_000 }),
+    key: Type.Optional(Key),
+    user_id: Type.Optional(Key),
+    label: Type.Optional(Type.Union([Label, Type.Array(Label)])),
+  },
+  // An unknown field is a 400: a typo such as "lable" would otherwise drop the label silently, and
+  // "model" on /predict would be answered by the default model.
+  { additionalProperties: false },
+);
 export type PredictBody = Static<typeof PredictBody>;
 
 const PredictionItem = Type.Object({

@@ -3,7 +3,9 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 
 import { AppError } from '../domain/index.js';
 import type { Logger } from 'pino';
 import { installAuth } from './auth.js';
-import { installErrorHandling } from './error-handler.js';
+import { limitConnectionsPerClient } from './connection-limits.js';
+import { clientErrorHandler, errorBody, installErrorHandling, type Limits } from './error-handler.js';
+import { installRequestGuards } from './request-guards.js';
 import { LiveFeed } from './live-feed.js';
 import { dashboardRoutes } from './routes/dashboard-routes.js';
 import { faultRoutes } from './routes/fault-routes.js';
@@ -22,6 +24,7 @@ import type { ApiServices } from './services.js';
 const ONNX_TYPES = ['application/octet-stream', 'application/x-onnx', 'application/onnx'];
 
 export function buildServer(s: ApiServices, logger: Logger): FastifyInstance {
+  const limits: Limits = { bodyLimitBytes: s.config.bodyLimitBytes, uploadLimitBytes: s.config.uploadLimitBytes, requestTimeoutMs: s.config.requestTimeoutMs };
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: s.config.bodyLimitBytes,
@@ -33,18 +36,33 @@ export function buildServer(s: ApiServices, logger: Logger): FastifyInstance {
     // Errors the router raises before any route runs (bad URL encoding, an over-long parameter)
     // get the same error shape as everything else.
     frameworkErrors: (err, _req, reply: FastifyReply) => {
-      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
-      const message = tooLong ? 'a path segment is longer than 100 characters; model names are at most 64' : `the URL is not valid: ${err.message}`;
-      void reply.status(tooLong ? 414 : 400).send({ error: { code: 'invalid_request', message } });
+      if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') void reply.status(414).send(errorBody('path_too_long', 'a path segment is longer than 100 characters; model names are at most 64'));
+      else void reply.status(400).send(errorBody('invalid_request', `the URL is not valid: ${err.message}`));
     },
     forceCloseConnections: 'idle',
+    // Node's whole-request deadline (headers and body); Fastify turns it off by default, which let
+    // a client that stops mid-body hold its socket forever.
+    requestTimeout: s.config.requestTimeoutMs,
+    // Node checks the deadlines on this interval (30 s by default, which would double the timeout).
+    http: { headersTimeout: Math.min(60_000, s.config.requestTimeoutMs), connectionsCheckingInterval: Math.min(5000, Math.max(250, s.config.requestTimeoutMs / 4)) },
+    clientErrorHandler: clientErrorHandler(limits),
   }) as unknown as FastifyInstance;
 
   app.addContentTypeParser(ONNX_TYPES, { parseAs: 'buffer', bodyLimit: s.config.uploadLimitBytes }, (_req, body, done) => {
     done(null, body);
   });
 
-  installErrorHandling(app, s.config.bodyLimitBytes);
+  // Text and form bodies are what a cross-site page can send without a CORS preflight: never read them.
+  app.removeContentTypeParser('text/plain');
+  let lastRefusalLog = 0;
+  limitConnectionsPerClient(app.server, s.config.maxConnectionsPerClient, (address) => {
+    // At most one line every 10 s: a flood of refusals must not become a flood of logs.
+    if (Date.now() - lastRefusalLog < 10_000) return;
+    lastRefusalLog = Date.now();
+    logger.warn({ address, max: s.config.maxConnectionsPerClient }, 'connections refused: too many open connections from one client (COALMINE_MAX_CONNECTIONS_PER_CLIENT)');
+  });
+  installErrorHandling(app, limits);
+  installRequestGuards(app, { allowedHosts: s.config.allowedHosts, listenHost: s.config.host });
   installAuth(app, { token: s.adminToken, protectReads: s.config.protectReads });
   healthRoutes(app, s);
   modelRoutes(app, s);
@@ -58,7 +76,7 @@ export function buildServer(s: ApiServices, logger: Logger): FastifyInstance {
         max: limit,
         timeWindow: 1000,
         errorResponseBuilder: (req, ctx) =>
-          new AppError('rate_limited', 429, `more than ${ctx.max} predictions per second from ${req.ip}; retry in ${Math.max(1, Math.ceil(ctx.ttl / 1000))} s, or raise COALMINE_RATE_LIMIT`),
+          new AppError('rate_limited', `more than ${ctx.max} predictions per second from ${req.ip}; retry in ${Math.max(1, Math.ceil(ctx.ttl / 1000))} s, or raise COALMINE_RATE_LIMIT`),
       });
     }
     predictRoutes(scope, s);

@@ -47,6 +47,16 @@ export interface Config {
   readonly fallback: boolean;
   /** Predict requests per second allowed per client address; null: no limit. */
   readonly rateLimitPerSecond: number | null;
+  /** Labels per second accepted from one client address (feedback); 0: no limit. */
+  readonly feedbackRateLimitPerSecond: number;
+  /** Host names served besides IP literals and loopback names; `*` serves any. */
+  readonly allowedHosts: readonly string[];
+  /** A request (headers and body) must arrive within this time, or it is answered 408 and closed. */
+  readonly requestTimeoutMs: number;
+  /** Open connections allowed from one client address; 0: no limit. */
+  readonly maxConnectionsPerClient: number;
+  /** Uploads received at once (each is streamed to disk); more are refused with 503. */
+  readonly maxConcurrentUploads: number;
 }
 
 /** Everything a caller may set explicitly (CLI flags, tests); unset fields come from the environment. */
@@ -58,7 +68,7 @@ const BUILT_DASHBOARD = fileURLToPath(new URL('../../dist/dashboard', import.met
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function configError(message: string): AppError {
-  return new AppError('invalid_request', 400, `configuration: ${message}`);
+  return new AppError('invalid_request', `configuration: ${message}`);
 }
 
 function intFrom(env: NodeJS.ProcessEnv, key: string, fallback: number, min: number, max: number): number {
@@ -136,12 +146,29 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     protectReads: overrides.protectReads ?? boolFrom(env, 'COALMINE_PROTECT_READS', false),
     fallback: overrides.fallback ?? boolFrom(env, 'COALMINE_FALLBACK', true),
     rateLimitPerSecond: overrides.rateLimitPerSecond !== undefined ? overrides.rateLimitPerSecond : env.COALMINE_RATE_LIMIT ? intFrom(env, 'COALMINE_RATE_LIMIT', 0, 1, 1_000_000) : null,
+    feedbackRateLimitPerSecond: overrides.feedbackRateLimitPerSecond ?? intFrom(env, 'COALMINE_FEEDBACK_RATE_LIMIT', 20_000, 0, 10_000_000),
+    allowedHosts: overrides.allowedHosts ?? hostsFrom(env),
+    requestTimeoutMs: overrides.requestTimeoutMs ?? intFrom(env, 'COALMINE_REQUEST_TIMEOUT_MS', 30_000, 1000, 3_600_000),
+    maxConnectionsPerClient: overrides.maxConnectionsPerClient ?? intFrom(env, 'COALMINE_MAX_CONNECTIONS_PER_CLIENT', 512, 0, 1_000_000),
+    maxConcurrentUploads: overrides.maxConcurrentUploads ?? intFrom(env, 'COALMINE_MAX_CONCURRENT_UPLOADS', 2, 1, 64),
   };
   if (config.adminToken !== null) checkToken(config.adminToken, 'the admin token');
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {
     throw configError(`port ${config.port} must be between 0 and 65535`);
   }
   return Object.freeze(config);
+}
+
+function hostsFrom(env: NodeJS.ProcessEnv): string[] {
+  const raw = env.COALMINE_ALLOWED_HOSTS?.trim();
+  if (!raw) return [];
+  const hosts = raw.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  for (const h of hosts) {
+    if (h !== '*' && !/^\.?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(h)) {
+      throw configError(`COALMINE_ALLOWED_HOSTS: "${h}" is not a host name (e.g. coalmine.internal, .example.com for its subdomains, or * for any)`);
+    }
+  }
+  return hosts;
 }
 
 /** The model CLI commands act on when none is named. */

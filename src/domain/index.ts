@@ -8,3 +8,4 @@ export * from './telemetry-types.js';
 export * from './verdict.js';
 export * from './variant.js';
 export * from './weights.js';
+export * from './labels.js';

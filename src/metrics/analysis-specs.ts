@@ -59,3 +59,31 @@ export function defaultAnalysis(o: DefaultAnalysisOptions): BoundMetric[] {
     },
   ];
 }
+
+type Metric = AnalysisMetricSpec['metric'];
+
+/** Which judges and statistics fit each metric's samples (see VariantMetrics.samples). */
+const FITS: Record<Metric, { readonly judges: readonly string[]; readonly statistics: string }> = {
+  error_rate: { judges: ['threshold', 'relative', 'two_proportion', 'sequential'], statistics: 'rate' },
+  accuracy: { judges: ['threshold', 'relative', 'two_proportion', 'sequential'], statistics: 'rate' },
+  latency: { judges: ['threshold', 'relative', 'welch_t', 'mann_whitney', 'sequential'], statistics: 'mean or a quantile such as p95' },
+  mae: { judges: ['threshold', 'relative', 'welch_t', 'sequential'], statistics: 'mean' },
+  drift: { judges: ['drift'], statistics: '' },
+};
+
+function statisticFits(metric: Metric, statistic: string): boolean {
+  if (metric === 'error_rate' || metric === 'accuracy') return statistic === 'rate';
+  if (metric === 'mae') return statistic === 'mean';
+  return statistic === 'mean' || /^p[0-9]/.test(statistic);
+}
+
+/**
+ * Why a (valid) judge config cannot judge `metric`, or null when it can: a rate judge on latency
+ * or a drift judge on accuracy would find none of the samples it reads and stay inconclusive forever.
+ */
+export function judgeMismatch(metric: Metric, judge: { readonly judge: string; readonly statistic?: string }): { field: string; message: string } | null {
+  const fit = FITS[metric];
+  if (!fit.judges.includes(judge.judge)) return { field: 'judge', message: `a ${judge.judge} judge cannot judge ${metric}; use ${fit.judges.join(', ')}` };
+  if (judge.statistic !== undefined && !statisticFits(metric, judge.statistic)) return { field: 'statistic', message: `${metric} is judged by its ${fit.statistics}, not "${judge.statistic}"` };
+  return null;
+}

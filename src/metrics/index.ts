@@ -1,3 +1,3 @@
 export { MetricsReader, type MetricWindow, type SeriesPoint, type VariantPair } from './metrics-reader.js';
 export { emptyVariantMetrics, toVariantMetrics, type LatencySummary, type VariantMetrics } from './variant-metrics.js';
-export { bindAnalysis, defaultAnalysis, type BoundMetric, type DefaultAnalysisOptions } from './analysis-specs.js';
+export { bindAnalysis, defaultAnalysis, judgeMismatch, type BoundMetric, type DefaultAnalysisOptions } from './analysis-specs.js';

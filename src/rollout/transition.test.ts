@@ -229,7 +229,7 @@ describe('rollout spec', () => {
       [{ canary: 2, inconclusive: 'maybe' }, /inconclusive must be "wait" or "pause"/],
       [{ canary: 2, colour: 'red' }, /unknown field\(s\) colour/],
       [{ canary: 2, analysis: [{ metric: 'joy', judge: { judge: 'threshold' } }] }, /analysis\[0\]\.metric must be one of/],
-      [{ canary: 2, webhooks: ['ftp://x'] }, /webhooks must be a list of http/],
+      [{ canary: 2, webhooks: ['ftp://x'] }, /webhooks\[0\] must be an http\(s\) URL/],
       ['canary: [unclosed', /neither JSON nor YAML/],
     ];
     for (const [input, message] of bad) assert.throws(() => parseRolloutSpec(input), message, JSON.stringify(input));

@@ -1,4 +1,4 @@
-import { badRequest, type FeatureRow, type Label, type ModelSignature } from '../domain/index.js';
+import { appError, labelProblem, type FeatureRow, type Label, type ModelSignature } from '../domain/index.js';
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 
@@ -7,9 +7,9 @@ const FLOAT32_MAX = 3.4028234663852886e38;
  * and never a model error. Reports the first problem with its row and column.
  */
 export function validateRows(model: string, rows: readonly FeatureRow[], signature: ModelSignature, maxRows: number): void {
-  if (rows.length === 0) throw badRequest('invalid_features', 'features is empty: send one row [f1, f2, …] or a batch [[…], …]');
+  if (rows.length === 0) throw appError('invalid_features', 'features is empty: send one row [f1, f2, …] or a batch [[…], …]');
   if (rows.length > maxRows) {
-    throw badRequest('invalid_features', `a batch may hold at most ${maxRows} rows, got ${rows.length}; split it into smaller requests`);
+    throw appError('invalid_features', `a batch may hold at most ${maxRows} rows, got ${rows.length}; split it into smaller requests`);
   }
   const expected = signature.featureCount ?? rows[0]!.length;
   const limit = signature.inputType === 'float32' ? FLOAT32_MAX : Number.MAX_VALUE;
@@ -17,26 +17,24 @@ export function validateRows(model: string, rows: readonly FeatureRow[], signatu
     const row = rows[i]!;
     const where = rows.length > 1 ? `row ${i}` : 'features';
     if (row.length !== expected) {
-      throw badRequest('invalid_features', `${where} has ${row.length} values; model "${model}" expects ${expected} features per row`);
+      throw appError('invalid_features', `${where} has ${row.length} values; model "${model}" expects ${expected} features per row`);
     }
     for (let j = 0; j < row.length; j++) {
       const v = row[j];
       if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > limit) {
-        throw badRequest('invalid_features', `${where}, feature ${j}: ${String(v)} is not a finite number the model can take`);
+        throw appError('invalid_features', `${where}, feature ${j}: ${String(v)} is not a finite number the model can take`);
       }
     }
   }
 }
 
-/** Labels must line up with rows, and a regressor's must be numbers, so no label can pollute a statistic. */
+/** Labels must line up with rows and be answers the model can give, so no label can pollute a statistic. */
 export function validateLabels(labels: readonly (Label | null)[], rows: number, signature: ModelSignature): void {
   if (labels.length !== rows) {
-    throw badRequest('invalid_request', `label has ${labels.length} values for ${rows} rows; send one label per row (null where unknown)`);
+    throw appError('invalid_request', `label has ${labels.length} values for ${rows} rows; send one label per row (null where unknown)`);
   }
-  if (signature.task !== 'regressor') return;
   labels.forEach((l, i) => {
-    if (l !== null && (typeof l !== 'number' || !Number.isFinite(l))) {
-      throw badRequest('invalid_request', `label${rows > 1 ? ` of row ${i}` : ''} must be a finite number for a regressor, got ${JSON.stringify(l)}`);
-    }
+    const problem = l === null ? null : labelProblem(l, signature);
+    if (problem) throw appError('invalid_request', `label${rows > 1 ? ` of row ${i}` : ''} ${problem}`);
   });
 }

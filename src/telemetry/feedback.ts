@@ -1,7 +1,12 @@
-import { requestIdTime, type Label, type ModelTask } from '../domain/index.js';
+import { labelProblem, requestIdTime, type Label, type ModelSignature, type ModelTask } from '../domain/index.js';
 import type { PredictionLog } from './prediction-log.js';
 import { predictionKey } from './prediction-log.js';
 import type { Telemetry } from './telemetry.js';
+
+/** Items judged per event-loop turn (~1-2 ms of work on this machine's class of CPU). */
+export const FEEDBACK_SLICE = 500;
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export interface FeedbackItem {
   readonly requestId: string;
@@ -24,8 +29,8 @@ export interface FeedbackResult {
 export interface FeedbackOptions {
   readonly log: PredictionLog;
   readonly telemetry: Telemetry;
-  /** The task of a model version, to score the label (undefined if the version is gone). */
-  readonly taskOf: (model: string, version: number) => Promise<ModelTask | undefined>;
+  /** The signature of a model version, to check and score the label (undefined if the version is gone). */
+  readonly signatureOf: (model: string, version: number) => Promise<ModelSignature | undefined>;
   readonly now?: () => number;
 }
 
@@ -37,10 +42,32 @@ export interface FeedbackOptions {
 export class FeedbackService {
   constructor(private readonly opts: FeedbackOptions) {}
 
+  /**
+   * Works through a batch in slices with an event-loop turn between them: a 10,000-item batch in
+   * one go held the loop for tens of milliseconds, and two clients sending such batches stalled
+   * every prediction behind them.
+   */
   async submit(items: readonly FeedbackItem[]): Promise<FeedbackResult[]> {
+    const seen = new Set<string>();
+    const signatures = new Map<string, Promise<ModelSignature | undefined>>();
+    const results: FeedbackResult[] = [];
+    for (let start = 0; start < items.length; start += FEEDBACK_SLICE) {
+      if (start > 0) await yieldToLoop();
+      results.push(...(await this.submitSlice(items.slice(start, start + FEEDBACK_SLICE), seen, signatures)));
+    }
+    return results;
+  }
+
+  private signature(cache: Map<string, Promise<ModelSignature | undefined>>, model: string, version: number): Promise<ModelSignature | undefined> {
+    const key = `${model}@${version}`;
+    let found = cache.get(key);
+    if (!found) cache.set(key, (found = this.opts.signatureOf(model, version)));
+    return found;
+  }
+
+  private async submitSlice(items: readonly FeedbackItem[], seen: Set<string>, signatures: Map<string, Promise<ModelSignature | undefined>>): Promise<FeedbackResult[]> {
     const found = await this.opts.log.find(items);
     const now = (this.opts.now ?? Date.now)();
-    const seen = new Set<string>();
     const toLabel: (FeedbackItem & { index: number })[] = [];
     const results: (FeedbackResult | undefined)[] = items.map((item, index) => {
       const key = predictionKey(item);
@@ -63,16 +90,17 @@ export class FeedbackService {
     const scored: { item: FeedbackItem & { index: number }; task: ModelTask }[] = [];
     for (const item of toLabel) {
       const entry = found.get(predictionKey(item))!;
-      const task = await this.opts.taskOf(entry.model, entry.version);
-      if (task === 'regressor' && (typeof item.label !== 'number' || !Number.isFinite(item.label))) {
-        results[item.index] = { request_id: item.requestId, row: item.row, status: 'invalid', message: 'a regressor needs a numeric label' };
-        continue;
-      }
-      if (task === undefined) {
+      const signature = await this.signature(signatures, entry.model, entry.version);
+      if (signature === undefined) {
         results[item.index] = { request_id: item.requestId, row: item.row, status: 'unknown', message: `version ${entry.version} of ${entry.model} no longer exists` };
         continue;
       }
-      scored.push({ item, task });
+      const problem = labelProblem(item.label, signature);
+      if (problem) {
+        results[item.index] = { request_id: item.requestId, row: item.row, status: 'invalid', message: `label ${problem}` };
+        continue;
+      }
+      scored.push({ item, task: signature.task });
     }
     const labelled = await this.opts.log.label(scored.map((s) => s.item));
     for (const { item, task } of scored) {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
-import { badRequest } from '../../domain/index.js';
+import { appError } from '../../domain/index.js';
+import { LabelRateLimiter } from '../label-rate-limit.js';
 import type { FeedbackItem } from '../../telemetry/index.js';
 import type { ApiServices } from '../services.js';
 
@@ -17,7 +18,7 @@ const FeedbackBody = Type.Union([Item, Type.Object({ items: Type.Array(Item, { m
 type ItemT = Static<typeof Item>;
 
 function toItem(i: ItemT): FeedbackItem {
-  if (typeof i.label === 'number' && !Number.isFinite(i.label)) throw badRequest('invalid_request', 'label must be a finite number or a class name');
+  if (typeof i.label === 'number' && !Number.isFinite(i.label)) throw appError('invalid_request', 'label must be a finite number or a class name');
   return { requestId: i.request_id, row: i.row ?? 0, label: typeof i.label === 'boolean' ? (i.label ? 1 : 0) : i.label };
 }
 
@@ -28,7 +29,7 @@ const STATUS_CODE: Record<string, [number, string]> = {
   invalid: [400, 'invalid_request'],
 };
 
-export function feedbackRoutes(app: FastifyInstance, s: ApiServices): void {
+export function feedbackRoutes(app: FastifyInstance, s: ApiServices, limiter = new LabelRateLimiter(s.config.feedbackRateLimitPerSecond)): void {
   /**
    * Ground truth for earlier predictions. One item answers with its own status (4xx when it was
    * not accepted); a batch always answers 200 with a result per item, in order.
@@ -37,6 +38,14 @@ export function feedbackRoutes(app: FastifyInstance, s: ApiServices): void {
     const body = req.body;
     const single = !Array.isArray(body) && !('items' in body);
     const items = (Array.isArray(body) ? body : 'items' in body ? body.items : [body]).map(toItem);
+    if (items.length > limiter.perSecond && limiter.perSecond > 0) {
+      throw appError('rate_limited', `${items.length} labels in one request is more than the ${limiter.perSecond} per second one client may send (COALMINE_FEEDBACK_RATE_LIMIT); split the batch`);
+    }
+    const waitMs = limiter.take(req.ip, items.length);
+    if (waitMs > 0) {
+      void reply.header('retry-after', Math.max(1, Math.ceil(waitMs / 1000)));
+      throw appError('rate_limited', `more than ${limiter.perSecond} labels per second from ${req.ip}; retry in ${Math.max(1, Math.ceil(waitMs / 1000))} s, or raise COALMINE_FEEDBACK_RATE_LIMIT`);
+    }
     const results = await s.feedback.submit(items);
     const accepted = results.filter((r) => r.status === 'accepted').length;
     if (single) {
