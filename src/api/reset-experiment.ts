@@ -8,8 +8,10 @@ import type { ApiServices } from './services.js';
  */
 export async function resetExperiment(s: ApiServices, name: string): Promise<Model> {
   await s.registry.get(name);
+  // Refused during a rollout before anything changes: faults stay as they are too.
+  await s.manual.refuseReset(name);
   await s.settings.clearFaults(name);
-  const model = await s.registry.reset(name);
+  const model = await s.manual.reset(name);
   await s.settings.markReset(name, model.routing.revision);
   return model;
 }

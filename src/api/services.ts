@@ -6,6 +6,7 @@ import type { RolloutController } from '../rollout/index.js';
 import type { PredictionService } from '../serving/index.js';
 import type { FeedbackService, PrometheusMetrics, Telemetry } from '../telemetry/index.js';
 import type { ChangeSource } from './live-feed.js';
+import type { ManualRouting } from './manual-routing.js';
 import type { VersionState } from './views.js';
 
 /** What the routes need; `app/` builds it. */
@@ -20,6 +21,8 @@ export interface ApiServices {
   readonly feedback: FeedbackService;
   readonly prometheus: PrometheusMetrics;
   readonly rollouts: RolloutController;
+  /** Manual routing changes, checked against an active rollout. */
+  readonly manual: ManualRouting;
   readonly versions: VersionState;
   /** The token admin operations need (null: none, a loopback-only server). */
   readonly adminToken: string | null;

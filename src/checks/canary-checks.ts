@@ -88,7 +88,7 @@ export class CanaryChecks {
   }
 
   /** The lab's POST /check_rollback: canary accuracy below the threshold, or p95 above it, sets the weight to 0. */
-  async checkRollback(model: string): Promise<RollbackCheck> {
+  async checkRollback(model: string, rollBack: (model: string, reason: string) => Promise<void>): Promise<RollbackCheck> {
     const current = await this.opts.registry.get(model);
     const { accuracyPct, latencyMs } = this.opts.thresholds;
     const m = await this.read(model);
@@ -114,7 +114,7 @@ export class CanaryChecks {
     }
     const reason = failed.join(' and ') as RollbackCheck['reason'];
     const why = [accuracy, latency].filter((v) => v.status === 'fail').map((v) => v.reason.replace(/ → fail$/, '')).join('; ');
-    await this.opts.registry.setWeight(model, 0);
+    await rollBack(model, `check_rollback: ${reason}`);
     return {
       ...base,
       rollback_triggered: true,

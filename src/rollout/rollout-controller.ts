@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { assess } from '../analysis/index.js';
-import { AppError, conflict, isTerminal, KeyedMutex, notFound, type Phase, type Rollout } from '../domain/index.js';
+import { AppError, isTerminal, KeyedMutex, appError, type Phase, type Rollout } from '../domain/index.js';
 import { bindAnalysis, defaultAnalysis, type DefaultAnalysisOptions, type MetricsReader } from '../metrics/index.js';
 import type { NewNotification, RolloutStore } from '../store/index.js';
 import { parseRolloutSpec } from './rollout-spec.js';
@@ -51,8 +51,13 @@ export class RolloutController {
 
   async get(model: string): Promise<Rollout> {
     const r = await this.opts.store.get(model);
-    if (!r) throw notFound('rollout_not_found', `model "${model}" has no rollout; start one with POST /v1/models/${model}/rollout`);
+    if (!r) throw appError('rollout_not_found', `model "${model}" has no rollout; start one with POST /v1/models/${model}/rollout`);
     return r;
+  }
+
+  /** The model's latest rollout (active or finished), or null when it never had one. */
+  async latest(model: string): Promise<Rollout | null> {
+    return (await this.opts.store.get(model)) ?? null;
   }
 
   list(model: string, limit = 20): Promise<Rollout[]> {
@@ -103,7 +108,7 @@ export class RolloutController {
   private async dispatchLocked(model: string, event: RolloutEvent): Promise<Rollout> {
     const current = await this.get(model);
     const r = transition(current, event);
-    if (!r.ok) throw conflict('conflict', r.error);
+    if (!r.ok) throw appError('conflict', r.error);
     if (r.next === current) return current;
     const saved = await this.opts.store.save(r.next, current.revision, notifications(r.next, r.effects));
     this.opts.onChange?.(saved);

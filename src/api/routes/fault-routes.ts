@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
-import { badRequest, parseVariant } from '../../domain/index.js';
+import { appError, parseVariant } from '../../domain/index.js';
 import { toFaultConfig } from '../../registry/index.js';
 import { ModelParams } from '../schemas.js';
 import type { ApiServices } from '../services.js';
@@ -35,20 +35,20 @@ export function faultRoutes(app: FastifyInstance, s: ApiServices): void {
       await s.registry.get(name);
       const b = req.body;
       const setsSomething = b.wrong !== undefined || b.delay_ms !== undefined || b.errors !== undefined;
-      if (b.clear === true && setsSomething) throw badRequest('invalid_request', 'send either clear or fault settings, not both');
+      if (b.clear === true && setsSomething) throw appError('invalid_request', 'send either clear or fault settings, not both');
       if (b.clear === true && b.variant === undefined) {
         const settings = await s.settings.clearFaults(name);
         req.log.info({ model: name }, 'faults cleared');
         return { model: name, faults: faultsView(settings) };
       }
-      if (b.variant === undefined) throw badRequest('invalid_request', 'name the variant to inject into: {"variant": "canary", "wrong": 0.4}');
+      if (b.variant === undefined) throw appError('invalid_request', 'name the variant to inject into: {"variant": "canary", "wrong": 0.4}');
       const variant = parseVariant(b.variant);
       if (b.clear === true || !setsSomething) {
         const settings = await s.settings.setFault(name, variant, null);
         return { model: name, faults: faultsView(settings) };
       }
       const fault = toFaultConfig({ wrongRate: b.wrong, delayMs: b.delay_ms, errorRate: b.errors });
-      const settings = await s.settings.setFault(name, variant, fault);
+      const settings = await s.manual.setFault(name, variant, fault);
       req.log.info({ model: name, variant, fault }, 'fault injection changed');
       return { model: name, faults: faultsView(settings) };
     },

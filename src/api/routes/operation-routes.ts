@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { badRequest, fractionsToCanaryBasisPoints, percentToBasisPoints } from '../../domain/index.js';
+import { appError, fractionsToCanaryBasisPoints, percentToBasisPoints } from '../../domain/index.js';
 import { parseVersion } from '../parse-params.js';
 import { resetExperiment } from '../reset-experiment.js';
 import { DeployBody, ModelParams, RollbackBody, TrafficBody } from '../schemas.js';
@@ -19,10 +19,10 @@ export function operationRoutes(app: FastifyInstance, s: ApiServices): void {
     async (req) => {
       const { canary_weight: pct, weights } = req.body;
       if ((pct === undefined) === (weights === undefined)) {
-        throw badRequest('invalid_weight', 'send either {"canary_weight": <percent 0-100>} or {"weights": {"stable": 0.9, "canary": 0.1}}');
+        throw appError('invalid_weight', 'send either {"canary_weight": <percent 0-100>} or {"weights": {"stable": 0.9, "canary": 0.1}}');
       }
       const bp = pct !== undefined ? percentToBasisPoints(pct) : fractionsToCanaryBasisPoints(weights!);
-      const model = await s.registry.setWeight(req.params.name, bp);
+      const model = await s.manual.setWeight(req.params.name, bp);
       logChange(req, 'set_weight', { canary_weight: bp / 100 });
       return modelView(model, s.versions, s.settings.get(model.name));
     },
@@ -34,14 +34,14 @@ export function operationRoutes(app: FastifyInstance, s: ApiServices): void {
     async (req) => {
       const version = parseVersion(req.body.version, req.params.name);
       const bp = req.body.weight === undefined ? s.config.deployCanaryWeightBp : percentToBasisPoints(req.body.weight);
-      const model = await s.registry.deploy(req.params.name, version, bp);
+      const model = await s.manual.deploy(req.params.name, version, bp);
       logChange(req, 'deploy', { version, canary_weight: bp / 100 });
       return modelView(model, s.versions, s.settings.get(model.name));
     },
   );
 
   app.post<{ Params: { name: string } }>('/v1/models/:name/promote', { schema: params }, async (req) => {
-    const model = await s.registry.promote(req.params.name);
+    const model = await s.manual.promote(req.params.name);
     logChange(req, 'promote', { stable_version: model.routing.stableVersion });
     return modelView(model, s.versions, s.settings.get(model.name));
   });
@@ -50,8 +50,8 @@ export function operationRoutes(app: FastifyInstance, s: ApiServices): void {
     '/v1/models/:name/rollback',
     { schema: { ...params, body: RollbackBody } },
     async (req) => {
-      const model = await s.registry.rollback(req.params.name, req.body?.reason);
-      logChange(req, 'rollback', { reason: req.body?.reason ?? 'manual' });
+      const { model, abortedRollout } = await s.manual.rollback(req.params.name, req.body?.reason ?? 'manual rollback');
+      logChange(req, 'rollback', { reason: req.body?.reason ?? 'manual', aborted_rollout: abortedRollout });
       return modelView(model, s.versions, s.settings.get(model.name));
     },
   );

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Type, type Static } from 'typebox';
-import { badRequest, hasFaults } from '../../domain/index.js';
+import { appError, hasFaults } from '../../domain/index.js';
 import { toFaultConfig } from '../../registry/index.js';
 import { resolveModelReference } from '../model-path.js';
 import type { ApiServices } from '../services.js';
@@ -30,7 +30,7 @@ export function takehomeRoutes(app: FastifyInstance, s: ApiServices): void {
       const existing = (await s.registry.get(model)).versions.find((v) => v.sha256 === sha256(bytes));
       version = existing ? existing.version : (await s.registry.register(model, bytes, { source: `admin/deploy-canary ${basename(ref.path)}`, description: basename(ref.path) })).version;
     }
-    const deployed = await s.registry.deploy(model, version, s.config.deployCanaryWeightBp);
+    const deployed = await s.manual.deploy(model, version, s.config.deployCanaryWeightBp);
     req.log.info({ model, version, model_path: req.body.model_path }, 'canary deployed (take-home route)');
     return {
       status: 'success',
@@ -44,8 +44,9 @@ export function takehomeRoutes(app: FastifyInstance, s: ApiServices): void {
   });
 
   app.post('/admin/rollback-canary', async () => {
-    const m = await s.registry.rollback(name(), 'admin/rollback-canary');
-    return { status: 'success', message: 'Canary rolled back successfully', stable_version: m.routing.stableVersion };
+    const { model: m, abortedRollout } = await s.manual.rollback(name(), 'admin/rollback-canary');
+    const aborted = abortedRollout ? `; rollout ${abortedRollout.slice(0, 8)} aborted` : '';
+    return { status: 'success', message: `Canary rolled back successfully${aborted}`, stable_version: m.routing.stableVersion, aborted_rollout: abortedRollout };
   });
 
   app.get('/admin/check-canary-health', async () => s.checks.checkHealth(name()));
@@ -53,9 +54,9 @@ export function takehomeRoutes(app: FastifyInstance, s: ApiServices): void {
   app.post('/admin/promote-canary', async () => {
     const before = await s.registry.get(name());
     if (before.routing.canaryVersion === null) {
-      throw badRequest('invalid_request', `model "${name()}" has no canary deployed; deploy one with POST /admin/deploy-canary first`);
+      throw appError('invalid_request', `model "${name()}" has no canary deployed; deploy one with POST /admin/deploy-canary first`);
     }
-    const m = await s.registry.promote(name());
+    const m = await s.manual.promote(name());
     const file = (v: number) => `${m.name}@${v}`;
     return {
       status: 'success',
@@ -68,9 +69,12 @@ export function takehomeRoutes(app: FastifyInstance, s: ApiServices): void {
   });
 
   app.post('/admin/toggle-slowdown', async () => {
-    await s.registry.get(name());
+    const model = await s.registry.get(name());
+    // With no canary there is nothing to slow down: the toggle can only be off (the take-home
+    // turns it off after its rollback, and a rollback clears the canary's faults already).
+    if (model.routing.canaryVersion === null) return { simulate_slowdown: false, message: 'Slowdown simulation disabled (no canary is deployed to slow down)' };
     const on = !hasFaults(s.settings.get(name()).faults.canary);
-    await s.settings.setFault(name(), 'canary', on ? TAKEHOME_SLOWDOWN : null);
+    await s.manual.setFault(name(), 'canary', on ? TAKEHOME_SLOWDOWN : null);
     return { simulate_slowdown: on, message: on ? 'Slowdown simulation enabled' : 'Slowdown simulation disabled' };
   });
 }

@@ -1,0 +1,95 @@
+import { appError, isTerminal, type BasisPoints, type FaultConfig, type Model, type ModelSettings, type Rollout, type Variant } from '../domain/index.js';
+import type { ModelRegistry, ModelSettingsService } from '../registry/index.js';
+import type { RolloutController } from '../rollout/index.js';
+
+type Operation = 'weight' | 'deploy' | 'promote' | 'reset';
+
+const WHAT: Record<Operation, string> = {
+  weight: 'a manual weight change',
+  deploy: 'a manual deploy',
+  promote: 'a manual promote',
+  reset: 'a reset',
+};
+
+const INSTEAD: Record<Operation, string> = {
+  weight: 'coalmine rollout promote (next step), rollout pause, or rollout abort',
+  deploy: 'coalmine rollout abort, then deploy',
+  promote: 'coalmine rollout promote --full',
+  reset: 'coalmine rollout abort, then reset',
+};
+
+/**
+ * What an operator does by hand (the CLI, the labs' and take-home's routes), against what an
+ * active rollout does by itself. A rollback always wins: it aborts the rollout, which rolls the
+ * canary back and records it in the rollout's history. Anything else the rollout would undo on
+ * its next pass, so it is refused with the rollout command to use instead.
+ */
+export class ManualRouting {
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly rollouts: RolloutController,
+    private readonly settings: ModelSettingsService,
+  ) {}
+
+  /** Faults go to a variant that exists: a canary fault with no canary would wait for, and hit, the next one. */
+  async setFault(model: string, variant: Variant, fault: FaultConfig | null): Promise<ModelSettings> {
+    const m = await this.registry.get(model);
+    if (fault !== null && variant === 'canary' && m.routing.canaryVersion === null) {
+      throw appError('no_canary', `model "${model}" has no canary to inject faults into; deploy one first (coalmine deploy <version>)`);
+    }
+    return this.settings.setFault(model, variant, fault);
+  }
+
+  private async active(model: string): Promise<Rollout | null> {
+    const r = await this.rollouts.latest(model);
+    return r && !isTerminal(r.phase) ? r : null;
+  }
+
+  private async refuseDuringRollout(model: string, op: Operation): Promise<void> {
+    const r = await this.active(model);
+    if (!r) return;
+    const step = r.spec.steps[r.stepIndex];
+    const where = step ? `, step ${r.stepIndex + 1}/${r.spec.steps.length} at ${step.weightBp / 100}%` : '';
+    throw appError('rollout_active', `model "${model}" is in rollout ${r.id.slice(0, 8)} (v${r.spec.canaryVersion}, ${r.phase.replace('_', ' ')}${where}), which would undo ${WHAT[op]}; use ${INSTEAD[op]}`);
+  }
+
+  async setWeight(model: string, weightBp: BasisPoints): Promise<Model> {
+    await this.refuseDuringRollout(model, 'weight');
+    return this.registry.setWeight(model, weightBp);
+  }
+
+  async deploy(model: string, version: number, weightBp: BasisPoints): Promise<Model> {
+    await this.refuseDuringRollout(model, 'deploy');
+    return this.registry.deploy(model, version, weightBp);
+  }
+
+  async promote(model: string): Promise<Model> {
+    await this.refuseDuringRollout(model, 'promote');
+    return this.registry.promote(model);
+  }
+
+  /** Checked before a reset clears anything, so a refused reset changes nothing. */
+  refuseReset(model: string): Promise<void> {
+    return this.refuseDuringRollout(model, 'reset');
+  }
+
+  async reset(model: string): Promise<Model> {
+    await this.refuseDuringRollout(model, 'reset');
+    return this.registry.reset(model);
+  }
+
+  /** Rolls the canary back; during a rollout, by aborting it (its history says who and why). */
+  async rollback(model: string, reason: string): Promise<{ model: Model; abortedRollout: string | null }> {
+    const r = await this.active(model);
+    if (!r) return { model: await this.registry.rollback(model, reason), abortedRollout: null };
+    if (r.phase === 'promoting') throw appError('conflict', `rollout ${r.id.slice(0, 8)} of "${model}" is already promoting v${r.spec.canaryVersion} to stable; roll back after it has finished by deploying the previous version`);
+    await this.rollouts.command(model, 'abort', reason);
+    return { model: await this.registry.get(model), abortedRollout: r.id };
+  }
+
+  /** The lab's rollback: the canary's weight to 0 (it stays deployed); during a rollout, an abort. */
+  async zeroCanary(model: string, reason: string): Promise<void> {
+    if (await this.active(model)) await this.rollback(model, reason);
+    else await this.registry.setWeight(model, 0);
+  }
+}
