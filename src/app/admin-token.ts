@@ -54,11 +54,28 @@ export function resolveAdminToken(config: Config, generate: boolean): { token: s
   if (!isLoopback(config.host)) {
     throw new AppError(
       'invalid_request',
-      400,
       `configuration: coalmine would listen on ${config.host}, which other machines can reach, but no admin token is set. ` +
         `Set COALMINE_ADMIN_TOKEN to a secret of 16+ characters (e.g. $(openssl rand -hex 32)), or start once with --generate-token ` +
         `to write one to ${adminTokenPath(config.dataDir)} (the CLI reads it from there).`,
     );
   }
   return { token: null, source: 'none' };
+}
+
+/**
+ * One line for the start-up log that says who may change state and why, naming the token file
+ * when it is the reason: a leftover file from one `--generate-token` run otherwise closes the
+ * open loopback mode without a word.
+ */
+export function accessModeText(source: TokenSource, config: Pick<Config, 'dataDir' | 'protectReads'>): string {
+  const reads = config.protectReads ? 'reads need it too (COALMINE_PROTECT_READS)' : 'reads, predictions and feedback stay open';
+  switch (source) {
+    case 'environment':
+      return `access: admin changes need the token from COALMINE_ADMIN_TOKEN; ${reads}`;
+    case 'file':
+    case 'generated':
+      return `access: admin changes need the token in ${adminTokenPath(config.dataDir)}${source === 'generated' ? ' (just generated)' : ''}; ${reads}. Delete that file to go back to the open loopback mode`;
+    case 'none':
+      return 'access: open (loopback only, no admin token set); other web pages cannot change or read state (Host, Origin and Sec-Fetch-Site are checked)';
+  }
 }

@@ -1,18 +1,19 @@
 import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { buildServer } from '../api/index.js';
+import { buildServer, ManualRouting } from '../api/index.js';
 import { CanaryChecks } from '../checks/index.js';
 import { loadConfig, type Config, type ConfigOverrides } from '../config/index.js';
-import type { Model } from '../domain/index.js';
+import { hasFaults, type Model } from '../domain/index.js';
 import { MetricsReader } from '../metrics/index.js';
 import { ArtifactFiles, ModelRegistry, ModelSettingsService } from '../registry/index.js';
 import { RolloutController, WebhookSender } from '../rollout/index.js';
 import { PredictionService, RuntimePool } from '../serving/index.js';
-import { adminTokenPath, resolveAdminToken } from './admin-token.js';
+import { accessModeText, adminTokenPath, resolveAdminToken } from './admin-token.js';
 import { ChangeFeed } from './change-feed.js';
+import { checkDatabaseIsNotLost, markDataDir, removeInterruptedUploads } from './data-dir.js';
 import { RegistryTrafficRouter } from './registry-traffic-router.js';
-import { openDatabase, SqlitePredictionLogStore, SqliteRegistryStore, SqliteRolloutStore, SqliteSettingsStore, SqliteTelemetryStore, WorkerPredictionLogStore } from '../store/index.js';
+import { lockDataDir, openDatabase, SqlitePredictionLogStore, SqliteRegistryStore, SqliteRolloutStore, SqliteSettingsStore, SqliteTelemetryStore, WorkerPredictionLogStore } from '../store/index.js';
 import { FeedbackService, PredictionLog, PrometheusMetrics, Telemetry } from '../telemetry/index.js';
 
 export interface App {
@@ -29,6 +30,8 @@ export interface App {
   readonly feedback: FeedbackService;
   readonly prometheus: PrometheusMetrics;
   readonly rollouts: RolloutController;
+  /** Manual routing changes, checked against an active rollout (the API's and CLI's path). */
+  readonly manual: ManualRouting;
   readonly http: FastifyInstance;
   /** The token admin operations need (null: none, on loopback). */
   readonly adminToken: string | null;
@@ -57,13 +60,23 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
   const log = options.logger ?? pino({ level: config.logLevel, base: undefined });
   const admin = resolveAdminToken(config, options.generateAdminToken === true);
   if (admin.source === 'generated') log.info({ file: adminTokenPath(config.dataDir) }, 'generated an admin token; the CLI reads it from this file');
-  else if (admin.source !== 'none') log.info({ from: admin.source }, 'admin operations require the admin token');
+  log.info({ access: admin.source === 'none' ? 'open' : 'token', tokenFrom: admin.source }, accessModeText(admin.source, config));
   const now = options.now ?? (() => new Date());
   // Read on every prediction (telemetry buckets): without an injected clock, no Date per call.
   const nowMs = options.now ? () => now().getTime() : Date.now;
   const dbFile = join(config.dataDir, 'coalmine.db');
-  // Logged because an upgrade can take a while (schema 5 moves the prediction log: ~8 s per million rows).
-  const db = openDatabase(dbFile, 'FULL', (from, to) => log.info({ file: dbFile, from, to }, `upgrading the data directory's database from schema ${from} to ${to}`));
+  const lock = lockDataDir(config.dataDir);
+  let db: ReturnType<typeof openDatabase>;
+  try {
+    checkDatabaseIsNotLost(config.dataDir, dbFile);
+    // Logged because an upgrade can take a while (schema 5 moves the prediction log: ~8 s per million rows).
+    db = openDatabase(dbFile, 'FULL', (from, to) => log.info({ file: dbFile, from, to }, `upgrading the data directory's database from schema ${from} to ${to}`));
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  markDataDir(config.dataDir);
+  removeInterruptedUploads(join(config.dataDir, 'models'), log);
   // A second connection to the same file, for the high-volume writes that need no fsync per commit.
   const telemetryDb = openDatabase(dbFile, 'NORMAL');
   const files = new ArtifactFiles(config.dataDir);
@@ -112,7 +125,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
     log: predictionLog,
     telemetry,
     now: nowMs,
-    taskOf: async (model, version) => (await registry.version(model, version).catch(() => undefined))?.signature.task,
+    signatureOf: async (model, version) => (await registry.version(model, version).catch(() => undefined))?.signature,
   });
   const changes = new ChangeFeed();
   settings.onChange((model) => changes.emit({ kind: 'settings', model }));
@@ -139,10 +152,26 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
     }
   };
   registry.onRoutingChange(exportRouting);
+  // A canary's faults belong to that canary: once it is promoted or rolled back they are cleared,
+  // so the next canary does not start out broken.
+  const canaryOf = new Map<string, number | null>();
+  registry.onRoutingChange((m) => {
+    const before = canaryOf.get(m.name);
+    canaryOf.set(m.name, m.routing.canaryVersion);
+    if (before !== undefined && before !== null && m.routing.canaryVersion === null && hasFaults(settings.get(m.name).faults.canary)) {
+      settings.setFault(m.name, 'canary', null).then(
+        () => log.info({ model: m.name, version: before }, 'canary faults cleared: the canary they were injected into is gone'),
+        (err: unknown) => log.warn({ model: m.name, err }, 'could not clear the faults of a removed canary'),
+      );
+    }
+  });
   registry.onRoutingChange((m) => changes.emit({ kind: 'routing', model: m.name }));
   await predictions.start();
   const models = await registry.list();
-  for (const m of models) exportRouting(m);
+  for (const m of models) {
+    exportRouting(m);
+    canaryOf.set(m.name, m.routing.canaryVersion);
+  }
   for (const m of models) {
     const r = await rolloutStore.get(m.name);
     if (r) prometheus.setPhase(m.name, r.phase);
@@ -171,8 +200,9 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
   flushTimer.unref();
   purgeTimer.unref();
 
+  const manual = new ManualRouting(registry, rollouts, settings);
   const http = buildServer(
-    { config, registry, settings, predictions, telemetry, metrics, checks, feedback, prometheus, rollouts, versions: { loadError: (m, v) => pool.failure(m, v) }, changes, adminToken: admin.token },
+    { config, registry, settings, predictions, telemetry, metrics, checks, feedback, prometheus, rollouts, manual, versions: { loadError: (m, v) => pool.failure(m, v) }, changes, adminToken: admin.token },
     log,
   );
   let closed = false;
@@ -190,6 +220,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
     feedback,
     prometheus,
     rollouts,
+    manual,
     http,
     adminToken: admin.token,
     flush,
@@ -211,6 +242,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
       await predictionLogStore.close();
       telemetryDb.close();
       db.close();
+      lock.release();
     },
   };
 }

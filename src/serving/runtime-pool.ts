@@ -1,5 +1,8 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { AppError, badRequest, type ModelSignature, type ModelVersion } from '../domain/index.js';
+import { pipeline } from 'node:stream/promises';
+import { AppError, appError, type ModelSignature, type ModelVersion } from '../domain/index.js';
 import type { AcceptedModel, VersionLoader } from '../registry/index.js';
 import { BatchTurn, inspectOnnx, MicroBatchingRuntime, OnnxModelRuntime, type ModelRuntime } from '../runtime/index.js';
 
@@ -16,6 +19,13 @@ export interface RuntimePoolOptions {
 }
 
 const keyOf = (model: string, version: number): string => `${model}@${version}`;
+
+/** Streamed, so checking a large artifact does not hold the event loop. */
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}
 
 function cause(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 400);
@@ -45,7 +55,7 @@ export class RuntimePool implements VersionLoader {
     try {
       runtime = await OnnxModelRuntime.load(inspected.bytes, inspected.signature);
     } catch (err) {
-      throw badRequest('invalid_model', `onnxruntime cannot load this graph: ${cause(err)}`);
+      throw appError('invalid_model', `onnxruntime cannot load this graph: ${cause(err)}`);
     }
     try {
       await this.probe(runtime, inspected.signature);
@@ -62,7 +72,7 @@ export class RuntimePool implements VersionLoader {
     try {
       await runtime.predict([row, row], { signal: AbortSignal.timeout(30_000) });
     } catch (err) {
-      throw badRequest('invalid_model', `the graph loads but fails on a probe row of ${signature.featureCount} zeros: ${cause(err)}`);
+      throw appError('invalid_model', `the graph loads but fails on a probe row of ${signature.featureCount} zeros: ${cause(err)}`);
     }
   }
 
@@ -84,7 +94,14 @@ export class RuntimePool implements VersionLoader {
           throw new Error(`its file ${path} is missing (deleted or moved); restore it, or register the model again`);
         },
       )
-      .then(() => OnnxModelRuntime.load(path, version.signature))
+      // A file changed or damaged on disk would load and serve wrong answers: check it first.
+      .then(() => sha256File(path))
+      .then((actual) => {
+        if (actual !== version.sha256) {
+          throw new Error(`its file ${path} does not match the sha256 it was registered with (expected ${version.sha256.slice(0, 12)}…, found ${actual.slice(0, 12)}…): it was changed or damaged; restore it, or register the model again`);
+        }
+        return OnnxModelRuntime.load(path, version.signature);
+      })
       .then(async (runtime) => {
         // The first runs of a fresh session are slow (allocations, kernel selection); pay for them
         // here so a newly deployed canary is not judged on its cold start.
@@ -103,7 +120,7 @@ export class RuntimePool implements VersionLoader {
         const reason = cause(err);
         this.failures.set(key, reason);
         this.log.warn({ model: version.model, version: version.version, reason }, 'model version failed to load');
-        throw new AppError('model_unavailable', 503, `version ${version.version} of "${version.model}" cannot be loaded: ${reason}`);
+        throw new AppError('model_unavailable', `version ${version.version} of "${version.model}" cannot be loaded: ${reason}`);
       },
     );
     this.loading.set(key, promise);

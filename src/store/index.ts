@@ -2,6 +2,7 @@ export type { NewVersion, RegistryStore, RoutingChange, RoutingEventInput } from
 export type { BucketRow, PredictionKey, PredictionLogStore, SettingsStore, TelemetryStore } from './telemetry-store.js';
 export { MemoryRegistryStore } from './memory/memory-registry-store.js';
 export { openDatabase, type Durability } from './sqlite/sqlite-database.js';
+export { lockDataDir, type DataDirLock } from './sqlite/data-dir-lock.js';
 export { SqliteRegistryStore } from './sqlite/sqlite-registry-store.js';
 export { SqlitePredictionLogStore, SqliteSettingsStore, SqliteTelemetryStore } from './sqlite/sqlite-telemetry-store.js';
 export { WorkerPredictionLogStore } from './sqlite/worker-prediction-log-store.js';
