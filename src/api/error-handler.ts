@@ -50,6 +50,8 @@ function fromFastify(err: FastifyError, req: FastifyRequest, limits: Limits): [E
   // A request stream that broke or timed out while its body was read.
   if (err.code === 'ECONNRESET' || err.code === 'ERR_STREAM_PREMATURE_CLOSE') return ['invalid_request', 'the request body ended before it was complete'];
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return ['request_timeout', `the request was not received within ${limits.requestTimeoutMs / 1000} s (COALMINE_REQUEST_TIMEOUT_MS)`];
+  // SQLite (and the file system) on a full disk: nothing was written, and the operator can act.
+  if (err.code === 'SQLITE_FULL' || err.code === 'ENOSPC') return ['storage_full', "the data directory's disk is full, so the change could not be saved; free some space and try again (nothing was changed)"];
   return undefined;
 }
 
@@ -61,7 +63,10 @@ export function installErrorHandling(app: FastifyInstance, limits: Limits): void
       return reply.status(err.status).send(errorBody(err.code, err.message));
     }
     const mapped = fromFastify(err, req, limits);
-    if (mapped) return reply.status(ERROR_STATUS[mapped[0]]).send(errorBody(mapped[0], mapped[1]));
+    if (mapped) {
+      if (mapped[0] === 'storage_full') req.log.warn({ err: err.message }, 'a change was refused: the disk is full');
+      return reply.status(ERROR_STATUS[mapped[0]]).send(errorBody(mapped[0], mapped[1]));
+    }
     req.log.error({ err }, 'unexpected error');
     return reply.status(500).send(errorBody('internal', 'internal error; the server log has the details'));
   });

@@ -60,7 +60,8 @@ describe('registering ONNX files from other exporters', () => {
   });
 
   it('numbers versions and keeps the first one stable', async () => {
-    const r = await upload('reg', fx.linearRegressor(), '?description=second');
+    // Other bytes than v1's: the same file twice is refused (tested below).
+    const r = await upload('reg', fx.paddedRegressor(4), '?description=second');
     assert.equal(r.json.version, 2);
     assert.equal(r.json.role, null);
     const model = await s.request('GET', '/v1/models/reg');
@@ -68,6 +69,9 @@ describe('registering ONNX files from other exporters', () => {
     assert.deepEqual(model.json.versions.map((v: { version: number }) => v.version), [1, 2]);
     const one = await s.request('GET', '/v1/models/reg/versions/2');
     assert.equal(one.json.description, 'second');
+    const same = await upload('reg', fx.linearRegressor());
+    assert.equal(same.status, 409, 'the bytes of v1 again');
+    assert.match(same.json.error.message, /already version 1 of "reg"/);
   });
 
   const refusals: [string, () => Uint8Array, RegExp][] = [

@@ -6,6 +6,7 @@ import { installAuth } from './auth.js';
 import { limitConnectionsPerClient } from './connection-limits.js';
 import { clientErrorHandler, errorBody, installErrorHandling, type Limits } from './error-handler.js';
 import { installRequestGuards } from './request-guards.js';
+import { installUploads } from './uploads.js';
 import { LiveFeed } from './live-feed.js';
 import { dashboardRoutes } from './routes/dashboard-routes.js';
 import { faultRoutes } from './routes/fault-routes.js';
@@ -20,8 +21,6 @@ import { rolloutRoutes } from './routes/rollout-routes.js';
 import { streamRoutes } from './routes/stream-routes.js';
 import { takehomeRoutes } from './routes/takehome-routes.js';
 import type { ApiServices } from './services.js';
-
-const ONNX_TYPES = ['application/octet-stream', 'application/x-onnx', 'application/onnx'];
 
 export function buildServer(s: ApiServices, logger: Logger): FastifyInstance {
   const limits: Limits = { bodyLimitBytes: s.config.bodyLimitBytes, uploadLimitBytes: s.config.uploadLimitBytes, requestTimeoutMs: s.config.requestTimeoutMs };
@@ -48,9 +47,7 @@ export function buildServer(s: ApiServices, logger: Logger): FastifyInstance {
     clientErrorHandler: clientErrorHandler(limits),
   }) as unknown as FastifyInstance;
 
-  app.addContentTypeParser(ONNX_TYPES, { parseAs: 'buffer', bodyLimit: s.config.uploadLimitBytes }, (_req, body, done) => {
-    done(null, body);
-  });
+  installUploads(app, { files: s.files, limitBytes: s.config.uploadLimitBytes, maxConcurrent: s.config.maxConcurrentUploads });
 
   // Text and form bodies are what a cross-site page can send without a CORS preflight: never read them.
   app.removeContentTypeParser('text/plain');

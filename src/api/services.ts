@@ -1,7 +1,7 @@
 import type { CanaryChecks } from '../checks/index.js';
 import type { Config } from '../config/index.js';
 import type { MetricsReader } from '../metrics/index.js';
-import type { ModelRegistry, ModelSettingsService } from '../registry/index.js';
+import type { ArtifactFiles, ModelRegistry, ModelSettingsService } from '../registry/index.js';
 import type { RolloutController } from '../rollout/index.js';
 import type { PredictionService } from '../serving/index.js';
 import type { FeedbackService, PrometheusMetrics, Telemetry } from '../telemetry/index.js';
@@ -13,6 +13,8 @@ import type { VersionState } from './views.js';
 export interface ApiServices {
   readonly config: Config;
   readonly registry: ModelRegistry;
+  /** Where uploads are staged before the registry takes them. */
+  readonly files: ArtifactFiles;
   readonly settings: ModelSettingsService;
   readonly predictions: PredictionService;
   readonly telemetry: Telemetry;

@@ -53,6 +53,7 @@ export interface AppOptions {
 }
 
 const PURGE_EVERY_MS = 10 * 60 * 1000;
+const SHUTDOWN_GRACE_MS = 10_000;
 
 /** The only place that picks implementations for the ports. */
 export async function createApp(overrides: ConfigOverrides = {}, options: AppOptions = {}): Promise<App> {
@@ -202,7 +203,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
 
   const manual = new ManualRouting(registry, rollouts, settings);
   const http = buildServer(
-    { config, registry, settings, predictions, telemetry, metrics, checks, feedback, prometheus, rollouts, manual, versions: { loadError: (m, v) => pool.failure(m, v) }, changes, adminToken: admin.token },
+    { config, registry, files, settings, predictions, telemetry, metrics, checks, feedback, prometheus, rollouts, manual, versions: { loadError: (m, v) => pool.failure(m, v) }, changes, adminToken: admin.token },
     log,
   );
   let closed = false;
@@ -235,7 +236,14 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
       clearInterval(flushTimer);
       clearInterval(purgeTimer);
       rollouts.stopScheduler();
+      // Requests in flight get a few seconds to finish; a client that never finishes its request
+      // must not keep the process (and its final telemetry flush) from shutting down.
+      const deadline = setTimeout(() => {
+        log.warn({ afterMs: SHUTDOWN_GRACE_MS }, 'closing the connections still open at shutdown');
+        http.server.closeAllConnections();
+      }, SHUTDOWN_GRACE_MS);
       await http.close();
+      clearTimeout(deadline);
       await webhooks.stop();
       await flush().catch((err: unknown) => log.error({ err }, 'final telemetry flush failed'));
       await pool.closeAll();

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { linearRegressor } from '../test-support/onnx-fixtures.js';
+import { linearRegressor, paddedRegressor } from '../test-support/onnx-fixtures.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 
 const run = promisify(execFile);
@@ -71,7 +71,12 @@ describe('coalmine CLI against a real server', () => {
     const added = await cli('--model', 'reg', 'models', 'add', 'reg', file, '--description', 'a regressor', '--metric', 'mae=0.4');
     assert.equal(added.code, 0, added.stderr);
     assert.match(added.stdout, /registered reg v1 \(regressor, 2 features\) as stable/);
-    await cli('models', 'add', 'reg', file);
+    const second = join(dir, 'reg-2.onnx');
+    writeFileSync(second, paddedRegressor(4));
+    const again = await cli('models', 'add', 'reg', file);
+    assert.notEqual(again.code, 0, 'the same file twice is refused');
+    assert.match(again.stderr, /already version 1 of "reg"/);
+    await cli('models', 'add', 'reg', second);
     assert.match((await cli('--model', 'reg', 'deploy', '2', '--weight', '5')).stdout, /deployed v2 of reg as canary at 5%/);
     assert.match((await cli('--model', 'reg', 'rollback', '--reason', 'testing')).stdout, /rolled back canary v2/);
     assert.match((await cli('--model', 'reg', 'reset')).stdout, /canary v2 at 20%/);

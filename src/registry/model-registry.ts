@@ -9,9 +9,9 @@ import {
   type RoutingEvent,
 } from '../domain/index.js';
 import type { RegistryStore, RoutingChange } from '../store/index.js';
-import type { ArtifactFiles } from './artifact-files.js';
+import { ArtifactFiles, type StagedArtifact } from './artifact-files.js';
 
-import type { VersionLoader } from './version-loader.js';
+import type { AcceptedModel, VersionLoader } from './version-loader.js';
 
 export interface RegisterInput {
   readonly description?: string | undefined;
@@ -75,29 +75,46 @@ export class ModelRegistry {
     return this.opts.files.path(version.artifact);
   }
 
-  async register(name: string, bytes: Uint8Array, input: RegisterInput = {}): Promise<ModelVersion> {
-    assertModelName(name);
-    if (bytes.length === 0) throw appError('invalid_model', 'the request body is empty: send the ONNX file as the body');
-    const accepted = await this.opts.loader.accept(bytes);
-    return this.mutex.run(name, async () => {
-      const { artifact, sha256 } = this.opts.files.write(name, accepted.bytes);
-      const model = await this.opts.store.addVersion({
-        model: name,
-        createdAt: this.opts.now().toISOString(),
-        source: input.source ?? 'upload',
-        description: input.description ?? '',
-        signature: accepted.signature,
-        metrics: input.metrics ?? {},
-        artifact,
-        sha256,
-        sizeBytes: accepted.bytes.length,
-      });
-      if (model.versions.length === 1) {
-        await this.opts.loader.ensureLoaded(model.versions[0]!);
-        this.emit(model);
-      }
-      return model.versions[model.versions.length - 1]!;
+  /**
+   * Registers an ONNX file (bytes, or an upload already staged on disk, which is moved into place
+   * or discarded). The same bytes twice are a 409 naming the version they already are.
+   */
+  async register(name: string, upload: Uint8Array | StagedArtifact, input: RegisterInput = {}): Promise<ModelVersion> {
+    const staged = upload instanceof Uint8Array ? undefined : upload;
+    try {
+      assertModelName(name);
+      const bytes = staged ? await this.opts.files.readStaged(staged) : (upload as Uint8Array);
+      if (bytes.length === 0) throw appError('invalid_model', 'the request body is empty: send the ONNX file as the body');
+      const accepted = await this.opts.loader.accept(bytes);
+      // A rewrite (e.g. ZipMap removed) is stored instead of the upload, so the staged file goes.
+      const keepStaged = staged && accepted.bytes === bytes ? staged : undefined;
+      return await this.mutex.run(name, () => this.add(name, accepted, input, keepStaged));
+    } finally {
+      if (staged) await this.opts.files.discard(staged);
+    }
+  }
+
+  private async add(name: string, accepted: AcceptedModel, input: RegisterInput, staged: StagedArtifact | undefined): Promise<ModelVersion> {
+    const sha = staged?.sha256 ?? ArtifactFiles.sha256(accepted.bytes);
+    const same = (await this.opts.store.getModel(name))?.versions.find((v) => v.sha256 === sha);
+    if (same) throw appError('conflict', `this file is already version ${same.version} of "${name}" (same sha256); deploy it with: coalmine --model ${name} deploy ${same.version}`);
+    const { artifact, sha256 } = await this.opts.files.write(name, accepted.bytes, staged);
+    const model = await this.opts.store.addVersion({
+      model: name,
+      createdAt: this.opts.now().toISOString(),
+      source: input.source ?? 'upload',
+      description: input.description ?? '',
+      signature: accepted.signature,
+      metrics: input.metrics ?? {},
+      artifact,
+      sha256,
+      sizeBytes: accepted.bytes.length,
     });
+    if (model.versions.length === 1) {
+      await this.opts.loader.ensureLoaded(model.versions[0]!);
+      this.emit(model);
+    }
+    return model.versions[model.versions.length - 1]!;
   }
 
   async setWeight(name: string, weightBp: BasisPoints): Promise<Model> {

@@ -15,6 +15,9 @@ const MAX_ATTEMPTS = 10;
 export class WebhookSender {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private stopping = false;
+  // Aborted by stop(): a receiver that accepts and never answers must not hold the shutdown.
+  private readonly shutdown = new AbortController();
 
   constructor(
     private readonly outbox: OutboxStore,
@@ -28,13 +31,17 @@ export class WebhookSender {
     this.timer.unref();
   }
 
+  /** Stops at once: a delivery in flight is abandoned (and stays due for the next start). */
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.stopping = true;
+    this.shutdown.abort();
     await this.running;
   }
 
   /** One pass over the due items (also called right after a phase change). */
   deliver(): Promise<void> {
+    if (this.stopping) return Promise.resolve();
     if (this.running) return this.running;
     this.running = this.pass().finally(() => (this.running = undefined));
     return this.running;
@@ -42,12 +49,17 @@ export class WebhookSender {
 
   private async pass(): Promise<void> {
     for (const item of await this.outbox.due(this.now(), 50)) {
+      if (this.stopping) return;
       const payload = { ...(JSON.parse(item.payload) as object), delivery_id: item.id };
       try {
-        const res = await fetch(item.url, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'coalmine' }, body: JSON.stringify(payload), signal: AbortSignal.timeout(this.timeoutMs) });
+        const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.timeoutMs)]);
+        const res = await fetch(item.url, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'coalmine' }, body: JSON.stringify(payload), signal, redirect: 'error' });
+        // The body is not read: a receiver streaming an endless reply must not hold the sender.
+        void res.body?.cancel().catch(() => undefined);
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         await this.outbox.delivered(item.id, this.now());
       } catch (err) {
+        if (this.stopping) return;
         const attempts = item.attempts + 1;
         const giveUp = attempts >= MAX_ATTEMPTS;
         const delay = Math.min(300_000, 1000 * 2 ** (attempts - 1));

@@ -109,3 +109,17 @@ export function nanRegressor(): Uint8Array {
 }
 
 export { onnx };
+
+/** linearRegressor() carrying an unused initializer of `padFloats` floats: a large but valid file. */
+export function paddedRegressor(padFloats: number): Uint8Array {
+  return buildModel({
+    producer: 'tf2onnx',
+    inputs: [tensorInfo('features', ElemType.FLOAT, ['N', 2])],
+    outputs: [tensorInfo('variable', ElemType.FLOAT, ['N', 1])],
+    initializers: [floatTensor('W', [2, 1], [2, 3]), floatTensor('b', [1], [1]), floatTensor('pad', [padFloats], Array.from({ length: padFloats }, (_, i) => i % 97))],
+    nodes: [
+      { op: 'MatMul', inputs: ['features', 'W'], outputs: ['xw'] },
+      { op: 'Add', inputs: ['xw', 'b'], outputs: ['variable'] },
+    ],
+  });
+}

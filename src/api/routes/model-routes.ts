@@ -3,6 +3,7 @@ import { AppError } from '../../domain/index.js';
 import { EventsQuery, ModelParams, RegisterQuery, VersionParams, type RegisterQuery as RegisterQueryT } from '../schemas.js';
 import { parseMetrics, parseVersion } from '../parse-params.js';
 import type { ApiServices } from '../services.js';
+import { UploadBody } from '../uploads.js';
 import { eventView, modelSummary, modelView, versionView } from '../views.js';
 
 export function modelRoutes(app: FastifyInstance, s: ApiServices): void {
@@ -30,16 +31,17 @@ export function modelRoutes(app: FastifyInstance, s: ApiServices): void {
   );
 
   // The ONNX file is the body; metadata rides in the query string so curl --data-binary works as is.
-  app.post<{ Params: { name: string }; Querystring: RegisterQueryT; Body: Buffer }>(
+  app.post<{ Params: { name: string }; Querystring: RegisterQueryT; Body: unknown }>(
     '/v1/models/:name/versions',
     { bodyLimit: s.config.uploadLimitBytes, schema: { params: ModelParams, querystring: RegisterQuery } },
     async (req, reply) => {
-      // JSON (or any other parsed type) reaches here as a value, not bytes: the file was not sent.
-      if (!Buffer.isBuffer(req.body)) {
+      // JSON (or any other parsed type) reaches here as a value, not a staged file: the file was not sent.
+      if (!(req.body instanceof UploadBody)) {
         throw new AppError('unsupported_media_type', 'send the ONNX file as the raw body with Content-Type: application/octet-stream (e.g. curl --data-binary @model.onnx)');
       }
+      const upload = req.body.staged;
       const metrics = parseMetrics(req.query.metrics);
-      const version = await s.registry.register(req.params.name, req.body, {
+      const version = await s.registry.register(req.params.name, upload, {
         description: req.query.description,
         source: req.query.source,
         metrics,

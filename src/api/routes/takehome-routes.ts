@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Type, type Static } from 'typebox';
 import { appError, hasFaults } from '../../domain/index.js';
@@ -26,7 +26,7 @@ export function takehomeRoutes(app: FastifyInstance, s: ApiServices): void {
       model = ref.model;
       version = (await s.registry.version(model, ref.version)).version;
     } else {
-      const bytes = readFileSync(ref.path);
+      const bytes = await readFile(ref.path);
       const existing = (await s.registry.get(model)).versions.find((v) => v.sha256 === sha256(bytes));
       version = existing ? existing.version : (await s.registry.register(model, bytes, { source: `admin/deploy-canary ${basename(ref.path)}`, description: basename(ref.path) })).version;
     }
