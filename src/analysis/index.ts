@@ -11,6 +11,7 @@ export { welchTTest, welchTTestSamples, type TestResult, type WelchResult } from
 export { assess, type AssessInput, type Assessment, type MetricSpec, type MetricVerdict, type SrmInput } from './assess.js';
 export { histogramOf, kolmogorovSf, ksTestBinned, populationStabilityIndex, type Histogram, type KsResult } from './drift.js';
 export { judge } from './judges/judge.js';
+export { evidenceView, verdictView } from './verdict-view.js';
 export { JUDGE_NAMES, parseJudgeConfig, type JudgeConfigResult, type JudgeName } from './judges/judge-schema.js';
 export {
   DEFAULT_ALPHA,

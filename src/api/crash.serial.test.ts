@@ -15,7 +15,7 @@ interface Decision {
   seq: number;
   action: string;
   step: number;
-  weightBp: number;
+  weight: number;
   at: string;
 }
 interface RolloutView {

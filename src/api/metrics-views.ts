@@ -1,6 +1,7 @@
 import type { CanaryChecks } from '../checks/index.js';
 import { appError, type Model } from '../domain/index.js';
 import type { SeriesPoint, VariantMetrics, VariantPair } from '../metrics/index.js';
+import { verdictView } from '../analysis/index.js';
 
 const r = (x: number | null, digits = 3): number | null => (x === null ? null : Math.round(x * 10 ** digits) / 10 ** digits);
 
@@ -75,7 +76,7 @@ export function analysisView(model: Model, a: Awaited<ReturnType<CanaryChecks['a
     reason: assessment.reason,
     critical_failure: assessment.criticalFailure,
     srm: assessment.srm && { statistic: assessment.srm.statistic, p_value: assessment.srm.pValue, mismatch: assessment.srm.mismatch, observed: assessment.srm.observed, expected: assessment.srm.expected },
-    verdicts: assessment.verdicts,
+    verdicts: assessment.verdicts.map(verdictView),
     variants: pairView(a.pair, weight),
   };
 }

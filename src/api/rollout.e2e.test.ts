@@ -51,7 +51,8 @@ describe('rollouts over HTTP', () => {
       const text = await md.text();
       assert.match(text, /^# Rollout of churn v2 \(stable v1\)/);
       assert.match(text, /\*\*Outcome:\*\* aborted by user: checking the report/);
-      assert.match(text, /\| step \| weight \| analyses \|/);
+      assert.match(text, /\| step \| weight \| result \| analyses \|/);
+      assert.match(text, /\| 3 \| 50% \| stopped here \| 0 \|/);
       const json = (await s.request('GET', '/v1/models/churn/rollout/report')).json;
       assert.equal(json.phase, 'rolled_back');
       assert.equal(json.timeline.length, 4);
@@ -108,7 +109,7 @@ describe('a rollout survives SIGKILL', () => {
       assert.ok(before, 'the rollout reached step 3 under traffic');
       await server.kill('SIGKILL');
       server = await spawnServer(dataDir, port);
-      const h = (await (await fetch(`${server.url}/v1/models/churn/rollout/history`)).json()) as { decisions: { seq: number; action: string; step: number; weightBp: number }[] };
+      const h = (await (await fetch(`${server.url}/v1/models/churn/rollout/history`)).json()) as { decisions: { seq: number; action: string; step: number; weight: number }[] };
       assert.deepEqual(h.decisions.slice(0, before.history.length), before.history, 'no acknowledged decision was lost or rewritten');
       assert.deepEqual(h.decisions.map((d) => d.seq), h.decisions.map((_, k) => k + 1), 'no decision duplicated');
       const r = (await (await fetch(`${server.url}/v1/models/churn/rollout`)).json()) as { phase: string; step: number; weight: number };

@@ -1,4 +1,5 @@
 import type { FaultConfig, Model, ModelSettings, ModelVersion, Prediction, Rollout, RoutingEvent } from '../domain/index.js';
+import { decisionView, stepsPassed } from '../rollout/index.js';
 import type { PredictResult } from '../serving/index.js';
 
 export interface VersionState {
@@ -124,6 +125,8 @@ export function rolloutView(r: Rollout) {
     phase: r.phase,
     step: r.stepIndex + 1,
     steps_total: r.spec.steps.length,
+    /** Steps whose own analysis passed; a 100% step is the promotion and is never analysed. */
+    steps_passed: stepsPassed(r),
     weight: r.phase === 'succeeded' ? 100 : r.phase === 'rolled_back' || r.phase === 'failed' ? 0 : step.weightBp / 100,
     canary_version: r.spec.canaryVersion,
     stable_version: r.stableVersion,
@@ -134,7 +137,7 @@ export function rolloutView(r: Rollout) {
     reason: r.reason,
     attempt: r.attempt,
     consecutive_failures: r.consecutiveFailures,
-    last_decision: r.history.at(-1) ?? null,
+    last_decision: r.history.at(-1) ? decisionView(r.history.at(-1)!) : null,
     spec: {
       steps: r.spec.steps.map((s) => ({ weight: s.weightBp / 100, bake_s: s.bakeMs / 1000, min_samples: s.minSamples, pause: s.pause })),
       interval_s: r.spec.intervalMs / 1000,
@@ -147,3 +150,4 @@ export function rolloutView(r: Rollout) {
     },
   };
 }
+

@@ -95,7 +95,7 @@ export function markers(history: readonly Decision[]): Marker[] {
   const out: Marker[] = [];
   for (const d of history) {
     const x = Date.parse(d.at) / 1000;
-    if (d.action === 'start' || d.action === 'advance') out.push({ x, label: `${d.weightBp / 100}%`, kind: 'step' });
+    if (d.action === 'start' || d.action === 'advance') out.push({ x, label: `${d.weight}%`, kind: 'step' });
     else if (d.action === 'rollback') out.push({ x, label: 'rollback', kind: 'rollback' });
     else if (d.action === 'succeed' || d.action === 'promote') out.push({ x, label: d.action === 'succeed' ? 'promoted' : 'promote', kind: 'promote' });
   }

@@ -81,10 +81,10 @@ describe('chart data', () => {
     assert.deepEqual(custom.accuracy, []);
     const at = (s: number) => new Date(s * 1000).toISOString();
     const history = [
-      { action: 'start', at: at(100), weightBp: 1000 },
-      { action: 'hold', at: at(130), weightBp: 1000 },
-      { action: 'advance', at: at(160), weightBp: 5000 },
-      { action: 'rollback', at: at(190), weightBp: 5000 },
+      { action: 'start', at: at(100), weight: 10 },
+      { action: 'hold', at: at(130), weight: 10 },
+      { action: 'advance', at: at(160), weight: 50 },
+      { action: 'rollback', at: at(190), weight: 50 },
     ] as Decision[];
     assert.deepEqual(markers(history), [
       { x: 100, label: '10%', kind: 'step' },

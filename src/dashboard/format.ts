@@ -84,7 +84,7 @@ export function verdictWords(v: Verdict): string {
   } else {
     parts.push(`canary ${name}: not enough data to compare`);
   }
-  if (e.pValue !== undefined && !e.interval) parts.push(`p = ${e.pValue < 0.0001 ? e.pValue.toExponential(1) : num(e.pValue, 4)}`);
+  if (e.p_value !== undefined && !e.interval) parts.push(`p = ${e.p_value < 0.0001 ? e.p_value.toExponential(1) : num(e.p_value, 4)}`);
   parts.push(n);
   if (e.needed && v.status === 'inconclusive' && (e.needed.canary > 0 || e.needed.stable > 0)) {
     parts.push(`needs ${count(e.needed.canary)} more canary and ${count(e.needed.stable)} more stable`);

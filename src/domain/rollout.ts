@@ -47,12 +47,25 @@ export interface RolloutSpec {
 
 /** What one analysis of a rollout step found: kept with the decision it led to. */
 export interface AnalysisSummary {
+  /**
+   * The step whose traffic was judged (0-based) and its weight. A decision's own step is where the
+   * rollout stands after it, so an analysis that advanced from step 1 sits on a step-2 decision.
+   * Absent in histories saved before this field existed (see analysedStep).
+   */
+  readonly step?: number;
+  readonly weightBp?: number;
   readonly status: VerdictStatus;
   readonly reason: string;
   readonly srmMismatch: boolean;
   readonly criticalFailure: boolean;
   readonly verdicts: readonly Verdict[];
   readonly n: { readonly stable: number; readonly canary: number };
+}
+
+/** The step (0-based) an analysis judged; for older histories, derived from the decision it led to. */
+export function analysedStep(d: Pick<Decision, 'step' | 'action' | 'analysis'>): number | null {
+  if (!d.analysis) return null;
+  return d.analysis.step ?? (d.action === 'advance' ? d.step - 1 : d.step);
 }
 
 export type DecisionAction = 'start' | 'hold' | 'advance' | 'pause' | 'resume' | 'promote' | 'rollback' | 'succeed' | 'fail' | 'retry';

@@ -3,6 +3,7 @@ import { assess } from '../analysis/index.js';
 import { AppError, isTerminal, KeyedMutex, appError, type Phase, type Rollout } from '../domain/index.js';
 import { bindAnalysis, defaultAnalysis, type DefaultAnalysisOptions, type MetricsReader } from '../metrics/index.js';
 import type { NewNotification, RolloutStore } from '../store/index.js';
+import { decisionView } from './decision-view.js';
 import { parseRolloutSpec } from './rollout-spec.js';
 import type { TrafficRouter } from './traffic-router.js';
 import { desiredRouting, transition, type AnalysisResult, type RolloutEffect, type RolloutEvent } from './transition.js';
@@ -28,7 +29,7 @@ function notifications(r: Rollout, effects: readonly RolloutEffect[]): NewNotifi
   const out: NewNotification[] = [];
   for (const e of effects) {
     if (e.type !== 'notify') continue;
-    const payload = JSON.stringify({ event: 'rollout.phase_changed', rollout_id: r.id, model: r.model, from: e.from, to: e.to, at: e.decision.at, step: e.decision.step + 1, weight: e.decision.weightBp / 100, decision: e.decision });
+    const payload = JSON.stringify({ event: 'rollout.phase_changed', rollout_id: r.id, model: r.model, from: e.from, to: e.to, at: e.decision.at, step: e.decision.step + 1, weight: e.decision.weightBp / 100, decision: decisionView(e.decision) });
     for (const url of r.spec.webhooks) out.push({ url, payload });
   }
   return out;
@@ -154,7 +155,7 @@ export class RolloutController {
       srm: { observed: { stable: pair.stable.requests, canary: pair.canary.requests }, weights: { stable: 10_000 - weight, canary: weight }, alpha: r.spec.srmAlpha },
       metrics: bound.map((b) => ({ spec: b.spec, stable: b.pick(pair.stable), canary: b.pick(pair.canary) })),
     });
-    return { status: a.status, reason: a.reason, srmMismatch: a.srm?.mismatch ?? false, criticalFailure: a.criticalFailure, verdicts: a.verdicts, n: { stable: pair.stable.requests, canary: pair.canary.requests } };
+    return { step: r.stepIndex, weightBp: weight, status: a.status, reason: a.reason, srmMismatch: a.srm?.mismatch ?? false, criticalFailure: a.criticalFailure, verdicts: a.verdicts, n: { stable: pair.stable.requests, canary: pair.canary.requests } };
   }
 
   /** One reconcile pass for a model: a flat list of idempotent steps. */

@@ -1,8 +1,17 @@
-import type { Decision, Rollout } from '../domain/index.js';
+import { analysedStep, type Decision, type Rollout } from '../domain/index.js';
+
+/**
+ * How a step ended: its analysis passed (and the rollout moved on), failed, someone moved past it,
+ * it is a manual gate, it is the 100% step (reaching it is the promotion, so it is never analysed),
+ * it is where the rollout stands now, where it was stopped (aborted, timed out, the canary would not
+ * load), or it was not reached.
+ */
+export type StepResult = 'passed' | 'failed' | 'skipped by user' | 'gate passed' | 'promotion' | 'current' | 'stopped here' | 'not reached';
 
 export interface StepSummary {
   readonly step: number;
   readonly weight: number;
+  readonly result: StepResult;
   readonly analyses: number;
   readonly lastStatus: string | null;
   readonly n: { readonly stable: number; readonly canary: number } | null;
@@ -20,19 +29,51 @@ export interface RolloutReport {
   readonly ended_at: string | null;
   readonly duration_s: number;
   readonly attempt: number;
+  /** Steps whose own analysis passed and moved the rollout on. */
+  readonly steps_passed: number;
   readonly steps: readonly StepSummary[];
   readonly timeline: readonly { readonly at: string; readonly step: number; readonly weight: number; readonly action: string; readonly actor: string; readonly reason: string }[];
 }
 
 const TERMINAL = new Set(['succeeded', 'rolled_back', 'failed']);
 
+type Analysed = Decision & { analysis: NonNullable<Decision['analysis']> };
+
+/** The history of the current attempt: a retry starts the steps over. */
+function currentAttempt(r: Rollout): readonly Decision[] {
+  const retry = r.history.findLastIndex((d) => d.action === 'retry');
+  return retry === -1 ? r.history : r.history.slice(retry);
+}
+
+/** The step a decision moved away from: an advance's own step is the one it entered. */
+function leftStep(d: Decision): number | null {
+  if (d.action === 'advance') return d.analysis?.step ?? d.step - 1;
+  if (d.action === 'promote') return d.analysis?.step ?? d.step;
+  return null;
+}
+
+function resultOf(r: Rollout, history: readonly Decision[], i: number, analysed: readonly Analysed[]): StepResult {
+  const step = r.spec.steps[i]!;
+  const promoted = r.phase === 'succeeded' || r.phase === 'promoting';
+  const moved = history.find((d) => leftStep(d) === i);
+  if (moved?.actor === 'controller' && moved.analysis?.status === 'pass') return 'passed';
+  if (analysed.some((d) => d.action === 'rollback')) return 'failed';
+  if (moved) return step.pause ? 'gate passed' : 'skipped by user';
+  if (step.weightBp >= 10_000 && !step.pause) return promoted ? 'promotion' : 'not reached';
+  if (promoted && i > r.stepIndex) return 'skipped by user';
+  if (i === r.stepIndex && (r.phase === 'rolled_back' || r.phase === 'failed')) return 'stopped here';
+  return i === r.stepIndex && !TERMINAL.has(r.phase) ? 'current' : 'not reached';
+}
+
 function stepSummaries(r: Rollout): StepSummary[] {
+  const history = currentAttempt(r);
   return r.spec.steps.map((s, i) => {
-    const analysed = r.history.filter((d): d is Decision & { analysis: NonNullable<Decision['analysis']> } => d.step === i && d.analysis !== undefined);
+    const analysed = history.filter((d): d is Analysed => d.analysis !== undefined && analysedStep(d) === i);
     const last = analysed.at(-1);
     return {
       step: i + 1,
       weight: s.weightBp / 100,
+      result: resultOf(r, history, i, analysed),
       analyses: analysed.length,
       lastStatus: last?.analysis.status ?? null,
       n: last?.analysis.n ?? null,
@@ -41,8 +82,14 @@ function stepSummaries(r: Rollout): StepSummary[] {
   });
 }
 
+/** Steps whose own analysis passed and moved the rollout on (the current attempt's). */
+export function stepsPassed(r: Rollout): number {
+  return stepSummaries(r).filter((s) => s.result === 'passed').length;
+}
+
 /** The report of a rollout: outcome and why, metrics per step, and the timeline of every decision. */
 export function rolloutReport(r: Rollout, now: number): RolloutReport {
+  const steps = stepSummaries(r);
   const ended = TERMINAL.has(r.phase) ? r.updatedAt : null;
   return {
     rollout: r.id,
@@ -55,7 +102,8 @@ export function rolloutReport(r: Rollout, now: number): RolloutReport {
     ended_at: ended,
     duration_s: Math.round(((ended ? Date.parse(ended) : now) - Date.parse(r.startedAt)) / 1000),
     attempt: r.attempt,
-    steps: stepSummaries(r),
+    steps_passed: steps.filter((s) => s.result === 'passed').length,
+    steps,
     timeline: r.history.map((d) => ({ at: d.at, step: d.step + 1, weight: d.weightBp / 100, action: d.action, actor: d.actor, reason: d.reason })),
   };
 }
@@ -72,9 +120,9 @@ export function reportMarkdown(rep: RolloutReport): string {
     '',
     '## Steps',
     '',
-    '| step | weight | analyses | last verdict | n stable/canary |',
-    '|---|---|---|---|---|',
-    ...rep.steps.map((s) => `| ${s.step} | ${s.weight}% | ${s.analyses} | ${s.lastStatus ?? '-'} | ${s.n ? `${s.n.stable}/${s.n.canary}` : '-'} |`),
+    '| step | weight | result | analyses | last verdict | n stable/canary |',
+    '|---|---|---|---|---|---|',
+    ...rep.steps.map((s) => `| ${s.step} | ${s.weight}% | ${s.result} | ${s.analyses} | ${s.lastStatus ?? '-'} | ${s.n ? `${s.n.stable}/${s.n.canary}` : '-'} |`),
     '',
   ];
   for (const s of rep.steps.filter((x) => x.verdicts.length > 0)) {

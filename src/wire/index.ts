@@ -124,8 +124,10 @@ export interface Evidence {
   estimate: { stable: number | null; canary: number | null };
   effect: { absolute: number | null; relative: number | null };
   interval?: { lower: number; upper: number; level: number };
-  pValue?: number;
-  likelihoodRatio?: number;
+  p_value?: number;
+  likelihood_ratio?: number;
+  test_statistic?: number;
+  df?: number;
   threshold?: number;
   alpha?: number;
   needed?: { stable: number; canary: number };
@@ -159,20 +161,24 @@ export interface RollbackCheckInfo {
   canary_percentage: number;
 }
 
+/** One analysis kept with a decision: `step`/`weight` are the step whose traffic was judged (1-based, percent). */
 export interface AnalysisSummaryInfo {
+  step: number;
+  weight: number | null;
   status: VerdictStatus;
   reason: string;
-  srmMismatch: boolean;
-  criticalFailure: boolean;
+  srm_mismatch: boolean;
+  critical_failure: boolean;
   verdicts: VerdictInfo[];
   n: { stable: number; canary: number };
 }
 
+/** A rollout decision; `step` (1-based) and `weight` (percent) are where the rollout stands after it. */
 export interface DecisionInfo {
   seq: number;
   at: string;
   step: number;
-  weightBp: number;
+  weight: number;
   phase: Phase;
   action: string;
   reason: string;
@@ -194,6 +200,7 @@ export interface RolloutInfo {
   phase: Phase;
   step: number;
   steps_total: number;
+  steps_passed: number;
   weight: number;
   canary_version: number;
   stable_version: number;

@@ -4,6 +4,7 @@ import { appError, hasFaults, percentToBasisPoints } from '../../domain/index.js
 import { toFaultConfig } from '../../registry/index.js';
 import { resetExperiment } from '../reset-experiment.js';
 import type { ApiServices } from '../services.js';
+import { verdictView } from '../../analysis/index.js';
 
 /** The lab's "simulate failure": the canary answers wrong 40% of the time. */
 export const LAB_FAILURE = toFaultConfig({ wrongRate: 0.4 });
@@ -18,7 +19,7 @@ export function labRoutes(app: FastifyInstance, s: ApiServices): void {
   app.post('/check_rollback', async (req) => {
     const result = await s.checks.checkRollback(model(), (name, reason) => s.manual.zeroCanary(name, reason));
     if (result.rollback_triggered) req.log.info({ model: model(), reason: result.reason, alert: result.alert }, 'lab rollback check rolled the canary back');
-    return result;
+    return { ...result, verdicts: result.verdicts.map(verdictView) };
   });
 
   app.post<{ Params: { n: string } }>('/set_canary/:n', { schema: { params: NumberParam } }, async (req) => {

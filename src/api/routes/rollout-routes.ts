@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
-import { reportMarkdown, rolloutReport, type RolloutCommand } from '../../rollout/index.js';
+import { decisionView, reportMarkdown, rolloutReport, type RolloutCommand } from '../../rollout/index.js';
 import { ModelParams } from '../schemas.js';
 import type { ApiServices } from '../services.js';
 import { rolloutView } from '../views.js';
@@ -34,7 +34,7 @@ export function rolloutRoutes(app: FastifyInstance, s: ApiServices): void {
     async (req) => {
       const r = await s.rollouts.get(req.params.name);
       const limit = Number(req.query.limit ?? 1000);
-      return { rollout: r.id, phase: r.phase, decisions: r.history.slice(-limit) };
+      return { rollout: r.id, phase: r.phase, decisions: r.history.slice(-limit).map(decisionView) };
     },
   );
 

@@ -7,6 +7,7 @@ import { appError, hasFaults } from '../../domain/index.js';
 import { toFaultConfig } from '../../registry/index.js';
 import { resolveModelReference } from '../model-path.js';
 import type { ApiServices } from '../services.js';
+import { verdictView } from '../../analysis/index.js';
 
 /** The take-home's "slowdown": about +10 ms on the canary (its README shows 15 → 26 ms). */
 export const TAKEHOME_SLOWDOWN = toFaultConfig({ delayMs: [8, 14] });
@@ -49,7 +50,10 @@ export function takehomeRoutes(app: FastifyInstance, s: ApiServices): void {
     return { status: 'success', message: `Canary rolled back successfully${aborted}`, stable_version: m.routing.stableVersion, aborted_rollout: abortedRollout };
   });
 
-  app.get('/admin/check-canary-health', async () => s.checks.checkHealth(name()));
+  app.get('/admin/check-canary-health', async () => {
+    const health = await s.checks.checkHealth(name());
+    return { ...health, verdict: verdictView(health.verdict) };
+  });
 
   app.post('/admin/promote-canary', async () => {
     const before = await s.registry.get(name());

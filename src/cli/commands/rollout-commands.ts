@@ -17,12 +17,21 @@ export function stepBar(r: RolloutInfo): string {
     .join('─');
 }
 
+/** Where the rollout stands; once it has ended, how it ended rather than a step it no longer holds. */
+function whereText(r: RolloutInfo): string {
+  const passed = `${r.steps_passed} of ${r.steps_total} steps passed their analysis`;
+  if (r.phase === 'succeeded') return `promoted: v${r.canary_version} takes 100% (${passed})`;
+  if (r.phase === 'promoting') return `promoting v${r.canary_version} to 100% (${passed})`;
+  if (r.phase === 'rolled_back' || r.phase === 'failed') return `stopped at step ${r.step}/${r.steps_total}: canary 0%, all traffic on stable v${r.stable_version}`;
+  return `step ${r.step}/${r.steps_total}: canary ${r.weight}%, stable ${100 - r.weight}%`;
+}
+
 export function rolloutText(r: RolloutInfo, now = Date.now()): string {
   const next = r.next_analysis_at ? Math.max(0, Math.round((Date.parse(r.next_analysis_at) - now) / 1000)) : null;
   const lines = [
     `rollout of ${r.model} v${r.canary_version} (stable v${r.stable_version}) — ${r.phase.toUpperCase()}${r.attempt > 1 ? ` (attempt ${r.attempt})` : ''}`,
     `  ${stepBar(r)}`,
-    `  step ${r.step}/${r.steps_total}: canary ${r.weight}%, stable ${100 - r.weight}%${next !== null && r.phase === 'progressing' ? `; next analysis in ${next}s` : ''}`,
+    `  ${whereText(r)}${next !== null && r.phase === 'progressing' ? `; next analysis in ${next}s` : ''}`,
   ];
   if (r.reason) lines.push(`  reason: ${r.reason}`);
   const d = r.last_decision;
@@ -137,7 +146,7 @@ export function rolloutCommands(program: Command): void {
     .action(async (_opts, cmd: Command) => {
       const { client, model, json } = context(cmd);
       const h = await client.rolloutHistory(model);
-      print(json, h, () => h.decisions.map((d) => `${d.at}  step ${d.step + 1} ${String(d.weightBp / 100).padStart(5)}%  ${d.action.padEnd(8)} ${d.actor.padEnd(10)} ${d.reason}`).join('\n'));
+      print(json, h, () => h.decisions.map((d) => `${d.at}  step ${d.step} ${String(d.weight).padStart(5)}%  ${d.action.padEnd(8)} ${d.actor.padEnd(10)} ${d.reason}`).join('\n'));
     });
 
   rollout

@@ -47,7 +47,7 @@ async function prepare(o: DemoOptions): Promise<void> {
 
 function decisionText(d: DecisionInfo): string {
   const mark = d.action === 'rollback' || d.action === 'fail' ? '🚨' : d.action === 'advance' || d.action === 'promote' || d.action === 'succeed' ? '✅' : d.action === 'hold' ? '⏳' : '▶';
-  const lines = [`${mark} step ${d.step + 1} at ${d.weightBp / 100}%: ${d.action} — ${d.reason}`];
+  const lines = [`${mark} step ${d.step} at ${d.weight}%: ${d.action} — ${d.reason}`];
   if (d.analysis && d.action !== 'hold') {
     for (const v of d.analysis.verdicts) lines.push(`     ${v.status === 'pass' ? '✔' : v.status === 'fail' ? '✖' : '…'} ${v.metric}: ${v.reason}`);
   }

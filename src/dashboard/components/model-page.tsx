@@ -73,7 +73,7 @@ function VerdictSection({ s }: { s: ModelState }) {
   const active = s.rollout && !isFinished(s.rollout.phase);
   const decided = latestAnalysis(s.history);
   if (active && decided?.analysis) {
-    return <Verdicts verdicts={decided.analysis.verdicts} status={decided.analysis.status} reason={decided.analysis.reason} source={`rollout analysis at step ${decided.step + 1} (${decided.weightBp / 100}%)`} at={decided.at} />;
+    return <Verdicts verdicts={decided.analysis.verdicts} status={decided.analysis.status} reason={decided.analysis.reason} source={`rollout analysis of step ${decided.analysis.step}${decided.analysis.weight !== null ? ` (${decided.analysis.weight}%)` : ''}`} at={decided.at} />;
   }
   if (s.analysis && s.model.canary_version !== null) {
     return <Verdicts verdicts={s.analysis.verdicts} status={s.analysis.status} reason={s.analysis.reason} source="default analysis since the last deploy or reset" at={s.analysis.window.to} />;

@@ -116,7 +116,9 @@ export function RolloutPanel({ r, now, onAuthNeeded }: { r: RolloutInfo; now: nu
       </header>
       <p>
         {r.phase === 'succeeded' || r.phase === 'promoting' ? (
-          <>All {r.steps_total} steps passed · canary promoted to <strong>100%</strong></>
+          <>
+            {r.steps_passed} of {r.steps_total} steps passed their analysis · canary {r.phase === 'promoting' ? 'being promoted' : 'promoted'} to <strong>100%</strong>
+          </>
         ) : (
           <>
             Step <strong>{Math.min(r.step, r.steps_total)}</strong> of {r.steps_total} · canary at <strong>{r.weight}%</strong>

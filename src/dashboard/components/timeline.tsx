@@ -28,7 +28,7 @@ export function Timeline({ decisions }: { decisions: readonly Decision[] }) {
             </span>
             <div>
               <div>
-                <strong>{d.action}</strong> <span class="muted">step {d.step + 1} · {d.weightBp / 100}% · {d.actor}</span> {d.analysis && <StatusChip status={d.analysis.status} />}
+                <strong>{d.action}</strong> <span class="muted">{d.analysis && d.analysis.step !== d.step ? `judged step ${d.analysis.step} → ` : ''}step {d.step} · {d.weight}% · {d.actor}</span> {d.analysis && <StatusChip status={d.analysis.status} />}
                 {repeats > 1 && <span class="muted"> ×{repeats}</span>}
               </div>
               <p>{d.reason}</p>
