@@ -1,5 +1,5 @@
 import type { CanaryChecks } from '../checks/index.js';
-import { appError, type Model } from '../domain/index.js';
+import { appError, type Model, type Routing } from '../domain/index.js';
 import type { SeriesPoint, VariantMetrics, VariantPair } from '../metrics/index.js';
 import { verdictView } from '../analysis/index.js';
 
@@ -45,6 +45,21 @@ export function pairView(pair: VariantPair, canaryWeightPct: number) {
     stable: variantView(pair.stable, 100 - canaryWeightPct, total),
     canary: variantView(pair.canary, canaryWeightPct, total),
   };
+}
+
+/**
+ * One row per version that served in the window, with the role it has now (a version promoted
+ * mid-window shows under the variant that served it, once per role), so a report never folds two
+ * versions into one line.
+ */
+export function byVersionView(rows: readonly VariantMetrics[], routing: Routing, canaryWeightPct: number) {
+  const total = rows.reduce((n, v) => n + v.requests, 0);
+  return rows.map((v) => {
+    const version = v.versions[0]!;
+    const now = version === routing.stableVersion ? 'stable' : version === routing.canaryVersion ? 'canary' : null;
+    const weight = now === 'stable' ? 100 - canaryWeightPct : now === 'canary' ? canaryWeightPct : 0;
+    return { variant: v.variant, version, role_now: now, ...variantView(v, weight, total) };
+  });
 }
 
 /** The lab's JSON view of GET /metrics: per-model accuracy and latency, production and canary. */

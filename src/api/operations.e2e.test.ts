@@ -39,13 +39,13 @@ describe('operations', () => {
     const deployed = await s.request('POST', '/v1/models/churn/deploy', { version: 'v2', weight: 35 });
     assert.equal(deployed.json.canary_weight, 35);
     const defaultWeight = await s.request('POST', '/v1/models/churn/deploy', { version: 2 });
-    assert.equal(defaultWeight.json.canary_weight, 10, 'deploy without a weight uses the default 10%');
+    assert.equal(defaultWeight.json.canary_weight, 20, 'deploy without a weight uses the default canary percentage, as reset does');
 
     await s.close();
     s = await startTestServer({ dataDir, keepDataDir: true, examples: true });
     const restarted = await get();
     assert.equal(restarted.canary_version, 2);
-    assert.equal(restarted.canary_weight, 10);
+    assert.equal(restarted.canary_weight, 20);
     assert.equal(restarted.versions.length, 2, 'example models are not registered twice');
 
     const promoted = await s.request('POST', '/v1/models/churn/promote');

@@ -58,7 +58,7 @@ export class CanaryChecks {
    * The current experiment: from the last deploy, reset or registration of the model (its time for
    * the buckets, its routing revision for an exact cut), so traffic of an earlier canary never counts.
    */
-  private async experiment(model: string): Promise<{ from: number; minRevision: number }> {
+  async experiment(model: string): Promise<{ from: number; minRevision: number }> {
     const events = await this.opts.registry.events(model, 200);
     const start = events.find((e) => e.action === 'deploy' || e.action === 'reset' || e.action === 'register' || e.action === 'promote');
     return { from: start ? Date.parse(start.at) : 0, minRevision: start ? start.routing.revision : 0 };

@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import type { EventInfo, FaultInfo, MetricsInfo, ModelInfo, ModelSummary, RollbackCheckInfo, VerdictInfo } from './api-client.js';
+import type { EventInfo, FaultInfo, MetricsInfo, ModelInfo, ModelSummary, RollbackCheckInfo, VariantMetricsInfo, VerdictInfo } from './api-client.js';
 
 const pct = (p: number): string => `${Number(p.toFixed(2))}%`;
 
@@ -74,14 +74,16 @@ export function faultText(faults: Record<string, FaultInfo>): string {
 
 /** The lab's metrics table: per variant requests, share next to weight, accuracy, latency, errors. */
 export function metricsTable(m: MetricsInfo): string {
-  const t = table(['model', 'version', 'requests', 'share', 'weight', 'accuracy', 'avg latency', 'p95 latency', 'errors']);
+  const t = table(['variant', 'version', 'requests', 'share', 'weight', 'accuracy', 'avg latency', 'p95 latency', 'errors']);
+  const row = (name: string, version: string, v: VariantMetricsInfo, weight: number) =>
+    t.push([name, version, v.requests, v.share === null ? '-' : `${v.share.toFixed(1)}%`, `${weight}%`, v.labelled > 0 ? percent(v.accuracy) : '-', ms(v.latency_ms.mean), ms(v.latency_ms.p95), v.errors]);
   for (const variant of ['stable', 'canary'] as const) {
-    const v = m.variants[variant];
     const name = variant === 'stable' ? '🔵 stable' : '🟡 canary';
-    // The versions that served this window's traffic, which after a promotion differ from today's routing.
-    const served = v.versions.map((x) => `v${x}`).join(',');
-    const version = served || (variant === 'stable' ? `v${m.stable_version}` : m.canary_version === null ? '-' : `v${m.canary_version}`);
-    t.push([name, version, v.requests, v.share === null ? '-' : `${v.share.toFixed(1)}%`, `${v.weight}%`, v.labelled > 0 ? percent(v.accuracy) : '-', ms(v.latency_ms.mean), ms(v.latency_ms.p95), v.errors]);
+    // A row per version that served the variant in the window: never "v1,v2" folded into one.
+    const served = m.by_version.filter((v) => v.variant === variant);
+    const routed = variant === 'stable' ? m.stable_version : m.canary_version;
+    if (served.length === 0) row(name, routed === null ? '-' : `v${routed}`, m.variants[variant], m.variants[variant].weight);
+    for (const v of served) row(name, `v${v.version}${v.role_now !== null && v.role_now !== variant ? ` (now ${v.role_now})` : ''}`, v, v.weight);
   }
   const lines = [`model ${m.model} — since ${m.window.from}`, t.toString()];
   const faults = faultText(m.faults);

@@ -9,7 +9,7 @@ describe('config', () => {
     assert.equal(c.port, 8080);
     assert.equal(c.defaultModel, 'churn');
     assert.equal(c.resetCanaryWeightBp, 2000);
-    assert.equal(c.deployCanaryWeightBp, 1000);
+    assert.equal(c.deployCanaryWeightBp, 2000, 'deploy and reset share one default');
     assert.ok(c.dataDir.endsWith('.coalmine'));
     assert.ok(Object.isFrozen(c));
   });

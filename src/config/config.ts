@@ -119,13 +119,15 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   if (!LOG_LEVELS.includes(logLevel)) {
     throw configError(`COALMINE_LOG_LEVEL=${logLevel} must be one of ${LOG_LEVELS.join(', ')}`);
   }
+  const resetCanaryWeightBp = overrides.resetCanaryWeightBp ?? percentFrom(env, 'COALMINE_CANARY_PERCENTAGE', 20);
   const config: Config = {
     host: overrides.host ?? env.COALMINE_HOST ?? '127.0.0.1',
     port: overrides.port ?? intFrom(env, 'COALMINE_PORT', 8080, 0, 65535),
     dataDir: resolve(overrides.dataDir ?? env.COALMINE_DATA_DIR ?? './.coalmine'),
     defaultModel: assertModelName(overrides.defaultModel ?? env.COALMINE_DEFAULT_MODEL ?? 'churn'),
-    resetCanaryWeightBp: overrides.resetCanaryWeightBp ?? percentFrom(env, 'COALMINE_CANARY_PERCENTAGE', 20),
-    deployCanaryWeightBp: overrides.deployCanaryWeightBp ?? percentFrom(env, 'COALMINE_DEPLOY_WEIGHT', 10),
+    resetCanaryWeightBp,
+    // One default canary share: a deploy that names no weight gets what a reset restores.
+    deployCanaryWeightBp: overrides.deployCanaryWeightBp ?? percentFrom(env, 'COALMINE_DEPLOY_WEIGHT', resetCanaryWeightBp / 100),
     bodyLimitBytes: overrides.bodyLimitBytes ?? intFrom(env, 'COALMINE_BODY_LIMIT', 1024 * 1024, 1024, 1024 ** 3),
     uploadLimitBytes:
       overrides.uploadLimitBytes ?? intFrom(env, 'COALMINE_UPLOAD_LIMIT', 256 * 1024 * 1024, 1024, 4 * 1024 ** 3),

@@ -38,6 +38,11 @@ export class MetricsReader {
     return { stable: get('stable'), canary: get('canary') };
   }
 
+  /** One entry per (variant, version) that served in the window. */
+  async readByVersion(model: string, window: MetricWindow): Promise<VariantMetrics[]> {
+    return (await this.telemetry.windowByVersion(model, window)).map((v) => toVariantMetrics(v.variant, v.versions, v.stats, v.forced));
+  }
+
   /** Per-variant metrics in steps of `stepMs` over [from, to), oldest first. */
   async series(model: string, from: number, to: number, stepMs: number, now: number): Promise<SeriesPoint[]> {
     const points = await this.telemetry.buckets(model, from, to, stepMs);

@@ -201,16 +201,28 @@ export class Telemetry {
 
   /** Merged statistics per variant for a window (buckets overlapping [from, to)). */
   async window(model: string, q: WindowQuery): Promise<Map<Variant, VariantWindow>> {
+    const merged = await this.merge(model, q, (key) => key.variant);
+    return new Map([...merged.values()].map((w) => [w.variant, w]));
+  }
+
+  /** Like window(), with a window per (variant, version) that served: for reports across a promotion. */
+  async windowByVersion(model: string, q: WindowQuery): Promise<VariantWindow[]> {
+    const merged = await this.merge(model, q, (key) => `${key.variant}@${key.version}`);
+    return [...merged.values()].sort((a, b) => (a.variant === b.variant ? a.versions[0]! - b.versions[0]! : a.variant === 'stable' ? -1 : 1));
+  }
+
+  private async merge(model: string, q: WindowQuery, group: (key: SeriesKey) => string): Promise<Map<string, VariantWindow>> {
     const to = q.to ?? this.now() + this.bucketMs;
-    const result = new Map<Variant, { versions: Set<number>; stats: MergedStats; forced: MergedStats }>();
+    const result = new Map<string, { variant: Variant; versions: Set<number>; stats: MergedStats; forced: MergedStats }>();
     for (const { key, snapshot } of await this.collect(model, q.from, to)) {
       if (q.minRevision !== undefined && key.revision < q.minRevision) continue;
-      let v = result.get(key.variant);
-      if (!v) result.set(key.variant, (v = { versions: new Set(), stats: emptyMerged(), forced: emptyMerged() }));
+      const g = group(key);
+      let v = result.get(g);
+      if (!v) result.set(g, (v = { variant: key.variant, versions: new Set(), stats: emptyMerged(), forced: emptyMerged() }));
       v.versions.add(key.version);
       mergeSnapshot(key.forced ? v.forced : v.stats, snapshot, this.random);
     }
-    return new Map([...result].map(([variant, v]) => [variant, { variant, versions: [...v.versions].sort(), stats: v.stats, forced: v.forced }]));
+    return new Map([...result].map(([g, v]) => [g, { variant: v.variant, versions: [...v.versions].sort((a, b) => a - b), stats: v.stats, forced: v.forced }]));
   }
 
   /** A chart step as `buckets` uses it: a whole number of buckets, at least one. */

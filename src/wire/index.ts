@@ -115,6 +115,8 @@ export interface MetricsInfo {
   canary_version: number | null;
   faults: Partial<Record<Variant, FaultInfo>>;
   variants: { stable: VariantMetricsInfo; canary: VariantMetricsInfo };
+  /** A row per (variant, version) that served in the window; `role_now` is the version's role today. */
+  by_version: (VariantMetricsInfo & { variant: Variant; version: number; role_now: Variant | null })[];
 }
 
 export interface Evidence {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { hasFaults } from '../../domain/index.js';
-import { analysisView, labView, pairView, parseDuration, parseSince } from '../metrics-views.js';
+import { analysisView, byVersionView, labView, pairView, parseDuration, parseSince } from '../metrics-views.js';
 import { ModelParams } from '../schemas.js';
 import type { ApiServices } from '../services.js';
 import { faultsView } from '../views.js';
@@ -12,12 +12,15 @@ const MetricsQuery = Type.Object(
 );
 
 export function metricsRoutes(app: FastifyInstance, s: ApiServices): void {
-  /** Default window: since the model's last reset (exactly, by routing revision), within the telemetry retention. */
-  const defaultFrom = (name: string, createdAt: string) => {
-    const since = s.settings.get(name).metricsSince ?? createdAt;
-    return Math.max(Date.parse(since), Date.now() - s.config.telemetryRetentionMs);
+  /**
+   * Default window: the current experiment, from the last deploy, promote, reset or registration
+   * (exactly, by routing revision) within the telemetry retention, so a table never mixes the
+   * versions that served a variant before and after a promotion.
+   */
+  const experiment = async (name: string) => {
+    const e = await s.checks.experiment(name);
+    return { from: Math.max(e.from, Date.now() - s.config.telemetryRetentionMs), minRevision: e.minRevision };
   };
-  const defaultRevision = (name: string) => s.settings.get(name).metricsRevision ?? undefined;
 
   app.get<{ Params: { name: string }; Querystring: { window?: string; since?: string; revision?: string } }>(
     '/v1/models/:name/metrics',
@@ -26,9 +29,11 @@ export function metricsRoutes(app: FastifyInstance, s: ApiServices): void {
       const model = await s.registry.get(req.params.name);
       const now = Date.now();
       const explicit = req.query.window !== undefined || req.query.since !== undefined;
-      const from = req.query.window ? now - parseDuration(req.query.window) : req.query.since ? parseSince(req.query.since) : defaultFrom(model.name, model.createdAt);
-      const minRevision = req.query.revision ? Number(req.query.revision) : explicit ? undefined : defaultRevision(model.name);
-      const pair = await s.metrics.read(model.name, { from, to: now + 60_000, ...(minRevision !== undefined ? { minRevision } : {}) });
+      const current = explicit ? undefined : await experiment(model.name);
+      const from = req.query.window ? now - parseDuration(req.query.window) : req.query.since ? parseSince(req.query.since) : current!.from;
+      const minRevision = req.query.revision ? Number(req.query.revision) : current?.minRevision;
+      const window = { from, to: now + 60_000, ...(minRevision !== undefined ? { minRevision } : {}) };
+      const [pair, byVersion] = await Promise.all([s.metrics.read(model.name, window), s.metrics.readByVersion(model.name, window)]);
       const r = model.routing;
       const weight = r.canaryVersion === null ? 0 : r.canaryWeightBp / 100;
       const settings = s.settings.get(model.name);
@@ -41,6 +46,7 @@ export function metricsRoutes(app: FastifyInstance, s: ApiServices): void {
         revision: r.revision,
         faults: faultsView(settings),
         variants: pairView(pair, weight),
+        by_version: byVersionView(byVersion, r, weight),
       };
     },
   );
@@ -57,8 +63,7 @@ export function metricsRoutes(app: FastifyInstance, s: ApiServices): void {
     // The lab's JSON view, on the default model.
     const name = s.config.defaultModel;
     const model = await s.registry.get(name);
-    const revision = defaultRevision(name);
-    const pair = await s.metrics.read(name, { from: defaultFrom(name, model.createdAt), to: Date.now() + 60_000, ...(revision !== undefined ? { minRevision: revision } : {}) });
+    const pair = await s.metrics.read(name, { ...(await experiment(name)), to: Date.now() + 60_000 });
     const total = pair.stable.requests + pair.canary.requests;
     const settings = s.settings.get(name);
     return {

@@ -9,6 +9,9 @@ import { resolveModelReference } from '../model-path.js';
 import type { ApiServices } from '../services.js';
 import { verdictView } from '../../analysis/index.js';
 
+/** The take-home deploys its canary at 10% (seed 002), whatever coalmine's own default. */
+export const TAKEHOME_CANARY_WEIGHT_BP = 1000;
+
 /** The take-home's "slowdown": about +10 ms on the canary (its README shows 15 → 26 ms). */
 export const TAKEHOME_SLOWDOWN = toFaultConfig({ delayMs: [8, 14] });
 
@@ -31,7 +34,7 @@ export function takehomeRoutes(app: FastifyInstance, s: ApiServices): void {
       const existing = (await s.registry.get(model)).versions.find((v) => v.sha256 === sha256(bytes));
       version = existing ? existing.version : (await s.registry.register(model, bytes, { source: `admin/deploy-canary ${basename(ref.path)}`, description: basename(ref.path) })).version;
     }
-    const deployed = await s.manual.deploy(model, version, s.config.deployCanaryWeightBp);
+    const deployed = await s.manual.deploy(model, version, TAKEHOME_CANARY_WEIGHT_BP);
     req.log.info({ model, version, model_path: req.body.model_path }, 'canary deployed (take-home route)');
     return {
       status: 'success',

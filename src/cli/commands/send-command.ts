@@ -6,17 +6,27 @@ import { context, parsePositiveInt, print } from '../cli-context.js';
 import { table } from '../format.js';
 
 interface Tally {
+  variant: string;
+  version: number;
   requests: number;
   correct: number;
   latencyMs: number;
-  versions: Set<number>;
+}
+
+interface Counted {
+  requests: number;
+  share: number;
+  accuracy: number;
+  avg_latency_ms: number;
 }
 
 export interface SendSummary {
   sent: number;
   failed: number;
   errors: Record<string, number>;
-  variants: Record<string, { requests: number; share: number; accuracy: number; avg_latency_ms: number; versions: number[] }>;
+  variants: Record<string, Counted & { versions: number[] }>;
+  /** A row per variant and version that answered: a rollout that moves on mid-send shows both. */
+  by_version: (Counted & { variant: string; version: number })[];
   canary_weight: number;
 }
 
@@ -43,12 +53,12 @@ export async function sendTraffic(
           label: row.label,
           ...(opts.keys !== undefined ? { key: `user-${i % opts.keys}` } : {}),
         });
-        const t = tallies.get(reply.variant) ?? { requests: 0, correct: 0, latencyMs: 0, versions: new Set<number>() };
+        const key = `${reply.variant}@${reply.version}`;
+        const t = tallies.get(key) ?? { variant: reply.variant, version: reply.version, requests: 0, correct: 0, latencyMs: 0 };
         t.requests++;
         t.latencyMs += reply.latency_ms;
-        t.versions.add(reply.version);
         if (reply.prediction === row.label) t.correct++;
-        tallies.set(reply.variant, t);
+        tallies.set(key, t);
       } catch (err) {
         if (err instanceof ApiError && err.code === 'unreachable') throw err;
         failed++;
@@ -60,38 +70,30 @@ export async function sendTraffic(
   };
   await Promise.all(Array.from({ length: Math.min(opts.concurrency, count) }, worker));
   const ok = count - failed;
+  const counted = (t: Pick<Tally, 'requests' | 'correct' | 'latencyMs'>): Counted => ({
+    requests: t.requests,
+    share: ok === 0 ? 0 : t.requests / ok,
+    accuracy: t.requests === 0 ? 0 : t.correct / t.requests,
+    avg_latency_ms: t.requests === 0 ? 0 : t.latencyMs / t.requests,
+  });
+  const served = [...tallies.values()].sort((a, b) => (a.variant === b.variant ? a.version - b.version : a.variant === 'stable' ? -1 : 1));
   const variants: SendSummary['variants'] = {};
-  for (const [variant, t] of tallies) {
-    variants[variant] = {
-      requests: t.requests,
-      share: ok === 0 ? 0 : t.requests / ok,
-      accuracy: t.requests === 0 ? 0 : t.correct / t.requests,
-      avg_latency_ms: t.requests === 0 ? 0 : t.latencyMs / t.requests,
-      versions: [...t.versions].sort(),
-    };
+  for (const variant of new Set(served.map((t) => t.variant))) {
+    const mine = served.filter((t) => t.variant === variant);
+    const sum = mine.reduce((a, t) => ({ requests: a.requests + t.requests, correct: a.correct + t.correct, latencyMs: a.latencyMs + t.latencyMs }), { requests: 0, correct: 0, latencyMs: 0 });
+    variants[variant] = { ...counted(sum), versions: mine.map((t) => t.version) };
   }
   const info = await client.getModel(model);
-  return { sent: count, failed, errors, variants, canary_weight: info.canary_weight };
+  return { sent: count, failed, errors, variants, by_version: served.map((t) => ({ variant: t.variant, version: t.version, ...counted(t) })), canary_weight: info.canary_weight };
 }
 
 export function summaryTable(s: SendSummary): string {
   const t = table(['variant', 'version', 'requests', 'share', 'weight', 'accuracy', 'avg latency']);
   for (const variant of ['stable', 'canary']) {
-    const v = s.variants[variant];
     const weight = variant === 'canary' ? s.canary_weight : 100 - s.canary_weight;
-    if (!v) {
-      t.push([variant, '-', 0, '0.0%', `${weight}%`, '-', '-']);
-      continue;
-    }
-    t.push([
-      variant,
-      v.versions.map((x) => `v${x}`).join(','),
-      v.requests,
-      `${(v.share * 100).toFixed(1)}%`,
-      `${weight}%`,
-      `${(v.accuracy * 100).toFixed(1)}%`,
-      `${v.avg_latency_ms.toFixed(2)}ms`,
-    ]);
+    const rows = s.by_version.filter((r) => r.variant === variant);
+    if (rows.length === 0) t.push([variant, '-', 0, '0.0%', `${weight}%`, '-', '-']);
+    for (const v of rows) t.push([variant, `v${v.version}`, v.requests, `${(v.share * 100).toFixed(1)}%`, `${weight}%`, `${(v.accuracy * 100).toFixed(1)}%`, `${v.avg_latency_ms.toFixed(2)}ms`]);
   }
   const failures = Object.entries(s.errors).map(([code, n]) => `${n} × ${code}`).join(', ');
   return `${t.toString()}\nsent ${s.sent}, failed ${s.failed}${failures ? ` (${failures})` : ''}`;
