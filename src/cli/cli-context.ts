@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { isLoopback, readAdminTokenFile } from '../app/index.js';
 import { clientDataDir, clientToken, clientUrl, defaultModelName } from '../config/index.js';
 import { ApiClient } from './api-client.js';
@@ -42,4 +44,15 @@ export function parsePositiveInt(raw: string, what: string): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1) throw new Error(`${what} must be a whole number of at least 1, got "${raw}"`);
   return value;
+}
+
+/** Reads a file named on the command line; a missing or unreadable one is a sentence, not a raw ENOENT. */
+export function readInputFile(path: string, what: string): Buffer {
+  try {
+    return readFileSync(resolve(path));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory, not a file' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read (${code ?? String(err)})`;
+    throw new Error(`${what} ${path} ${why}`);
+  }
 }

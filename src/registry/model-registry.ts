@@ -52,7 +52,7 @@ export class ModelRegistry {
 
   async get(name: string): Promise<Model> {
     const model = await this.opts.store.getModel(name);
-    if (!model) throw appError('model_not_found', `model "${name}" not found; register one with POST /v1/models/${name}/versions`);
+    if (!model) throw appError('model_not_found', `model "${name}" not found; register one with: coalmine models add ${name} <file.onnx> (or POST /v1/models/${name}/versions); coalmine models list shows the models`);
     return model;
   }
 

@@ -52,7 +52,7 @@ export class RolloutController {
 
   async get(model: string): Promise<Rollout> {
     const r = await this.opts.store.get(model);
-    if (!r) throw appError('rollout_not_found', `model "${model}" has no rollout; start one with POST /v1/models/${model}/rollout`);
+    if (!r) throw appError('rollout_not_found', `model "${model}" has no rollout; start one with: coalmine --model ${model} rollout start <version> (or POST /v1/models/${model}/rollout)`);
     return r;
   }
 

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { createApp, ensureExampleModels } from '../../app/index.js';
 import { buildChurnExamples } from '../../examples/index.js';
-import { context, print } from '../cli-context.js';
+import { context, print, readInputFile } from '../cli-context.js';
 import { modelsTable, versionsTable } from '../format.js';
 
 function parseMetricOption(value: string, previous: Record<string, number>): Record<string, number> {
@@ -42,7 +41,7 @@ export function modelCommands(program: Command): void {
     .option('-m, --metric <name=value>', 'a metric from training, e.g. accuracy=0.91 (repeatable)', parseMetricOption, {})
     .action(async (name: string, file: string, opts: { description?: string; source?: string; metric: Record<string, number> }, cmd: Command) => {
       const { client, json } = context(cmd);
-      const bytes = readFileSync(resolve(file));
+      const bytes = readInputFile(file, 'the model file');
       const v = await client.register(name, bytes, { description: opts.description, source: opts.source ?? basename(file), metrics: opts.metric });
       print(json, v, () => `registered ${name} v${v.version} (${v.signature.task}, ${v.signature.input.features ?? 'any number of'} features)${v.role === 'stable' ? ' as stable' : ''}`);
     });

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
 import type { ApiClient, RolloutInfo } from '../api-client.js';
-import { context, parsePositiveInt, print } from '../cli-context.js';
+import { context, parsePositiveInt, print, readInputFile } from '../cli-context.js';
 
 const TERMINAL = new Set(['succeeded', 'rolled_back', 'failed']);
 
@@ -84,7 +83,7 @@ export function rolloutCommands(program: Command): void {
       };
       let r: RolloutInfo;
       if (opts.spec) {
-        const text = readFileSync(opts.spec, 'utf8');
+        const text = readInputFile(opts.spec, 'the rollout spec').toString('utf8');
         const { parse } = await import('yaml');
         const fromFile = parse(text) as Record<string, unknown>;
         r = await client.rolloutStart(model, { ...fromFile, ...extra });

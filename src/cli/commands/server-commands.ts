@@ -12,6 +12,7 @@ interface ServeOptions {
   examples?: boolean;
   demo?: boolean;
   generateToken?: boolean;
+  stopWithParent?: boolean;
 }
 
 function overrides(opts: ServeOptions): ConfigOverrides {
@@ -23,8 +24,11 @@ function overrides(opts: ServeOptions): ConfigOverrides {
 }
 
 /** Stops cleanly on SIGINT/SIGTERM: no new connections, in-flight requests finish, the store closes. */
-function closeOnSignals(app: App): void {
+function closeOnSignals(app: App): (why: string) => void {
+  let stopping = false;
   const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
     app.log.info({ signal }, 'shutting down');
     app.close().then(
       () => process.exit(0),
@@ -36,6 +40,19 @@ function closeOnSignals(app: App): void {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+  return stop;
+}
+
+/**
+ * `npm start` runs the server under npm; killed, npm does not always pass the signal on, and the
+ * server would keep the port with no terminal to stop it from. Only `start` does this: `serve`
+ * may be daemonized on purpose (nohup, a supervisor), and its parent may go away.
+ */
+function stopWithParent(stop: (why: string) => void): void {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stop('parent process exited');
+  }, 1000).unref();
 }
 
 async function serve(opts: ServeOptions, examples: boolean): Promise<App> {
@@ -44,7 +61,8 @@ async function serve(opts: ServeOptions, examples: boolean): Promise<App> {
     const result = await ensureExampleModels(app.registry, app.config.resetCanaryWeightBp);
     if (result.created) app.log.info({ model: 'churn' }, 'created the example model churn: v1 stable, v2 canary');
   }
-  closeOnSignals(app);
+  const stop = closeOnSignals(app);
+  if (opts.stopWithParent) stopWithParent(stop);
   await app.listen();
   return app;
 }
@@ -69,21 +87,28 @@ export function serverCommands(program: Command): void {
     .description('what `npm start` runs: the server with the example model churn, the full demo, then it keeps serving')
     .option('--no-demo', 'skip the demo and just serve')
     .action(async (opts: ServeOptions) => {
-      const app = await serve(opts, true);
+      const app = await serve({ ...opts, stopWithParent: true }, true);
       const address = app.http.server.address();
       const port = address !== null && typeof address === 'object' ? address.port : app.config.port;
       const url = `http://${app.config.host === '0.0.0.0' ? '127.0.0.1' : app.config.host}:${port}`;
       if (opts.demo !== false) {
         const client = new ApiClient(url, app.adminToken);
-        await runDemo({ client, model: 'churn', workflow: 'full', requests: 400, seed: 7, progress: process.stderr.isTTY === true, out: (t) => console.log(t) });
-        // Leave the example where a newcomer can play with a live canary; the change log keeps the demo.
-        const info = await client.getModel('churn');
-        if (info.stable_version !== 1) {
-          await client.deploy('churn', 1, 0);
-          await client.promote('churn');
+        // The story is told on stdout; the server's own info lines about each step would interleave with it.
+        const level = app.log.level;
+        app.log.level = 'warn';
+        try {
+          await runDemo({ client, model: 'churn', workflow: 'full', requests: 400, seed: 7, progress: process.stderr.isTTY === true, out: (t) => console.log(t) });
+          // Leave the example where a newcomer can play with a live canary; the change log keeps the demo.
+          const info = await client.getModel('churn');
+          if (info.stable_version !== 1) {
+            await client.deploy('churn', 1, 0);
+            await client.promote('churn');
+          }
+          await client.deploy('churn', 2, 20);
+          await client.reset('churn');
+        } finally {
+          app.log.level = level;
         }
-        await client.deploy('churn', 2, 20);
-        await client.reset('churn');
         console.log('\nThe example is back at its starting point for you to explore: v1 stable, v2 as a 20% canary (the change log keeps the demo).');
       }
       console.log(
