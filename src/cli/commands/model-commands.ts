@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { basename, resolve } from 'node:path';
+import { basename } from 'node:path';
 import { createApp, ensureExampleModels } from '../../app/index.js';
 import { buildChurnExamples } from '../../examples/index.js';
 import { context, print, readInputFile } from '../cli-context.js';
