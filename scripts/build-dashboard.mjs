@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const src = join(root, 'src', 'dashboard');
 
-/** Writes index.html, app.js and app.css into `outDir`. */
+/** Writes index.html, favicon.svg, app.js and app.css into `outDir`. */
 export async function build(outDir = join(root, 'dist', 'dashboard')) {
   mkdirSync(outDir, { recursive: true });
   await esbuild({
@@ -27,6 +27,7 @@ export async function build(outDir = join(root, 'dist', 'dashboard')) {
     legalComments: 'linked',
   });
   copyFileSync(join(src, 'index.html'), join(outDir, 'index.html'));
+  copyFileSync(join(src, 'favicon.svg'), join(outDir, 'favicon.svg'));
   return outDir;
 }
 

@@ -34,9 +34,19 @@ export const LINES: Record<ChartKind, readonly LineDef[]> = {
   ],
 };
 
-/** Aligns points of both variants on one time axis; a variant with no traffic in a step is a gap. */
-export function chartData(points: readonly SeriesPoint[], lines: readonly LineDef[]): ChartData {
-  const times = [...new Set(points.map((p) => p.t))].sort((a, b) => a - b);
+/**
+ * Aligns points of both variants on one time axis; a variant with no traffic in a step is a gap,
+ * and so is a stretch with no points at all (more than one step between two points): without the
+ * inserted empty time, uPlot would draw a line straight across the time nothing was measured.
+ */
+export function chartData(points: readonly SeriesPoint[], lines: readonly LineDef[], stepMs = 0): ChartData {
+  const measured = [...new Set(points.map((p) => p.t))].sort((a, b) => a - b);
+  const times: number[] = [];
+  for (const t of measured) {
+    const prev = times.at(-1);
+    if (stepMs > 0 && prev !== undefined && t - prev > stepMs) times.push(prev + stepMs);
+    times.push(t);
+  }
   const index = new Map(times.map((t, i) => [t, i]));
   const data = lines.map(() => new Array<number | null>(times.length).fill(null));
   for (const p of points) {
@@ -112,4 +122,31 @@ export function observedShare(points: readonly SeriesPoint[], since: number): nu
     if (p.variant === 'canary') canary += p.requests;
   }
   return total > 0 ? canary / total : null;
+}
+
+export type RangeChoice = 'rollout' | '5m' | '15m';
+
+export const RANGE_MS: Record<Exclude<RangeChoice, 'rollout'>, number> = { '5m': 5 * 60_000, '15m': 15 * 60_000 };
+
+/** The time span of a rollout, with a little room either side (Unix ms), or null before it started. */
+export function rolloutSpan(rollout: RolloutInfo | null, history: readonly Decision[], now: number): [number, number] | null {
+  if (!rollout) return null;
+  const start = Date.parse(rollout.started_at);
+  const ended = ['succeeded', 'rolled_back', 'failed'].includes(rollout.phase);
+  const end = ended ? Date.parse(history.at(-1)?.at ?? rollout.updated_at) : now;
+  const pad = Math.max(5_000, (end - start) * 0.05);
+  return [start - pad, Math.min(now, end + pad)];
+}
+
+/**
+ * The x range a chart shows: the current or last rollout while its span lies within the points
+ * kept (the last `keptMs`), else the last 15 minutes; the user can pick another.
+ */
+export function xRange(choice: RangeChoice | null, rollout: RolloutInfo | null, history: readonly Decision[], now: number, keptMs: number): { choice: RangeChoice; from: number; to: number } {
+  const span = rolloutSpan(rollout, history, now);
+  const usable = span !== null && span[1] > now - keptMs;
+  const picked = choice ?? (usable ? 'rollout' : '15m');
+  if (picked === 'rollout' && span) return { choice: 'rollout', from: Math.max(span[0], now - keptMs), to: span[1] };
+  const ms = RANGE_MS[picked === 'rollout' ? '15m' : picked];
+  return { choice: picked === 'rollout' ? '15m' : picked, from: now - ms, to: now };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Decision, Info, RolloutInfo, SeriesPoint, Verdict } from './api.js';
-import { chartData, LINES, markers, mergePoints, observedShare, thresholds } from './chart-data.js';
+import { chartData, LINES, markers, mergePoints, observedShare, thresholds, xRange } from './chart-data.js';
 import { duration, faultWords, verdictWords } from './format.js';
 
 const verdict = (metric: string, status: Verdict['status'], evidence: Partial<Verdict['evidence']>): Verdict => ({
@@ -91,5 +91,29 @@ describe('chart data', () => {
       { x: 160, label: '50%', kind: 'step' },
       { x: 190, label: 'rollback', kind: 'rollback' },
     ]);
+  });
+});
+
+describe('chart time axis', () => {
+  const point = (t: number, variant: 'stable' | 'canary', rps: number) => ({ t, variant, requests: rps * 5, rps, errors: 0, error_rate: 0, latency_ms: { p50: 1, p95: 2, p99: 3 }, labelled: 0, accuracy: null }) as SeriesPoint;
+
+  it('a stretch with no points is a gap, not a line drawn across it', () => {
+    const d = chartData([point(0, 'stable', 10), point(5000, 'stable', 12), point(60_000, 'stable', 11)], LINES.rps, 5000);
+    assert.deepEqual(d.x, [0, 5, 10, 60]);
+    assert.deepEqual(d.lines[0], [10, 12, null, 11]);
+  });
+
+  it('defaults to the rollout while it is recent, else the last 15 minutes, and follows a pick', () => {
+    const now = Date.parse('2026-01-01T01:00:00Z');
+    const rollout = { phase: 'succeeded', started_at: new Date(now - 120_000).toISOString(), updated_at: new Date(now - 75_000).toISOString() } as RolloutInfo;
+    const history = [{ at: new Date(now - 75_000).toISOString() }] as Decision[];
+    const r = xRange(null, rollout, history, now, 15 * 60_000);
+    assert.equal(r.choice, 'rollout');
+    assert.ok(r.from < now - 120_000 && r.from > now - 130_000, 'starts just before the rollout');
+    assert.ok(r.to > now - 75_000 && r.to <= now - 70_000, 'ends just after it');
+    const old = { ...rollout, started_at: new Date(now - 3_600_000).toISOString() } as RolloutInfo;
+    assert.equal(xRange(null, old, [{ at: new Date(now - 3_000_000).toISOString() }] as Decision[], now, 15 * 60_000).choice, '15m');
+    assert.deepEqual(xRange('5m', rollout, history, now, 15 * 60_000), { choice: '5m', from: now - 300_000, to: now });
+    assert.equal(xRange(null, null, [], now, 15 * 60_000).choice, '15m');
   });
 });

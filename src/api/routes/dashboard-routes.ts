@@ -1,6 +1,6 @@
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>coalmine</title>
@@ -15,4 +15,10 @@ export function dashboardRoutes(app: FastifyInstance, dir: string): void {
   }
   // wildcard: false registers one route per file at start, so unknown paths keep the API's JSON 404.
   void app.register(fastifyStatic, { root: dir, prefix: '/', wildcard: false, index: 'index.html', cacheControl: true, maxAge: 0 });
+  // Browsers ask for /favicon.ico whatever the page links; the SVG icon answers it (Chromium and
+  // Firefox read an SVG served there), instead of a 404 in every console.
+  if (existsSync(join(dir, 'favicon.svg'))) {
+    const icon = readFileSync(join(dir, 'favicon.svg'));
+    app.get('/favicon.ico', async (_req, reply) => reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(icon));
+  }
 }

@@ -16,6 +16,16 @@ interface Props {
   /** Lower bound of the y axis when the data allows (0 for rates and counts). */
   readonly yMin?: number;
   readonly yMax?: number;
+  /** The time span shown (Unix ms), so a 45 s rollout is not squeezed into the server's whole life. */
+  readonly range: readonly [number, number];
+  /** The series step: a longer stretch without points is drawn as a gap. */
+  readonly stepMs: number;
+}
+
+/** Axis labels with their unit, so "12" on the latency chart reads "12 ms". */
+function withUnit(v: number, unit: string): string {
+  const n = `${+v.toFixed(2)}`;
+  return unit === '%' ? `${n}%` : unit === 'ms' ? `${n} ms` : n;
 }
 
 /** A limit far above the data would flatten every line; it is then named in the caption instead. */
@@ -43,9 +53,12 @@ export function Chart(p: Props) {
   const extras = useRef({ thresholds: p.thresholds, markers: p.markers });
   extras.current = { thresholds: p.thresholds, markers: p.markers };
   const lines = LINES[p.kind];
-  const data = chartData(p.points, lines);
+  const shown = p.points.filter((x) => x.t >= p.range[0] - p.stepMs && x.t <= p.range[1]);
+  const data = chartData(shown, lines, p.stepMs);
   const range = useRef<[number, number]>([0, 1]);
   range.current = yRange(data.lines, p.thresholds, p.yMin, p.yMax);
+  const xr = useRef<[number, number]>([0, 1]);
+  xr.current = [p.range[0] / 1000, p.range[1] / 1000];
 
   useEffect(() => {
     const el = box.current!;
@@ -54,10 +67,11 @@ export function Chart(p: Props) {
       height: 190,
       legend: { live: false },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true }, y: { range: () => range.current } },
+      scales: { x: { time: true, range: () => xr.current }, y: { range: () => range.current } },
       axes: [
-        { stroke: '#64748b', grid: { stroke: '#e2e8f0' }, ticks: { stroke: '#e2e8f0' }, values: (_u, splits) => splits.map((v) => new Date(v * 1000).toLocaleTimeString('en-GB', { hour12: false })) },
-        { stroke: '#64748b', grid: { stroke: '#e2e8f0' }, ticks: { stroke: '#e2e8f0' }, size: 52, values: (_u, splits) => splits.map((v) => `${+v.toFixed(2)}${p.unit === '%' ? '%' : ''}`) },
+        // `space`: at least 80 px between time ticks, so their labels never run into each other.
+        { stroke: '#64748b', grid: { stroke: '#e2e8f0' }, ticks: { stroke: '#e2e8f0' }, space: 80, values: (_u, splits) => splits.map((v) => new Date(v * 1000).toLocaleTimeString('en-GB', { hour12: false })) },
+        { stroke: '#64748b', grid: { stroke: '#e2e8f0' }, ticks: { stroke: '#e2e8f0' }, size: 60, values: (_u, splits) => splits.map((v) => withUnit(v, p.unit)) },
       ],
       series: [
         {},
@@ -84,9 +98,9 @@ export function Chart(p: Props) {
   });
 
   const hidden = p.thresholds.filter((t) => t.value > range.current[1]);
-  const total = p.points.reduce((s, x) => s + x.requests, 0);
+  const total = shown.reduce((s, x) => s + x.requests, 0);
   return (
-    <figure class="chart" data-kind={p.kind} data-points={data.x.length} data-requests={total}>
+    <figure class="chart" data-kind={p.kind} data-points={new Set(shown.map((x) => x.t)).size} data-requests={total}>
       <figcaption>
         <span>{p.title}</span>
         {hidden.length > 0 && <small class="muted"> · limit {hidden.map((t) => `${t.label} ${t.value} ${p.unit}`).join(', ')} (above the chart)</small>}
@@ -116,6 +130,9 @@ function drawExtras(u: uPlot, thresholds: readonly Threshold[], markers: readonl
     ctx.fillText(t.label, bbox.left + bbox.width - 4 * dpr, y - 3 * dpr);
     ctx.textAlign = 'left';
   }
+  // Labels of markers close together go on the next row down (up to three), then are left out:
+  // side by side, "10%" and "50%" read as "1050%".
+  const rowEnds = [-Infinity, -Infinity, -Infinity];
   for (const m of markers) {
     const x = u.valToPos(m.x, 'x', true);
     if (x < bbox.left || x > bbox.left + bbox.width) continue;
@@ -128,7 +145,11 @@ function drawExtras(u: uPlot, thresholds: readonly Threshold[], markers: readonl
     ctx.moveTo(x, bbox.top);
     ctx.lineTo(x, bbox.top + bbox.height);
     ctx.stroke();
-    ctx.fillText(m.label, x + 3 * dpr, bbox.top + 11 * dpr);
+    const width = ctx.measureText(m.label).width;
+    const row = rowEnds.findIndex((end) => x + 3 * dpr > end + 4 * dpr);
+    if (row === -1) continue;
+    rowEnds[row] = x + 3 * dpr + width;
+    ctx.fillText(m.label, x + 3 * dpr, bbox.top + (11 + row * 12) * dpr);
   }
   ctx.restore();
 }

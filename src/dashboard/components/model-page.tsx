@@ -1,7 +1,8 @@
 import type { Decision, Fault, Info, Variant } from '../api.js';
-import { markers, observedShare, thresholds } from '../chart-data.js';
+import { useState } from 'preact/hooks';
+import { markers, observedShare, thresholds, xRange, type RangeChoice } from '../chart-data.js';
 import { faultWords, num, pct } from '../format.js';
-import type { ModelState } from '../live-store.js';
+import { WINDOW_MS, type ModelState } from '../live-store.js';
 import { Chart } from './chart.js';
 import { Registry } from './registry.js';
 import { isFinished, RolloutPanel } from './rollout-panel.js';
@@ -27,9 +28,11 @@ function Overview({ s, now, bucketMs }: { s: ModelState; now: number; bucketMs: 
   // During a rollout step, only the step's own traffic says whether the split matches its weight.
   const active = s.rollout && !isFinished(s.rollout.phase);
   const stepStart = active ? Date.parse(s.rollout!.step_started_at) : 0;
-  const since = Math.max(now - 60_000, stepStart);
+  // Only traffic since the last routing change: after a promotion, the minute before it (when a
+  // canary still served) says nothing about today's split.
+  const since = Math.max(now - 60_000, stepStart, Date.parse(m.updated_at));
   // Chart points are whole telemetry buckets: one that began up to a bucket before `since` overlaps it.
-  const share = observedShare(s.points, since - bucketMs + 1);
+  const share = m.canary_version === null ? null : observedShare(s.points, since - bucketMs + 1);
   const latest = Math.max(0, ...s.points.map((p) => p.t));
   const rps = s.points.filter((p) => p.t === latest).reduce((sum, p) => sum + (p.rps ?? 0), 0);
   const acc = (v: typeof stable) => (v?.metrics.accuracy !== undefined ? ` · trained ${pct(v.metrics.accuracy)}` : '');
@@ -57,7 +60,15 @@ function Overview({ s, now, bucketMs }: { s: ModelState; now: number; bucketMs: 
           {share !== null && <div class="observed" style={{ left: `${share * 100}%` }} />}
         </div>
         <p class="small">
-          canary weight <strong>{num(m.canary_weight, 2)}%</strong> · observed share ({since === stepStart ? 'this step' : 'last minute'}) <strong data-testid="observed-share">{share === null ? 'no traffic' : pct(share, 1)}</strong>
+          {m.canary_version === null ? (
+            <>
+              no canary: stable serves everything · <strong data-testid="observed-share">no canary</strong>
+            </>
+          ) : (
+            <>
+              canary weight <strong>{num(m.canary_weight, 2)}%</strong> · observed share ({since === stepStart ? 'this step' : since > now - 60_000 ? 'since the last change' : 'last minute'}) <strong data-testid="observed-share">{share === null ? 'no traffic' : pct(share, 1)}</strong>
+            </>
+          )}
         </p>
       </div>
     </section>
@@ -84,9 +95,28 @@ function VerdictSection({ s }: { s: ModelState }) {
   return null;
 }
 
+const RANGE_LABEL: Record<RangeChoice, string> = { rollout: 'this rollout', '5m': 'last 5 min', '15m': 'last 15 min' };
+
+function RangePicker({ value, hasRollout, onPick }: { value: RangeChoice; hasRollout: boolean; onPick: (r: RangeChoice) => void }) {
+  const choices = (['rollout', '5m', '15m'] as const).filter((c) => c !== 'rollout' || hasRollout);
+  return (
+    <div class="range" role="group" aria-label="chart time range">
+      {choices.map((c) => (
+        <button type="button" key={c} class={c === value ? 'on' : ''} aria-pressed={c === value} onClick={() => onPick(c)}>
+          {RANGE_LABEL[c]}
+        </button>
+      ))}
+    </div>
+  );
+}
+
 export function ModelPage({ s, info, now, onAuthNeeded }: { s: ModelState; info: Info | null; now: number; onAuthNeeded: () => void }) {
   const limits = thresholds(info, s.rollout);
   const marks = markers(s.history);
+  const [picked, setPicked] = useState<RangeChoice | null>(null);
+  const range = xRange(picked, s.rollout, s.history, now, WINDOW_MS);
+  const span: [number, number] = [range.from, range.to];
+  const stepMs = info?.bucket_ms ?? 5000;
   const labelled = s.points.some((p) => p.labelled > 0);
   return (
     <div class="model-page" data-model={s.model.name}>
@@ -109,12 +139,13 @@ export function ModelPage({ s, info, now, onAuthNeeded }: { s: ModelState; info:
           </section>
         )}
       </div>
+      <RangePicker value={range.choice} hasRollout={s.rollout !== null} onPick={setPicked} />
       <div class="grid charts">
-        <Chart kind="rps" title="Requests per second" unit="req/s" points={s.points} thresholds={limits.rps} markers={marks} />
-        <Chart kind="errors" title="Error rate" unit="%" points={s.points} thresholds={limits.errors} markers={marks} />
-        <Chart kind="latency" title="Latency p50 · p95 · p99" unit="ms" points={s.points} thresholds={limits.latency} markers={marks} />
+        <Chart kind="rps" title="Requests per second" unit="req/s" points={s.points} thresholds={limits.rps} markers={marks} range={span} stepMs={stepMs} />
+        <Chart kind="errors" title="Error rate (%)" unit="%" points={s.points} thresholds={limits.errors} markers={marks} range={span} stepMs={stepMs} />
+        <Chart kind="latency" title="Latency p50 · p95 · p99 (ms)" unit="ms" points={s.points} thresholds={limits.latency} markers={marks} range={span} stepMs={stepMs} />
         {labelled ? (
-          <Chart kind="accuracy" title="Accuracy (labelled requests)" unit="%" points={s.points} thresholds={limits.accuracy} markers={marks} yMax={100} />
+          <Chart kind="accuracy" title="Accuracy of labelled requests (%)" unit="%" points={s.points} thresholds={limits.accuracy} markers={marks} yMax={100} range={span} stepMs={stepMs} />
         ) : (
           <figure class="chart empty" data-kind="accuracy">
             <figcaption>Accuracy</figcaption>
