@@ -1,19 +1,18 @@
 import type { FastifyInstance } from 'fastify';
-import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { buildServer, ManualRouting } from '../api/index.js';
 import { CanaryChecks } from '../checks/index.js';
 import { loadConfig, type Config, type ConfigOverrides } from '../config/index.js';
-import { hasFaults, type Model } from '../domain/index.js';
 import { MetricsReader } from '../metrics/index.js';
-import { ArtifactFiles, ModelRegistry, ModelSettingsService } from '../registry/index.js';
+import { ModelRegistry, ModelSettingsService } from '../registry/index.js';
 import { RolloutController, WebhookSender } from '../rollout/index.js';
 import { PredictionService, RuntimePool } from '../serving/index.js';
 import { accessModeText, adminTokenPath, resolveAdminToken } from './admin-token.js';
 import { ChangeFeed } from './change-feed.js';
-import { checkDatabaseIsNotLost, markDataDir, removeInterruptedUploads } from './data-dir.js';
+import { BackgroundJobs } from './background-jobs.js';
 import { RegistryTrafficRouter } from './registry-traffic-router.js';
-import { lockDataDir, openDatabase, SqlitePredictionLogStore, SqliteRegistryStore, SqliteRolloutStore, SqliteSettingsStore, SqliteTelemetryStore, WorkerPredictionLogStore } from '../store/index.js';
+import { openStores } from './stores.js';
+import { watchRouting } from './routing-views.js';
 import { FeedbackService, PredictionLog, PrometheusMetrics, Telemetry } from '../telemetry/index.js';
 
 export interface App {
@@ -65,35 +64,20 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
   const now = options.now ?? (() => new Date());
   // Read on every prediction (telemetry buckets): without an injected clock, no Date per call.
   const nowMs = options.now ? () => now().getTime() : Date.now;
-  const dbFile = join(config.dataDir, 'coalmine.db');
-  const lock = lockDataDir(config.dataDir);
-  let db: ReturnType<typeof openDatabase>;
-  try {
-    checkDatabaseIsNotLost(config.dataDir, dbFile);
-    // Logged because an upgrade can take a while (schema 5 moves the prediction log: ~8 s per million rows).
-    db = openDatabase(dbFile, 'FULL', (from, to) => log.info({ file: dbFile, from, to }, `upgrading the data directory's database from schema ${from} to ${to}`));
-  } catch (err) {
-    lock.release();
-    throw err;
-  }
-  markDataDir(config.dataDir);
-  removeInterruptedUploads(join(config.dataDir, 'models'), log);
-  // A second connection to the same file, for the high-volume writes that need no fsync per commit.
-  const telemetryDb = openDatabase(dbFile, 'NORMAL');
-  const files = new ArtifactFiles(config.dataDir);
+  const stores = openStores(config, log);
+  const files = stores.files;
   const prometheus = new PrometheusMetrics();
   const pool = new RuntimePool((v) => files.path(v.artifact), log, {
     microBatchRows: config.microBatchRows,
     onBatch: (model, version, _rows, requests) => prometheus.onBatch(model, version, requests),
   });
-  const registry = new ModelRegistry({ store: new SqliteRegistryStore(db), files, loader: pool, now, resetCanaryWeightBp: config.resetCanaryWeightBp });
-  const settings = new ModelSettingsService(new SqliteSettingsStore(db), now);
-  const telemetry = new Telemetry({ store: new SqliteTelemetryStore(telemetryDb), now: nowMs, retentionMs: config.telemetryRetentionMs, prometheus, ...(options.random ? { random: options.random } : {}) });
-  const predictionLogStore = new WorkerPredictionLogStore(dbFile, new SqlitePredictionLogStore(telemetryDb), log);
+  const registry = new ModelRegistry({ store: stores.registry, files, loader: pool, now, resetCanaryWeightBp: config.resetCanaryWeightBp });
+  const settings = new ModelSettingsService(stores.settings, now);
+  const telemetry = new Telemetry({ store: stores.telemetry, now: nowMs, retentionMs: config.telemetryRetentionMs, prometheus, ...(options.random ? { random: options.random } : {}) });
   let droppedSinceWarning = 0;
   let lastDropWarning = 0;
   const predictionLog = new PredictionLog({
-    store: predictionLogStore,
+    store: stores.predictionLog,
     now: nowMs,
     retentionMs: config.predictionRetentionMs,
     maxRows: config.predictionLogMaxRows,
@@ -130,7 +114,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
   });
   const changes = new ChangeFeed();
   settings.onChange((model) => changes.emit({ kind: 'settings', model }));
-  const rolloutStore = new SqliteRolloutStore(db);
+  const rolloutStore = stores.rollouts;
   const webhooks = new WebhookSender(rolloutStore, log, nowMs);
   const rollouts = new RolloutController({
     store: rolloutStore,
@@ -143,63 +127,29 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
     onPhase: (model, phase) => prometheus.setPhase(model, phase),
     onChange: (r) => changes.emit({ kind: 'rollout', model: r.model }),
   });
-  // A model without a rollout is in phase "none"; the gauge says so rather than nothing.
-  const phased = new Set<string>();
-  const exportRouting = (m: Model) => {
-    prometheus.setWeight(m.name, m.routing.canaryVersion === null ? 0 : m.routing.canaryWeightBp / 10_000);
-    if (!phased.has(m.name)) {
-      phased.add(m.name);
-      prometheus.setPhase(m.name, 'none');
-    }
-  };
-  registry.onRoutingChange(exportRouting);
-  // A canary's faults belong to that canary: once it is promoted or rolled back they are cleared,
-  // so the next canary does not start out broken.
-  const canaryOf = new Map<string, number | null>();
-  registry.onRoutingChange((m) => {
-    const before = canaryOf.get(m.name);
-    canaryOf.set(m.name, m.routing.canaryVersion);
-    if (before !== undefined && before !== null && m.routing.canaryVersion === null && hasFaults(settings.get(m.name).faults.canary)) {
-      settings.setFault(m.name, 'canary', null).then(
-        () => log.info({ model: m.name, version: before }, 'canary faults cleared: the canary they were injected into is gone'),
-        (err: unknown) => log.warn({ model: m.name, err }, 'could not clear the faults of a removed canary'),
-      );
-    }
-  });
-  registry.onRoutingChange((m) => changes.emit({ kind: 'routing', model: m.name }));
+  const routingViews = watchRouting({ registry, settings, prometheus, changes, log });
   await predictions.start();
   const models = await registry.list();
   for (const m of models) {
-    exportRouting(m);
-    canaryOf.set(m.name, m.routing.canaryVersion);
-  }
-  for (const m of models) {
+    routingViews.seed(m);
     const r = await rolloutStore.get(m.name);
     if (r) prometheus.setPhase(m.name, r.phase);
-  }
-  await rollouts.recover(models.map((m) => m.name));
-  if (options.scheduler !== false) {
-    rollouts.startScheduler();
-    webhooks.start();
   }
 
   const flush = async () => {
     await telemetry.flush();
     await predictionLog.flush();
   };
-  let flushing = false;
-  const flushTimer = setInterval(() => {
-    if (flushing) return;
-    flushing = true;
-    flush()
-      .catch((err: unknown) => log.warn({ err }, 'telemetry flush failed; will retry'))
-      .finally(() => (flushing = false));
-  }, config.flushIntervalMs);
-  const purgeTimer = setInterval(() => {
-    Promise.all([telemetry.purge(), predictionLog.purge()]).catch((err: unknown) => log.warn({ err }, 'retention purge failed; will retry'));
-  }, PURGE_EVERY_MS);
-  flushTimer.unref();
-  purgeTimer.unref();
+  const jobs = new BackgroundJobs({
+    log,
+    rollouts,
+    webhooks,
+    flush,
+    purge: () => Promise.all([telemetry.purge(), predictionLog.purge()]),
+    flushIntervalMs: config.flushIntervalMs,
+    purgeIntervalMs: PURGE_EVERY_MS,
+    scheduler: options.scheduler !== false,
+  });
 
   const manual = new ManualRouting(registry, rollouts, settings);
   const http = buildServer(
@@ -226,6 +176,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
     adminToken: admin.token,
     flush,
     async listen() {
+      await jobs.start(models.map((m) => m.name));
       const address = await http.listen({ host: config.host, port: config.port });
       log.info({ url: address, dataDir: config.dataDir }, 'coalmine listening');
       return address.replace('[::1]', '127.0.0.1');
@@ -233,9 +184,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
     async close() {
       if (closed) return;
       closed = true;
-      clearInterval(flushTimer);
-      clearInterval(purgeTimer);
-      rollouts.stopScheduler();
+      jobs.stop();
       // Requests in flight get a few seconds to finish; a client that never finishes its request
       // must not keep the process (and its final telemetry flush) from shutting down.
       const deadline = setTimeout(() => {
@@ -247,10 +196,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
       await webhooks.stop();
       await flush().catch((err: unknown) => log.error({ err }, 'final telemetry flush failed'));
       await pool.closeAll();
-      await predictionLogStore.close();
-      telemetryDb.close();
-      db.close();
-      lock.release();
+      await stores.close();
     },
   };
 }

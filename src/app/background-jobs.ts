@@ -1,0 +1,57 @@
+import type { Logger } from 'pino';
+import type { RolloutController, WebhookSender } from '../rollout/index.js';
+
+export interface JobsOptions {
+  readonly log: Logger;
+  readonly rollouts: RolloutController;
+  readonly webhooks: WebhookSender;
+  /** Writes telemetry and the prediction log to the store. */
+  readonly flush: () => Promise<void>;
+  /** Drops what is past its retention. */
+  readonly purge: () => Promise<unknown>;
+  readonly flushIntervalMs: number;
+  readonly purgeIntervalMs: number;
+  /** The rollout scheduler and webhook delivery (tests that drive reconcile themselves turn them off). */
+  readonly scheduler: boolean;
+}
+
+/**
+ * What runs on timers once the server is up: rollout recovery and the scheduler, webhook
+ * delivery, the telemetry flush and the retention purge. Kept out of createApp, which only
+ * composes, so building an app (for a CLI command, a benchmark) starts nothing.
+ */
+export class BackgroundJobs {
+  private timers: NodeJS.Timeout[] = [];
+  private flushing = false;
+
+  constructor(private readonly o: JobsOptions) {}
+
+  /** Finishes what a stopped process left half done, then starts the timers. */
+  async start(models: readonly string[]): Promise<void> {
+    const { o } = this;
+    await o.rollouts.recover(models);
+    if (o.scheduler) {
+      o.rollouts.startScheduler();
+      o.webhooks.start();
+    }
+    const flush = setInterval(() => {
+      if (this.flushing) return;
+      this.flushing = true;
+      o.flush()
+        .catch((err: unknown) => o.log.warn({ err }, 'telemetry flush failed; will retry'))
+        .finally(() => (this.flushing = false));
+    }, o.flushIntervalMs);
+    const purge = setInterval(() => {
+      o.purge().catch((err: unknown) => o.log.warn({ err }, 'retention purge failed; will retry'));
+    }, o.purgeIntervalMs);
+    this.timers = [flush, purge];
+    for (const t of this.timers) t.unref();
+  }
+
+  /** Stops the timers and the scheduler; webhook delivery is stopped by the caller after the HTTP close. */
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.o.rollouts.stopScheduler();
+  }
+}
