@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { assess } from '../analysis/index.js';
 import { AppError, isTerminal, KeyedMutex, appError, type Phase, type Rollout } from '../domain/index.js';
-import { bindAnalysis, defaultAnalysis, type DefaultAnalysisOptions, type MetricsReader } from '../metrics/index.js';
+import { bindAnalysis, defaultAnalysis, type DefaultAnalysisOptions, type MetricWindow, type VariantPair } from '../metrics/index.js';
 import type { NewNotification, RolloutStore } from '../store/index.js';
 import { decisionView } from './decision-view.js';
 import { parseRolloutSpec } from './rollout-spec.js';
@@ -9,10 +9,15 @@ import type { TrafficRouter } from './traffic-router.js';
 import { desiredRouting, transition, type AnalysisResult, type RolloutEffect, type RolloutEvent } from './transition.js';
 import type { SenderLogger, WebhookSender } from './webhook-sender.js';
 
+/** Where a step's measurements come from: coalmine's telemetry (MetricsReader), or a fake in tests. */
+export interface StepMetrics {
+  read(model: string, window: MetricWindow): Promise<VariantPair>;
+}
+
 export interface RolloutControllerOptions {
   readonly store: RolloutStore;
   readonly router: TrafficRouter;
-  readonly metrics: MetricsReader;
+  readonly metrics: StepMetrics;
   readonly thresholds: DefaultAnalysisOptions;
   readonly webhooks?: WebhookSender;
   readonly now?: () => number;
