@@ -1,8 +1,9 @@
 import type { Evidence, Verdict } from '../domain/index.js';
 
 /** Evidence as the API spells it: snake_case, like every other field. */
-export function evidenceView(e: Evidence) {
-  return {
+export function evidenceView(e: Evidence): Record<string, unknown> {
+  // Fields a method does not have are left out, not sent as null.
+  const view: Record<string, unknown> = {
     method: e.method,
     statistic: e.statistic,
     n: e.n,
@@ -17,6 +18,8 @@ export function evidenceView(e: Evidence) {
     alpha: e.alpha,
     needed: e.needed,
   };
+  for (const key of Object.keys(view)) if (view[key] === undefined) delete view[key];
+  return view;
 }
 
 export function verdictView(v: Verdict & { readonly critical?: boolean; readonly required?: boolean }) {

@@ -9,6 +9,8 @@ export interface RouteAccess {
   readonly method: string;
   readonly url: string;
   readonly access: Access;
+  /** The route declares its reply schema (src/api/reply-schemas.ts). */
+  readonly replySchema: boolean;
 }
 
 declare module 'fastify' {
@@ -47,7 +49,7 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): void {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const access = route.config?.access ?? defaultAccess(methods[0]!, route.url);
     route.config = { ...route.config, access };
-    for (const method of methods) table.push({ method, url: route.url, access });
+    for (const method of methods) table.push({ method, url: route.url, access, replySchema: route.schema?.response !== undefined });
   });
   if (opts.token === null) return;
   // Compared as SHA-256 digests with timingSafeEqual: equal lengths, and no timing hint about the token.

@@ -4,6 +4,7 @@ import { appError, parseVariant } from '../../domain/index.js';
 import { toFaultConfig } from '../../registry/index.js';
 import { ModelParams } from '../schemas.js';
 import type { ApiServices } from '../services.js';
+import { ModelFaults } from '../reply-schemas.js';
 import { faultsView } from '../views.js';
 
 const FaultBody = Type.Object(
@@ -18,7 +19,7 @@ const FaultBody = Type.Object(
 );
 
 export function faultRoutes(app: FastifyInstance, s: ApiServices): void {
-  app.get<{ Params: { name: string } }>('/v1/models/:name/faults', { schema: { params: ModelParams } }, async (req) => {
+  app.get<{ Params: { name: string } }>('/v1/models/:name/faults', { schema: { params: ModelParams, response: { 200: ModelFaults } } }, async (req) => {
     await s.registry.get(req.params.name);
     return { model: req.params.name, faults: faultsView(s.settings.get(req.params.name)) };
   });
@@ -29,7 +30,7 @@ export function faultRoutes(app: FastifyInstance, s: ApiServices): void {
    */
   app.post<{ Params: { name: string }; Body: Static<typeof FaultBody> }>(
     '/v1/models/:name/faults',
-    { schema: { params: ModelParams, body: FaultBody } },
+    { schema: { params: ModelParams, body: FaultBody, response: { 200: ModelFaults } } },
     async (req) => {
       const name = req.params.name;
       await s.registry.get(name);

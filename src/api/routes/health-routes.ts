@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
+import { Health, Readiness } from '../reply-schemas.js';
 import type { ApiServices } from '../services.js';
 
 export function healthRoutes(app: FastifyInstance, s: ApiServices): void {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', { schema: { response: { 200: Health } } }, async () => ({ status: 'ok' as const }));
 
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/readyz', { schema: { response: { 200: Readiness, 503: Readiness } } }, async (_req, reply) => {
     const { ready, problems } = s.predictions.ready();
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', problems });
   });

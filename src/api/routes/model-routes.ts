@@ -3,19 +3,20 @@ import { AppError } from '../../domain/index.js';
 import { EventsQuery, ModelParams, RegisterQuery, VersionParams, type RegisterQuery as RegisterQueryT } from '../schemas.js';
 import { parseMetrics, parseVersion } from '../parse-params.js';
 import type { ApiServices } from '../services.js';
+import { EventList, ModelList, ModelView, RegisteredVersion, VersionView } from '../reply-schemas.js';
 import { UploadBody } from '../uploads.js';
 import { eventView, modelSummary, modelView, versionView } from '../views.js';
 
 export function modelRoutes(app: FastifyInstance, s: ApiServices): void {
-  app.get('/v1/models', async () => ({ models: (await s.registry.list()).map(modelSummary) }));
+  app.get('/v1/models', { schema: { response: { 200: ModelList } } }, async () => ({ models: (await s.registry.list()).map(modelSummary) }));
 
-  app.get<{ Params: { name: string } }>('/v1/models/:name', { schema: { params: ModelParams } }, async (req) =>
+  app.get<{ Params: { name: string } }>('/v1/models/:name', { schema: { params: ModelParams, response: { 200: ModelView } } }, async (req) =>
     modelView(await s.registry.get(req.params.name), s.versions, s.settings.get(req.params.name)),
   );
 
   app.get<{ Params: { name: string; version: string } }>(
     '/v1/models/:name/versions/:version',
-    { schema: { params: VersionParams } },
+    { schema: { params: VersionParams, response: { 200: VersionView } } },
     async (req) => {
       const model = await s.registry.get(req.params.name);
       const v = await s.registry.version(req.params.name, parseVersion(req.params.version, req.params.name));
@@ -26,14 +27,14 @@ export function modelRoutes(app: FastifyInstance, s: ApiServices): void {
 
   app.get<{ Params: { name: string }; Querystring: { limit?: string } }>(
     '/v1/models/:name/events',
-    { schema: { params: ModelParams, querystring: EventsQuery } },
+    { schema: { params: ModelParams, querystring: EventsQuery, response: { 200: EventList } } },
     async (req) => ({ events: (await s.registry.events(req.params.name, Number(req.query.limit ?? 50))).map(eventView) }),
   );
 
   // The ONNX file is the body; metadata rides in the query string so curl --data-binary works as is.
   app.post<{ Params: { name: string }; Querystring: RegisterQueryT; Body: unknown }>(
     '/v1/models/:name/versions',
-    { bodyLimit: s.config.uploadLimitBytes, schema: { params: ModelParams, querystring: RegisterQuery } },
+    { bodyLimit: s.config.uploadLimitBytes, schema: { params: ModelParams, querystring: RegisterQuery, response: { 201: RegisteredVersion } } },
     async (req, reply) => {
       // JSON (or any other parsed type) reaches here as a value, not a staged file: the file was not sent.
       if (!(req.body instanceof UploadBody)) {

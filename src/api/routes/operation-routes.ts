@@ -4,13 +4,14 @@ import { parseVersion } from '../parse-params.js';
 import { resetExperiment } from '../reset-experiment.js';
 import { DeployBody, ModelParams, RollbackBody, TrafficBody } from '../schemas.js';
 import type { ApiServices } from '../services.js';
+import { ModelView } from '../reply-schemas.js';
 import { modelView } from '../views.js';
 
 type Named = FastifyRequest<{ Params: { name: string } }>;
 
 /** Admin operations on a model's routing; each is persisted before the reply is sent. */
 export function operationRoutes(app: FastifyInstance, s: ApiServices): void {
-  const params = { params: ModelParams };
+  const params = { params: ModelParams, response: { 200: ModelView } };
   const logChange = (req: Named, action: string, detail: object) => req.log.info({ model: req.params.name, action, ...detail }, 'routing changed');
 
   app.put<{ Params: { name: string }; Body: TrafficBody }>(

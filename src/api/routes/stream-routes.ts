@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { appError } from '../../domain/index.js';
 import type { LiveFeed } from '../live-feed.js';
 import { parseDuration, parseSince, seriesPointView } from '../metrics-views.js';
+import { Info } from '../reply-schemas.js';
 import { ModelParams } from '../schemas.js';
 import type { ApiServices } from '../services.js';
 
@@ -21,7 +22,7 @@ const { version: VERSION } = JSON.parse(readFileSync(new URL('../../../package.j
 
 /** What live views need besides the REST resources: server facts, chart series and the event stream. */
 export function streamRoutes(app: FastifyInstance, s: ApiServices, feed: LiveFeed): void {
-  app.get('/v1/info', async () => ({
+  app.get('/v1/info', { schema: { response: { 200: Info } } }, async () => ({
     name: 'coalmine',
     version: VERSION,
     server_time: Date.now(),

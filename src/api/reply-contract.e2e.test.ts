@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { TSchema } from 'typebox';
+import { Value } from 'typebox/value';
+import { churnRows } from '../examples/index.js';
+import { linearRegressor } from '../test-support/onnx-fixtures.js';
+import { startTestServer, type TestServer } from '../test-support/test-server.js';
+import { decisionView } from '../rollout/index.js';
+import * as R from './reply-schemas.js';
+import { modelView, rolloutView, versionView } from './views.js';
+
+/**
+ * Routes that answer without a reply schema yet, each for a reason: the seeds' routes keep the
+ * shapes those projects document (and are checked field by field in lab and takehome tests), the
+ * rest are the next ones to get schemas. The test below fails if this list and the server differ.
+ */
+const NOT_YET = new Set([
+  'POST /predict', // its schema is PredictReply in schemas.ts, declared on the route itself
+  'POST /v1/models/:name/predict',
+  'GET /metrics',
+  'POST /check_rollback',
+  'POST /set_canary/:n',
+  'POST /simulate_failure/:flag',
+  'POST /reset',
+  'POST /admin/deploy-canary',
+  'POST /admin/rollback-canary',
+  'GET /admin/check-canary-health',
+  'POST /admin/promote-canary',
+  'POST /admin/toggle-slowdown',
+  'POST /v1/feedback',
+  'GET /v1/models/:name/metrics',
+  'GET /v1/models/:name/analysis',
+  'GET /v1/models/:name/metrics/series',
+  'GET /v1/models/:name/rollout/report',
+  'GET /v1/stream',
+  'GET /',
+]);
+
+function check(schema: TSchema, value: unknown, what: string): void {
+  const errors = [...Value.Errors(schema, value)].slice(0, 5).map((e) => `${e.instancePath || '(root)'} ${e.message}`);
+  assert.deepEqual(errors, [], `${what} does not match its reply schema`);
+}
+
+describe('reply contract', () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startTestServer();
+  });
+  after(() => s.close());
+
+  it('every route declares a reply schema, except the listed ones', () => {
+    const routes = s.app.http.routeAccess.filter((r) => r.method !== 'HEAD');
+    const missing = routes.filter((r) => !r.replySchema).map((r) => `${r.method} ${r.url}`).filter((r) => !/\.(js|css|map|svg|html|txt)$|favicon|LICENSE/.test(r));
+    assert.deepEqual(missing.filter((r) => !NOT_YET.has(r)), [], 'routes without a reply schema that are not listed');
+    const known = new Set(routes.map((r) => `${r.method} ${r.url}`));
+    assert.deepEqual([...NOT_YET].filter((r) => !known.has(r)), [], 'listed routes that no longer exist');
+  });
+
+  it('real replies match their schemas exactly: no field missing, none extra', async () => {
+    const get = async (path: string, schema: TSchema, status = 200) => {
+      const r = await s.request('GET', path);
+      assert.equal(r.status, status, `GET ${path}: ${JSON.stringify(r.json)}`);
+      check(schema, r.json, `GET ${path}`);
+      return r.json;
+    };
+    const send = async (method: string, path: string, body: unknown, schema: TSchema, status = 200) => {
+      const r = await s.request(method, path, body);
+      assert.equal(r.status, status, `${method} ${path}: ${JSON.stringify(r.json)}`);
+      check(schema, r.json, `${method} ${path}`);
+      return r.json;
+    };
+    await get('/healthz', R.Health);
+    await get('/readyz', R.Readiness);
+    await get('/v1/info', R.Info);
+    await get('/v1/models', R.ModelList);
+    await get('/v1/models/churn', R.ModelView);
+    await get('/v1/models/churn/versions/2', R.VersionView);
+    await get('/v1/models/churn/events', R.EventList);
+    await send('POST', '/v1/models/reg/versions', linearRegressor(), R.RegisteredVersion, 201);
+    await send('PUT', '/v1/models/churn/traffic', { canary_weight: 30 }, R.ModelView);
+    await send('POST', '/v1/models/churn/faults', { variant: 'canary', delay_ms: [1, 2] }, R.ModelFaults);
+    await get('/v1/models/churn/faults', R.ModelFaults);
+    await send('POST', '/v1/models/churn/faults', { clear: true }, R.ModelFaults);
+    await send('POST', '/v1/models/churn/rollback', { reason: 'contract' }, R.ModelView);
+    await send('POST', '/v1/models/churn/reset', undefined, R.ModelView);
+    await send('POST', '/v1/models/churn/deploy', { version: 2, weight: 10 }, R.ModelView);
+    await send('POST', '/v1/models/churn/rollout', { canary: 2, steps: [10, 50], interval: '1h', webhooks: ['http://127.0.0.1:9/hook'] }, R.RolloutView, 201);
+    // Traffic and an analysis, so decisions carry verdicts with evidence.
+    for (const r of churnRows(300, 3)) await s.request('POST', '/v1/models/churn/predict', { features: r.features, label: r.label });
+    const rollout = await s.app.rollouts.get('churn');
+    await s.app.rollouts.dispatch('churn', { type: 'analysis', at: Date.now(), result: await s.app.rollouts.analyze(rollout) });
+    const history = await get('/v1/models/churn/rollout/history', R.RolloutHistory);
+    assert.ok(history.decisions.some((d: { analysis?: { verdicts: unknown[] } }) => (d.analysis?.verdicts.length ?? 0) > 0), 'a decision with verdicts was checked');
+    await get('/v1/models/churn/rollout', R.RolloutView);
+    await send('POST', '/v1/models/churn/rollout/pause', undefined, R.RolloutView);
+    await send('POST', '/v1/models/churn/rollout/abort', { reason: 'contract' }, R.RolloutView);
+    await get('/v1/models/churn/rollouts', R.RolloutList);
+    await send('POST', '/v1/models/churn/deploy', { version: 2 }, R.ModelView);
+    await send('POST', '/v1/models/churn/promote', undefined, R.ModelView);
+  });
+
+  it('the views themselves match the schemas: a field added to a view but not to its schema would be dropped silently by the serializer', async () => {
+    const model = await s.app.registry.get('churn');
+    const versions = { loadError: () => undefined };
+    check(R.ModelView, modelView(model, versions, s.app.settings.get('churn')), 'modelView');
+    check(R.VersionView, versionView(model.versions[0]!, 'stable', versions), 'versionView');
+    const rollouts = await s.app.rollouts.list('churn');
+    assert.ok(rollouts.length > 0);
+    for (const r of rollouts) {
+      check(R.RolloutView, rolloutView(r), 'rolloutView');
+      for (const d of r.history) check(R.DecisionView, decisionView(d), 'decisionView');
+    }
+  });
+});

@@ -1,0 +1,132 @@
+import { Type, type TSchema } from 'typebox';
+
+/**
+ * Reply schemas: what a route promises to answer, field by field. Fastify serializes replies with
+ * them, and src/api/reply-contract.e2e.test.ts checks real replies against them strictly (no
+ * field missing, none extra), so the views in views.ts and this contract cannot drift apart.
+ */
+const strict = <P extends Record<string, TSchema>>(properties: P) => Type.Object(properties, { additionalProperties: false });
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+const Str = Type.String();
+const Num = Type.Number();
+const Int = Type.Integer();
+const Bool = Type.Boolean();
+const Role = Nullable(Type.Union([Type.Literal('stable'), Type.Literal('canary')]));
+const Phase = Type.Union(['pending', 'progressing', 'paused', 'promoting', 'succeeded', 'rolled_back', 'failed'].map((p) => Type.Literal(p)));
+const Status = Type.Union([Type.Literal('pass'), Type.Literal('fail'), Type.Literal('inconclusive')]);
+const N = strict({ stable: Num, canary: Num });
+
+export const FaultView = strict({ wrong: Num, delay_ms: Type.Union([Num, Type.Tuple([Num, Num])]), errors: Num });
+const Faults = Type.Record(Str, FaultView);
+
+const versionProperties = {
+  version: Int,
+  role: Role,
+  status: Type.Union([Type.Literal('ready'), Type.Literal('failed')]),
+  load_error: Type.Optional(Str),
+  created_at: Str,
+  source: Str,
+  description: Str,
+  metrics: Type.Record(Str, Num),
+  signature: strict({
+    task: Str,
+    input: strict({ name: Str, type: Str, features: Nullable(Int) }),
+    outputs: Type.Record(Str, Str),
+    classes: Nullable(Int),
+    class_labels: Nullable(Type.Array(Type.Union([Str, Num]))),
+    opsets: Type.Record(Str, Num),
+    producer: Str,
+    rewrites: Type.Array(Str),
+  }),
+  sha256: Str,
+  size_bytes: Int,
+};
+export const VersionView = strict(versionProperties);
+export const RegisteredVersion = strict({ model: Str, ...versionProperties });
+
+export const ModelView = strict({
+  name: Str,
+  created_at: Str,
+  stable_version: Int,
+  canary_version: Nullable(Int),
+  canary_weight: Num,
+  stable_weight: Num,
+  previous_stable_version: Nullable(Int),
+  last_canary_version: Nullable(Int),
+  revision: Int,
+  updated_at: Str,
+  faults: Faults,
+  metrics_since: Nullable(Str),
+  versions: Type.Array(VersionView),
+});
+
+export const ModelList = strict({
+  models: Type.Array(strict({ name: Str, versions: Int, stable_version: Int, canary_version: Nullable(Int), canary_weight: Num, updated_at: Str })),
+});
+
+export const EventList = strict({
+  events: Type.Array(strict({ at: Str, action: Str, reason: Str, stable_version: Int, canary_version: Nullable(Int), canary_weight: Num, revision: Int })),
+});
+
+export const ModelFaults = strict({ model: Str, faults: Faults });
+
+/** Evidence fields differ by method (docs/api.md lists them); its shape is checked by the analysis tests. */
+export const VerdictView = strict({ metric: Str, status: Status, reason: Str, evidence: Type.Record(Str, Type.Unknown()), critical: Type.Optional(Bool), required: Type.Optional(Bool) });
+
+export const DecisionView = strict({
+  seq: Int,
+  at: Str,
+  step: Int,
+  weight: Num,
+  phase: Phase,
+  action: Str,
+  reason: Str,
+  actor: Type.Union([Type.Literal('controller'), Type.Literal('user')]),
+  analysis: Type.Optional(strict({ step: Int, weight: Nullable(Num), status: Status, reason: Str, srm_mismatch: Bool, critical_failure: Bool, n: N, verdicts: Type.Array(VerdictView) })),
+});
+
+export const RolloutView = strict({
+  id: Str,
+  model: Str,
+  phase: Phase,
+  step: Int,
+  steps_total: Int,
+  steps_passed: Int,
+  weight: Num,
+  canary_version: Int,
+  stable_version: Int,
+  started_at: Str,
+  updated_at: Str,
+  step_started_at: Str,
+  next_analysis_at: Nullable(Str),
+  reason: Nullable(Str),
+  attempt: Int,
+  consecutive_failures: Int,
+  last_decision: Nullable(DecisionView),
+  spec: strict({
+    steps: Type.Array(strict({ weight: Num, bake_s: Num, min_samples: Int, pause: Bool })),
+    interval_s: Num,
+    analysis: Type.Union([Type.Literal('default'), Type.Array(Type.Record(Str, Type.Unknown()))]),
+    failure_limit: Int,
+    inconclusive: Type.Union([Type.Literal('wait'), Type.Literal('pause')]),
+    max_duration_s: Num,
+    srm_alpha: Num,
+    webhooks: Type.Array(Str),
+  }),
+});
+
+export const RolloutList = strict({ rollouts: Type.Array(RolloutView) });
+export const RolloutHistory = strict({ rollout: Str, phase: Phase, decisions: Type.Array(DecisionView) });
+
+export const Info = strict({
+  name: Str,
+  version: Str,
+  server_time: Num,
+  default_model: Str,
+  thresholds: strict({ accuracy_pct: Num, latency_p95_ms: Num }),
+  bucket_ms: Int,
+  stream_tick_ms: Int,
+});
+
+export const Health = strict({ status: Type.Literal('ok') });
+export const Readiness = strict({ status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]), problems: Type.Array(Str) });
