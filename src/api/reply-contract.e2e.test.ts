@@ -7,6 +7,8 @@ import { linearRegressor } from '../test-support/onnx-fixtures.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 import { decisionView } from '../rollout/index.js';
 import * as R from './reply-schemas.js';
+import { emptyVariantMetrics } from '../metrics/index.js';
+import { variantView } from './metrics-views.js';
 import { modelView, rolloutView, versionView } from './views.js';
 
 /**
@@ -26,9 +28,6 @@ const NOT_YET = new Set([
   'POST /admin/promote-canary',
   'POST /admin/toggle-slowdown',
   'POST /v1/feedback',
-  'GET /v1/models/:name/metrics',
-  'GET /v1/models/:name/analysis',
-  'GET /v1/models/:name/metrics/series',
   'GET /v1/models/:name/rollout/report',
   'GET /v1/stream',
   'GET /',
@@ -89,6 +88,10 @@ describe('reply contract', () => {
     const history = await get('/v1/models/churn/rollout/history', R.RolloutHistory);
     assert.ok(history.decisions.some((d: { analysis?: { verdicts: unknown[] } }) => (d.analysis?.verdicts.length ?? 0) > 0), 'a decision with verdicts was checked');
     await get('/v1/models/churn/rollout', R.RolloutView);
+    await get('/v1/models/churn/metrics', R.MetricsReply);
+    await get('/v1/models/churn/metrics?window=1h', R.MetricsReply);
+    await get('/v1/models/churn/analysis', R.AnalysisReply);
+    await get('/v1/models/churn/metrics/series?window=5m', R.SeriesReply);
     await send('POST', '/v1/models/churn/rollout/pause', undefined, R.RolloutView);
     await send('POST', '/v1/models/churn/rollout/abort', { reason: 'contract' }, R.RolloutView);
     await get('/v1/models/churn/rollouts', R.RolloutList);
@@ -107,5 +110,8 @@ describe('reply contract', () => {
       check(R.RolloutView, rolloutView(r), 'rolloutView');
       for (const d of r.history) check(R.DecisionView, decisionView(d), 'decisionView');
     }
+    const pair = await s.app.metrics.read('churn', { from: 0 });
+    check(R.VariantMetrics, variantView(pair.canary, 10, pair.canary.requests + pair.stable.requests), 'variantView');
+    check(R.VariantMetrics, variantView(emptyVariantMetrics('canary'), 0, 0), 'variantView of no traffic');
   });
 });

@@ -130,3 +130,69 @@ export const Info = strict({
 
 export const Health = strict({ status: Type.Literal('ok') });
 export const Readiness = strict({ status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]), problems: Type.Array(Str) });
+
+const variantMetricsProperties = {
+  versions: Type.Array(Int),
+  weight: Num,
+  requests: Int,
+  share: Nullable(Num),
+  forced_requests: Int,
+  errors: Int,
+  error_rate: Nullable(Num),
+  latency_ms: strict({ mean: Nullable(Num), p50: Nullable(Num), p95: Nullable(Num), p99: Nullable(Num) }),
+  predictions: Int,
+  positive_rate: Nullable(Num),
+  labelled: Int,
+  correct: Int,
+  accuracy: Nullable(Num),
+  mae: Nullable(Num),
+  rmse: Nullable(Num),
+};
+export const VariantMetrics = strict(variantMetricsProperties);
+const Variants = strict({ stable: VariantMetrics, canary: VariantMetrics });
+
+export const MetricsReply = strict({
+  model: Str,
+  window: strict({ from: Str, to: Str, min_revision: Type.Optional(Int) }),
+  stable_version: Int,
+  canary_version: Nullable(Int),
+  canary_weight: Num,
+  revision: Int,
+  faults: Faults,
+  variants: Variants,
+  by_version: Type.Array(strict({ variant: Type.Union([Type.Literal('stable'), Type.Literal('canary')]), version: Int, role_now: Role, ...variantMetricsProperties })),
+});
+
+export const AnalysisReply = strict({
+  model: Str,
+  window: strict({ from: Str, to: Str }),
+  stable_version: Int,
+  canary_version: Nullable(Int),
+  canary_weight: Num,
+  status: Status,
+  reason: Str,
+  critical_failure: Bool,
+  srm: Type.Optional(strict({ statistic: Num, p_value: Num, mismatch: Bool, observed: Type.Array(Num), expected: Type.Array(Num) })),
+  verdicts: Type.Array(VerdictView),
+  variants: Variants,
+});
+
+export const SeriesReply = strict({
+  model: Str,
+  from: Num,
+  to: Num,
+  step_ms: Int,
+  points: Type.Array(
+    strict({
+      t: Num,
+      variant: Type.Union([Type.Literal('stable'), Type.Literal('canary')]),
+      requests: Int,
+      rps: Nullable(Num),
+      errors: Int,
+      error_rate: Nullable(Num),
+      latency_ms: strict({ p50: Nullable(Num), p95: Nullable(Num), p99: Nullable(Num) }),
+      labelled: Int,
+      accuracy: Nullable(Num),
+    }),
+  ),
+});

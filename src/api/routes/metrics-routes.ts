@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { hasFaults } from '../../domain/index.js';
 import { analysisView, byVersionView, labView, pairView, parseDuration, parseSince } from '../metrics-views.js';
+import { AnalysisReply, MetricsReply } from '../reply-schemas.js';
 import { ModelParams } from '../schemas.js';
 import type { ApiServices } from '../services.js';
 import { faultsView } from '../views.js';
@@ -24,7 +25,7 @@ export function metricsRoutes(app: FastifyInstance, s: ApiServices): void {
 
   app.get<{ Params: { name: string }; Querystring: { window?: string; since?: string; revision?: string } }>(
     '/v1/models/:name/metrics',
-    { schema: { params: ModelParams, querystring: MetricsQuery } },
+    { schema: { params: ModelParams, querystring: MetricsQuery, response: { 200: MetricsReply } } },
     async (req) => {
       const model = await s.registry.get(req.params.name);
       const now = Date.now();
@@ -51,7 +52,7 @@ export function metricsRoutes(app: FastifyInstance, s: ApiServices): void {
     },
   );
 
-  app.get<{ Params: { name: string } }>('/v1/models/:name/analysis', { schema: { params: ModelParams } }, async (req) => {
+  app.get<{ Params: { name: string } }>('/v1/models/:name/analysis', { schema: { params: ModelParams, response: { 200: AnalysisReply } } }, async (req) => {
     const model = await s.registry.get(req.params.name);
     return analysisView(model, await s.checks.analyze(model.name), Date.now());
   });

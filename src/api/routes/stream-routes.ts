@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { appError } from '../../domain/index.js';
 import type { LiveFeed } from '../live-feed.js';
 import { parseDuration, parseSince, seriesPointView } from '../metrics-views.js';
-import { Info } from '../reply-schemas.js';
+import { Info, SeriesReply } from '../reply-schemas.js';
 import { ModelParams } from '../schemas.js';
 import type { ApiServices } from '../services.js';
 
@@ -34,7 +34,7 @@ export function streamRoutes(app: FastifyInstance, s: ApiServices, feed: LiveFee
 
   app.get<{ Params: { name: string }; Querystring: { window?: string; since?: string; step?: string } }>(
     '/v1/models/:name/metrics/series',
-    { schema: { params: ModelParams, querystring: SeriesQuery } },
+    { schema: { params: ModelParams, querystring: SeriesQuery, response: { 200: SeriesReply } } },
     async (req) => {
       const model = await s.registry.get(req.params.name);
       const now = Date.now();
