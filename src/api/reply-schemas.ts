@@ -196,3 +196,75 @@ export const SeriesReply = strict({
     }),
   ),
 });
+
+export const RolloutReportReply = strict({
+  rollout: Str,
+  model: Str,
+  canary_version: Int,
+  stable_version: Int,
+  phase: Phase,
+  outcome: Str,
+  started_at: Str,
+  ended_at: Nullable(Str),
+  duration_s: Num,
+  attempt: Int,
+  steps_passed: Int,
+  steps: Type.Array(
+    strict({
+      step: Int,
+      weight: Num,
+      result: Str,
+      analyses: Int,
+      last_status: Nullable(Status),
+      n: Nullable(N),
+      verdicts: Type.Array(strict({ metric: Str, status: Status, reason: Str })),
+    }),
+  ),
+  timeline: Type.Array(strict({ at: Str, step: Int, weight: Num, action: Str, actor: Str, reason: Str })),
+});
+
+const FeedbackResult = strict({
+  request_id: Str,
+  row: Int,
+  status: Type.Union(['accepted', 'unknown', 'expired', 'duplicate', 'invalid'].map((s) => Type.Literal(s))),
+  message: Str,
+  variant: Type.Optional(Str),
+  version: Type.Optional(Int),
+  correct: Type.Optional(Bool),
+});
+export const FeedbackReply = Type.Union([FeedbackResult, strict({ accepted: Int, rejected: Int, results: Type.Array(FeedbackResult) })]);
+
+// The labs' (seeds 000/001) and the take-home's (seed 002) routes keep the fields those projects
+// document, with coalmine's own beside them (verdicts, versions).
+export const LabWeightReply = strict({ canary_percentage: Num, message: Str });
+export const LabFailureReply = strict({ simulate_failure: Bool, message: Str });
+export const LabResetReply = strict({ message: Str, canary_percentage: Num, canary_version: Nullable(Int), stable_version: Int });
+export const LabRollbackCheck = strict({
+  rollback_triggered: Bool,
+  reason: Nullable(Str),
+  message: Str,
+  alert: Nullable(Str),
+  canary_accuracy: Nullable(Num),
+  canary_p95_latency_ms: Nullable(Num),
+  canary_requests: Int,
+  canary_labelled: Int,
+  accuracy_threshold: Num,
+  latency_threshold_ms: Num,
+  canary_percentage: Num,
+  verdicts: Type.Array(VerdictView),
+});
+export const TakehomeDeployReply = strict({ status: Str, message: Str, model_path: Str, model: Str, version: Int, canary_percentage: Num, canary_start_time: Str });
+export const TakehomeRollbackReply = strict({ status: Str, message: Str, stable_version: Int, aborted_rollout: Nullable(Str) });
+export const TakehomePromoteReply = strict({ status: Str, message: Str, previous_stable_model: Str, new_stable_model: Str, previous_stable_version: Int, new_stable_version: Int });
+export const TakehomeSlowdownReply = strict({ simulate_slowdown: Bool, message: Str });
+export const TakehomeHealthReply = strict({
+  alert_triggered: Bool,
+  p_value: Nullable(Num),
+  message: Str,
+  stable_avg_latency_ms: Nullable(Num),
+  canary_avg_latency_ms: Nullable(Num),
+  stable_sample_count: Int,
+  canary_sample_count: Int,
+  verdict: VerdictView,
+  samples_needed: Nullable(N),
+});

@@ -55,7 +55,7 @@ describe('rollout report: each analysis under the step it judged', () => {
     const r = run(fresh([10, 50]), [start, (rr, at) => ({ type: 'analysis', at, result: judged(rr, 'fail', { stable: 500, canary: 60 }) })]);
     const rep = rolloutReport(r, T0 + 1e6);
     assert.deepEqual(rep.steps.map((s) => s.result), ['failed', 'not reached']);
-    assert.equal(rep.steps[0]!.lastStatus, 'fail');
+    assert.equal(rep.steps[0]!.last_status, 'fail');
   });
 
   it('histories saved before analyses named their step are attributed the same way', () => {

@@ -13,7 +13,7 @@ export interface StepSummary {
   readonly weight: number;
   readonly result: StepResult;
   readonly analyses: number;
-  readonly lastStatus: string | null;
+  readonly last_status: string | null;
   readonly n: { readonly stable: number; readonly canary: number } | null;
   readonly verdicts: readonly { readonly metric: string; readonly status: string; readonly reason: string }[];
 }
@@ -75,7 +75,7 @@ function stepSummaries(r: Rollout): StepSummary[] {
       weight: s.weightBp / 100,
       result: resultOf(r, history, i, analysed),
       analyses: analysed.length,
-      lastStatus: last?.analysis.status ?? null,
+      last_status: last?.analysis.status ?? null,
       n: last?.analysis.n ?? null,
       verdicts: (last?.analysis.verdicts ?? []).map((v) => ({ metric: v.metric, status: v.status, reason: v.reason })),
     };
@@ -122,7 +122,7 @@ export function reportMarkdown(rep: RolloutReport): string {
     '',
     '| step | weight | result | analyses | last verdict | n stable/canary |',
     '|---|---|---|---|---|---|',
-    ...rep.steps.map((s) => `| ${s.step} | ${s.weight}% | ${s.result} | ${s.analyses} | ${s.lastStatus ?? '-'} | ${s.n ? `${s.n.stable}/${s.n.canary}` : '-'} |`),
+    ...rep.steps.map((s) => `| ${s.step} | ${s.weight}% | ${s.result} | ${s.analyses} | ${s.last_status ?? '-'} | ${s.n ? `${s.n.stable}/${s.n.canary}` : '-'} |`),
     '',
   ];
   for (const s of rep.steps.filter((x) => x.verdicts.length > 0)) {

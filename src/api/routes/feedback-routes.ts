@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { appError } from '../../domain/index.js';
 import { LabelRateLimiter } from '../label-rate-limit.js';
+import { FeedbackReply } from '../reply-schemas.js';
 import type { FeedbackItem } from '../../telemetry/index.js';
 import type { ApiServices } from '../services.js';
 
@@ -34,7 +35,7 @@ export function feedbackRoutes(app: FastifyInstance, s: ApiServices, limiter = n
    * Ground truth for earlier predictions. One item answers with its own status (4xx when it was
    * not accepted); a batch always answers 200 with a result per item, in order.
    */
-  app.post<{ Body: Static<typeof FeedbackBody> }>('/v1/feedback', { schema: { body: FeedbackBody }, config: { access: 'open' } }, async (req, reply) => {
+  app.post<{ Body: Static<typeof FeedbackBody> }>('/v1/feedback', { schema: { body: FeedbackBody, response: { 200: FeedbackReply } }, config: { access: 'open' } }, async (req, reply) => {
     const body = req.body;
     const single = !Array.isArray(body) && !('items' in body);
     const items = (Array.isArray(body) ? body : 'items' in body ? body.items : [body]).map(toItem);

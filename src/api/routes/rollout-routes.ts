@@ -3,7 +3,7 @@ import { Type, type Static } from 'typebox';
 import { decisionView, reportMarkdown, rolloutReport, type RolloutCommand } from '../../rollout/index.js';
 import { ModelParams } from '../schemas.js';
 import type { ApiServices } from '../services.js';
-import { RolloutHistory, RolloutList, RolloutView } from '../reply-schemas.js';
+import { RolloutHistory, RolloutList, RolloutReportReply, RolloutView } from '../reply-schemas.js';
 import { rolloutView } from '../views.js';
 
 const CommandBody = Type.Union([Type.Object({ reason: Type.Optional(Type.String({ maxLength: 1000 })), full: Type.Optional(Type.Boolean()) }, { additionalProperties: false }), Type.Null()]);
@@ -41,7 +41,7 @@ export function rolloutRoutes(app: FastifyInstance, s: ApiServices): void {
 
   app.get<{ Params: { name: string }; Querystring: { format?: string } }>(
     '/v1/models/:name/rollout/report',
-    { schema: { params: ModelParams, querystring: ReportQuery } },
+    { schema: { params: ModelParams, querystring: ReportQuery, response: { 200: RolloutReportReply } } },
     async (req, reply) => {
       const report = rolloutReport(await s.rollouts.get(req.params.name), Date.now());
       if (req.query.format === 'markdown' || req.query.format === 'md') return reply.type('text/markdown; charset=utf-8').send(reportMarkdown(report));

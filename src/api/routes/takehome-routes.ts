@@ -6,6 +6,7 @@ import { Type, type Static } from 'typebox';
 import { appError, hasFaults } from '../../domain/index.js';
 import { toFaultConfig } from '../../registry/index.js';
 import { resolveModelReference } from '../model-path.js';
+import { TakehomeDeployReply, TakehomeHealthReply, TakehomePromoteReply, TakehomeRollbackReply, TakehomeSlowdownReply } from '../reply-schemas.js';
 import type { ApiServices } from '../services.js';
 import { verdictView } from '../../analysis/index.js';
 
@@ -22,7 +23,7 @@ export function takehomeRoutes(app: FastifyInstance, s: ApiServices): void {
   const name = () => s.config.defaultModel;
   const modelsDir = () => join(s.config.dataDir, 'models');
 
-  app.post<{ Body: Static<typeof DeployBody> }>('/admin/deploy-canary', { schema: { body: DeployBody } }, async (req) => {
+  app.post<{ Body: Static<typeof DeployBody> }>('/admin/deploy-canary', { schema: { body: DeployBody, response: { 200: TakehomeDeployReply } } }, async (req) => {
     const ref = resolveModelReference(req.body.model_path, modelsDir());
     let model = name();
     let version: number;
@@ -47,18 +48,18 @@ export function takehomeRoutes(app: FastifyInstance, s: ApiServices): void {
     };
   });
 
-  app.post('/admin/rollback-canary', async () => {
+  app.post('/admin/rollback-canary', { schema: { response: { 200: TakehomeRollbackReply } } }, async () => {
     const { model: m, abortedRollout } = await s.manual.rollback(name(), 'admin/rollback-canary');
     const aborted = abortedRollout ? `; rollout ${abortedRollout.slice(0, 8)} aborted` : '';
     return { status: 'success', message: `Canary rolled back successfully${aborted}`, stable_version: m.routing.stableVersion, aborted_rollout: abortedRollout };
   });
 
-  app.get('/admin/check-canary-health', async () => {
+  app.get('/admin/check-canary-health', { schema: { response: { 200: TakehomeHealthReply } } }, async () => {
     const health = await s.checks.checkHealth(name());
     return { ...health, verdict: verdictView(health.verdict) };
   });
 
-  app.post('/admin/promote-canary', async () => {
+  app.post('/admin/promote-canary', { schema: { response: { 200: TakehomePromoteReply } } }, async () => {
     const before = await s.registry.get(name());
     if (before.routing.canaryVersion === null) {
       throw appError('invalid_request', `model "${name()}" has no canary deployed; deploy one with POST /admin/deploy-canary first`);
@@ -75,7 +76,7 @@ export function takehomeRoutes(app: FastifyInstance, s: ApiServices): void {
     };
   });
 
-  app.post('/admin/toggle-slowdown', async () => {
+  app.post('/admin/toggle-slowdown', { schema: { response: { 200: TakehomeSlowdownReply } } }, async () => {
     const model = await s.registry.get(name());
     // With no canary there is nothing to slow down: the toggle can only be off (the take-home
     // turns it off after its rollback, and a rollback clears the canary's faults already).
