@@ -60,6 +60,8 @@ const cases: Case[] = [
   ...['0x10', '1e2', '+5', '%205', '5%20', '-0', '100.001', 'Infinity'].map((n) => ({ what: `/set_canary/${n}`, path: `/set_canary/${n}`, body: undefined, status: 400, code: 'invalid_weight', message: /at most two decimals/ })),
   { what: 'a shorthand rollout of 10^22 steps', path: '/v1/models/churn/rollout', body: { canary: 2, initial: 5, increment: 1e-20, max: 100 }, status: 400, code: 'invalid_request', message: /increment/ },
   { what: 'a shorthand rollout past the step cap', path: '/v1/models/churn/rollout', body: 'canary: 2\ninitial: 5\nincrement: 0.01\nmax: 100\n', headers: { 'content-type': 'application/yaml' }, status: 400, code: 'invalid_request', message: /9501 steps/ },
+  { what: 'an empty metrics window', method: 'GET', path: '/v1/models/churn/metrics?window=', body: undefined, status: 400, code: 'invalid_request', message: /window "" must look like 30s/ },
+  { what: 'an empty metrics since', method: 'GET', path: '/v1/models/churn/metrics?since=', body: undefined, status: 400, code: 'invalid_request', message: /since "" is not a date/ },
   { what: 'a threshold judge with no limit', path: '/v1/models/churn/rollout', body: { canary: 2, analysis: [{ metric: 'latency', judge: { judge: 'threshold', statistic: 'p95' } }] }, status: 400, code: 'invalid_request', message: /needs max or min/ },
 ];
 

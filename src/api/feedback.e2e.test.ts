@@ -77,3 +77,34 @@ describe('ground-truth feedback', () => {
     }
   });
 });
+
+describe('feedback rate limit', () => {
+  it('counts labels per client; over the limit a batch is refused with Retry-After, and the next request before its body is read', async () => {
+    const s = await startTestServer({ overrides: { feedbackRateLimitPerSecond: 100 } });
+    try {
+      const served = await s.request('POST', '/v1/models/churn/predict', { features: Array.from({ length: 60 }, () => [0.5, 1.2, 0.8, 0.3, 1.1]) });
+      const items = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ request_id: served.json.request_id, row: from + i, label: 1 }));
+      const first = await s.request('POST', '/v1/feedback', items(0, 60));
+      assert.equal(first.status, 200);
+      assert.equal(first.json.accepted, 60);
+      const over = await fetch(`${s.url}/v1/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(items(0, 60)) });
+      assert.equal(over.status, 429);
+      assert.ok(Number(over.headers.get('retry-after')) >= 1);
+      assert.match(((await over.json()) as { error: { message: string } }).error.message, /more than 100 labels per second .*COALMINE_FEEDBACK_RATE_LIMIT/);
+      const early = await s.request('POST', '/v1/feedback', items(0, 1));
+      assert.equal(early.status, 429, 'still refused until the wait is over');
+      const tooBig = await startTestServer({ overrides: { feedbackRateLimitPerSecond: 10 } });
+      try {
+        const r = await tooBig.request('POST', '/v1/feedback', items(0, 11));
+        assert.equal(r.status, 429);
+        assert.match(r.json.error.message, /11 labels in one request is more than the 10 per second/);
+      } finally {
+        await tooBig.close();
+      }
+      const m = (await s.request('GET', '/v1/models/churn/metrics?window=1h')).json;
+      assert.equal(m.variants.stable.labelled + m.variants.canary.labelled, 60, 'refused labels were not counted');
+    } finally {
+      await s.close();
+    }
+  });
+});

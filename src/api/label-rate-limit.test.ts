@@ -9,7 +9,9 @@ describe('label rate limiter', () => {
     assert.equal(l.take('a', 60), 0);
     assert.equal(l.take('a', 40), 0);
     assert.equal(l.take('a', 10), 100, 'ten labels at 100/s are 100 ms away');
+    assert.equal(l.waitFor('a'), 100, 'a refused client is refused before its next body is read');
     t += 100;
+    assert.equal(l.waitFor('a'), 0);
     assert.equal(l.take('a', 10), 0);
     assert.equal(l.take('b', 100), 0, 'each client has its own bucket');
   });

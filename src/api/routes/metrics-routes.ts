@@ -31,8 +31,9 @@ export function metricsRoutes(app: FastifyInstance, s: ApiServices): void {
       const now = Date.now();
       const explicit = req.query.window !== undefined || req.query.since !== undefined;
       const current = explicit ? undefined : await experiment(model.name);
-      const from = req.query.window ? now - parseDuration(req.query.window) : req.query.since ? parseSince(req.query.since) : current!.from;
-      const minRevision = req.query.revision ? Number(req.query.revision) : current?.minRevision;
+      // An empty window= or since= is refused by its parser (400), not taken for "no window".
+      const from = req.query.window !== undefined ? now - parseDuration(req.query.window) : req.query.since !== undefined ? parseSince(req.query.since) : current!.from;
+      const minRevision = req.query.revision !== undefined ? Number(req.query.revision) : current?.minRevision;
       const window = { from, to: now + 60_000, ...(minRevision !== undefined ? { minRevision } : {}) };
       const [pair, byVersion] = await Promise.all([s.metrics.read(model.name, window), s.metrics.readByVersion(model.name, window)]);
       const r = model.routing;
