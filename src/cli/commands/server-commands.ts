@@ -13,6 +13,7 @@ interface ServeOptions {
   demo?: boolean;
   generateToken?: boolean;
   stopWithParent?: boolean;
+  quietUntilServing?: boolean;
 }
 
 function overrides(opts: ServeOptions): ConfigOverrides {
@@ -63,6 +64,9 @@ async function serve(opts: ServeOptions, examples: boolean): Promise<App> {
   }
   const stop = closeOnSignals(app);
   if (opts.stopWithParent) stopWithParent(stop);
+  // The demo's story is told on stdout; the server's info lines (listening, every step it takes)
+  // would interleave with it, so they wait until the story is over. Its end prints the address.
+  if (opts.quietUntilServing) app.log.level = 'warn';
   await app.listen();
   return app;
 }
@@ -87,15 +91,12 @@ export function serverCommands(program: Command): void {
     .description('what `npm start` runs: the server with the example model churn, the full demo, then it keeps serving')
     .option('--no-demo', 'skip the demo and just serve')
     .action(async (opts: ServeOptions) => {
-      const app = await serve({ ...opts, stopWithParent: true }, true);
+      const app = await serve({ ...opts, stopWithParent: true, quietUntilServing: opts.demo !== false }, true);
       const address = app.http.server.address();
       const port = address !== null && typeof address === 'object' ? address.port : app.config.port;
       const url = `http://${app.config.host === '0.0.0.0' ? '127.0.0.1' : app.config.host}:${port}`;
       if (opts.demo !== false) {
         const client = new ApiClient(url, app.adminToken);
-        // The story is told on stdout; the server's own info lines about each step would interleave with it.
-        const level = app.log.level;
-        app.log.level = 'warn';
         try {
           await runDemo({ client, model: 'churn', workflow: 'full', requests: 400, seed: 7, progress: process.stderr.isTTY === true, out: (t) => console.log(t) });
           // Leave the example where a newcomer can play with a live canary; the change log keeps the demo.
@@ -107,7 +108,8 @@ export function serverCommands(program: Command): void {
           await client.deploy('churn', 2, 20);
           await client.reset('churn');
         } finally {
-          app.log.level = level;
+          // The story is over: the server's log at its configured level from here on.
+          app.log.level = app.config.logLevel;
         }
         console.log('\nThe example is back at its starting point for you to explore: v1 stable, v2 as a 20% canary (the change log keeps the demo).');
       }
