@@ -1,5 +1,5 @@
 import type { Variant } from '../domain/index.js';
-import { emptyMerged, type Telemetry } from '../telemetry/index.js';
+import { emptyMerged, type Telemetry, type VariantWindow } from '../telemetry/index.js';
 import { emptyVariantMetrics, toVariantMetrics, type VariantMetrics } from './variant-metrics.js';
 
 export interface MetricWindow {
@@ -20,6 +20,14 @@ export interface SeriesPoint {
   readonly metrics: VariantMetrics;
 }
 
+function pairOf(w: ReadonlyMap<Variant, VariantWindow>): VariantPair {
+  const get = (variant: Variant) => {
+    const v = w.get(variant);
+    return v ? toVariantMetrics(variant, v.versions, v.stats, v.forced) : emptyVariantMetrics(variant);
+  };
+  return { stable: get('stable'), canary: get('canary') };
+}
+
 /** The built-in metric provider: reads coalmine's own telemetry (a Prometheus reader can take its place). */
 export class MetricsReader {
   constructor(private readonly telemetry: Telemetry) {}
@@ -30,17 +38,13 @@ export class MetricsReader {
   }
 
   async read(model: string, window: MetricWindow): Promise<VariantPair> {
-    const w = await this.telemetry.window(model, window);
-    const get = (variant: Variant) => {
-      const v = w.get(variant);
-      return v ? toVariantMetrics(variant, v.versions, v.stats, v.forced) : emptyVariantMetrics(variant);
-    };
-    return { stable: get('stable'), canary: get('canary') };
+    return pairOf(await this.telemetry.window(model, window));
   }
 
-  /** One entry per (variant, version) that served in the window. */
-  async readByVersion(model: string, window: MetricWindow): Promise<VariantMetrics[]> {
-    return (await this.telemetry.windowByVersion(model, window)).map((v) => toVariantMetrics(v.variant, v.versions, v.stats, v.forced));
+  /** read(), and one entry per (variant, version) that served in the window, from one read. */
+  async readWithVersions(model: string, window: MetricWindow): Promise<{ pair: VariantPair; byVersion: VariantMetrics[] }> {
+    const w = await this.telemetry.windows(model, window);
+    return { pair: pairOf(w.variants), byVersion: w.versions.map((v) => toVariantMetrics(v.variant, v.versions, v.stats, v.forced)) };
   }
 
   /** Per-variant metrics in steps of `stepMs` over [from, to), oldest first. */

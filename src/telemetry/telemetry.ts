@@ -201,28 +201,37 @@ export class Telemetry {
 
   /** Merged statistics per variant for a window (buckets overlapping [from, to)). */
   async window(model: string, q: WindowQuery): Promise<Map<Variant, VariantWindow>> {
-    const merged = await this.merge(model, q, (key) => key.variant);
-    return new Map([...merged.values()].map((w) => [w.variant, w]));
+    const [byVariant] = await this.merge(model, q, [(key) => key.variant]);
+    return new Map([...byVariant!.values()].map((w) => [w.variant, w]));
   }
 
-  /** Like window(), with a window per (variant, version) that served: for reports across a promotion. */
-  async windowByVersion(model: string, q: WindowQuery): Promise<VariantWindow[]> {
-    const merged = await this.merge(model, q, (key) => `${key.variant}@${key.version}`);
-    return [...merged.values()].sort((a, b) => (a.variant === b.variant ? a.versions[0]! - b.versions[0]! : a.variant === 'stable' ? -1 : 1));
+  /**
+   * window() and a window per (variant, version) that served, from one read of the buckets: for
+   * reports that must not fold the versions before and after a promotion into one line.
+   */
+  async windows(model: string, q: WindowQuery): Promise<{ variants: Map<Variant, VariantWindow>; versions: VariantWindow[] }> {
+    const [byVariant, byVersion] = await this.merge(model, q, [(key) => key.variant, (key) => `${key.variant}@${key.version}`]);
+    return {
+      variants: new Map([...byVariant!.values()].map((w) => [w.variant, w])),
+      versions: [...byVersion!.values()].sort((a, b) => (a.variant === b.variant ? a.versions[0]! - b.versions[0]! : a.variant === 'stable' ? -1 : 1)),
+    };
   }
 
-  private async merge(model: string, q: WindowQuery, group: (key: SeriesKey) => string): Promise<Map<string, VariantWindow>> {
+  /** Merges the window's snapshots once per grouping (each snapshot into its group of each). */
+  private async merge(model: string, q: WindowQuery, groupings: readonly ((key: SeriesKey) => string)[]): Promise<Map<string, VariantWindow>[]> {
     const to = q.to ?? this.now() + this.bucketMs;
-    const result = new Map<string, { variant: Variant; versions: Set<number>; stats: MergedStats; forced: MergedStats }>();
+    const results = groupings.map(() => new Map<string, { variant: Variant; versions: Set<number>; stats: MergedStats; forced: MergedStats }>());
     for (const { key, snapshot } of await this.collect(model, q.from, to)) {
       if (q.minRevision !== undefined && key.revision < q.minRevision) continue;
-      const g = group(key);
-      let v = result.get(g);
-      if (!v) result.set(g, (v = { variant: key.variant, versions: new Set(), stats: emptyMerged(), forced: emptyMerged() }));
-      v.versions.add(key.version);
-      mergeSnapshot(key.forced ? v.forced : v.stats, snapshot, this.random);
+      groupings.forEach((group, i) => {
+        const g = group(key);
+        let v = results[i]!.get(g);
+        if (!v) results[i]!.set(g, (v = { variant: key.variant, versions: new Set(), stats: emptyMerged(), forced: emptyMerged() }));
+        v.versions.add(key.version);
+        mergeSnapshot(key.forced ? v.forced : v.stats, snapshot, this.random);
+      });
     }
-    return new Map([...result].map(([g, v]) => [g, { variant: v.variant, versions: [...v.versions].sort((a, b) => a - b), stats: v.stats, forced: v.forced }]));
+    return results.map((result) => new Map([...result].map(([g, v]) => [g, { variant: v.variant, versions: [...v.versions].sort((a, b) => a - b), stats: v.stats, forced: v.forced }])));
   }
 
   /** A chart step as `buckets` uses it: a whole number of buckets, at least one. */

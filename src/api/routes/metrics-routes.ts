@@ -35,7 +35,7 @@ export function metricsRoutes(app: FastifyInstance, s: ApiServices): void {
       const from = req.query.window !== undefined ? now - parseDuration(req.query.window) : req.query.since !== undefined ? parseSince(req.query.since) : current!.from;
       const minRevision = req.query.revision !== undefined ? Number(req.query.revision) : current?.minRevision;
       const window = { from, to: now + 60_000, ...(minRevision !== undefined ? { minRevision } : {}) };
-      const [pair, byVersion] = await Promise.all([s.metrics.read(model.name, window), s.metrics.readByVersion(model.name, window)]);
+      const { pair, byVersion } = await s.metrics.readWithVersions(model.name, window);
       const r = model.routing;
       const weight = r.canaryVersion === null ? 0 : r.canaryWeightBp / 100;
       const settings = s.settings.get(model.name);
