@@ -62,10 +62,18 @@ export interface AnalysisSummary {
   readonly n: { readonly stable: number; readonly canary: number };
 }
 
-/** The step (0-based) an analysis judged; for older histories, derived from the decision it led to. */
+/**
+ * The step (0-based) a decision was made at: the one its analysis judged, or, for decisions
+ * without one and histories saved before analyses named their step, the decision's own step,
+ * except that an advance records the step it entered.
+ */
+export function decidedStep(d: Pick<Decision, 'step' | 'action' | 'analysis'>): number {
+  return d.analysis?.step ?? (d.action === 'advance' ? d.step - 1 : d.step);
+}
+
+/** The step (0-based) an analysis judged, or null for a decision without one. */
 export function analysedStep(d: Pick<Decision, 'step' | 'action' | 'analysis'>): number | null {
-  if (!d.analysis) return null;
-  return d.analysis.step ?? (d.action === 'advance' ? d.step - 1 : d.step);
+  return d.analysis ? decidedStep(d) : null;
 }
 
 export type DecisionAction = 'start' | 'hold' | 'advance' | 'pause' | 'resume' | 'promote' | 'rollback' | 'succeed' | 'fail' | 'retry';

@@ -1,9 +1,9 @@
 import { verdictView } from '../analysis/index.js';
-import { analysedStep, type AnalysisSummary, type Decision } from '../domain/index.js';
+import { decidedStep, type AnalysisSummary, type Decision } from '../domain/index.js';
 
 function analysisSummaryView(a: AnalysisSummary, d: Decision) {
   return {
-    step: (analysedStep(d) ?? d.step) + 1,
+    step: decidedStep(d) + 1,
     weight: a.weightBp === undefined ? null : a.weightBp / 100,
     status: a.status,
     reason: a.reason,

@@ -1,4 +1,4 @@
-import { analysedStep, type Decision, type Rollout } from '../domain/index.js';
+import { analysedStep, decidedStep, type Decision, type Rollout } from '../domain/index.js';
 
 /**
  * How a step ended: its analysis passed (and the rollout moved on), failed, someone moved past it,
@@ -45,12 +45,8 @@ function currentAttempt(r: Rollout): readonly Decision[] {
   return retry === -1 ? r.history : r.history.slice(retry);
 }
 
-/** The step a decision moved away from: an advance's own step is the one it entered. */
-function leftStep(d: Decision): number | null {
-  if (d.action === 'advance') return d.analysis?.step ?? d.step - 1;
-  if (d.action === 'promote') return d.analysis?.step ?? d.step;
-  return null;
-}
+/** The step a decision moved away from, if it moved the rollout on. */
+const leftStep = (d: Decision): number | null => (d.action === 'advance' || d.action === 'promote' ? decidedStep(d) : null);
 
 function resultOf(r: Rollout, history: readonly Decision[], i: number, analysed: readonly Analysed[]): StepResult {
   const step = r.spec.steps[i]!;
