@@ -68,14 +68,19 @@ export class ManualRouting {
     return this.registry.promote(model);
   }
 
-  /** Checked before a reset clears anything, so a refused reset changes nothing. */
-  refuseReset(model: string): Promise<void> {
-    return this.refuseDuringRollout(model, 'reset');
-  }
-
+  /**
+   * Starts an experiment over (the native and the lab's reset): faults clear first, so the restored
+   * canary starts clean; routing is reset (the canary back at the default weight); metrics restart
+   * exactly at the routing revision the reset created. Refused during a rollout before anything
+   * changes, so a refused reset clears nothing.
+   */
   async reset(model: string): Promise<Model> {
+    await this.registry.get(model);
     await this.refuseDuringRollout(model, 'reset');
-    return this.registry.reset(model);
+    await this.settings.clearFaults(model);
+    const m = await this.registry.reset(model);
+    await this.settings.markReset(model, m.routing.revision);
+    return m;
   }
 
   /** Rolls the canary back; during a rollout, by aborting it (its history says who and why). */

@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { appError, hasFaults, percentToBasisPoints } from '../../domain/index.js';
 import { toFaultConfig } from '../../registry/index.js';
-import { resetExperiment } from '../reset-experiment.js';
 import { LabFailureReply, LabResetReply, LabRollbackCheck, LabWeightReply } from '../reply-schemas.js';
 import type { ApiServices } from '../services.js';
 import { verdictView } from '../../analysis/index.js';
@@ -41,7 +40,7 @@ export function labRoutes(app: FastifyInstance, s: ApiServices): void {
   });
 
   app.post('/reset', { schema: { response: { 200: LabResetReply } } }, async () => {
-    const m = await resetExperiment(s, model());
+    const m = await s.manual.reset(model());
     return {
       message: 'metrics cleared, faults off, canary weight back to the default',
       canary_percentage: m.routing.canaryVersion === null ? 0 : m.routing.canaryWeightBp / 100,

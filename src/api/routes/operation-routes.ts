@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { appError, fractionsToCanaryBasisPoints, percentToBasisPoints } from '../../domain/index.js';
 import { parseVersion } from '../parse-params.js';
-import { resetExperiment } from '../reset-experiment.js';
 import { DeployBody, ModelParams, RollbackBody, TrafficBody } from '../schemas.js';
 import type { ApiServices } from '../services.js';
 import { ModelView } from '../reply-schemas.js';
@@ -58,7 +57,7 @@ export function operationRoutes(app: FastifyInstance, s: ApiServices): void {
   );
 
   app.post<{ Params: { name: string } }>('/v1/models/:name/reset', { schema: params }, async (req) => {
-    const model = await resetExperiment(s, req.params.name);
+    const model = await s.manual.reset(req.params.name);
     logChange(req, 'reset', { canary_version: model.routing.canaryVersion });
     return modelView(model, s.versions, s.settings.get(model.name));
   });
