@@ -25,7 +25,7 @@ const cases: Case[] = [
   { what: 'an empty JSON body', body: '', status: 400, code: 'malformed_json' },
   { what: 'a JSON array body', body: [1, 2, 3], status: 400, code: 'invalid_request' },
   { what: 'no features', body: { key: 'a' }, status: 400, code: 'invalid_request', message: /features/ },
-  { what: 'features as a string', body: { features: '1,2,3' }, status: 400, code: 'invalid_request' },
+  { what: 'features as a string', body: { features: '1,2,3' }, status: 400, code: 'invalid_features' },
   { what: 'too few features', body: { features: [1, 2, 3] }, status: 400, code: 'invalid_features', message: /expects 5 features/ },
   { what: 'too many features', body: { features: [1, 2, 3, 4, 5, 6] }, status: 400, code: 'invalid_features' },
   { what: 'a string feature', body: { features: [1, 2, '3', 4, 5] }, status: 400, code: 'invalid_features', message: /feature 2/ },

@@ -55,20 +55,26 @@ function fromFastify(err: FastifyError, req: FastifyRequest, limits: Limits): [E
   return undefined;
 }
 
+/** The code and message a failure is answered with, logging what is ours to fix. */
+export function resolveError(err: FastifyError, req: FastifyRequest, limits: Limits): [ErrorCode, string] {
+  if (isAppError(err)) {
+    if (err.status >= 500) req.log.error({ code: err.code, err: err.message }, 'request failed');
+    return [err.code, err.message];
+  }
+  const mapped = fromFastify(err, req, limits);
+  if (mapped) {
+    if (mapped[0] === 'storage_full') req.log.warn({ err: err.message }, 'a change was refused: the disk is full');
+    return mapped;
+  }
+  req.log.error({ err }, 'unexpected error');
+  return ['internal', 'internal error; the server log has the details'];
+}
+
 /** One place that turns every failure into `{ "error": { "code", "message" } }`. */
 export function installErrorHandling(app: FastifyInstance, limits: Limits): void {
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
-    if (isAppError(err)) {
-      if (err.status >= 500) req.log.error({ code: err.code, err: err.message }, 'request failed');
-      return reply.status(err.status).send(errorBody(err.code, err.message));
-    }
-    const mapped = fromFastify(err, req, limits);
-    if (mapped) {
-      if (mapped[0] === 'storage_full') req.log.warn({ err: err.message }, 'a change was refused: the disk is full');
-      return reply.status(ERROR_STATUS[mapped[0]]).send(errorBody(mapped[0], mapped[1]));
-    }
-    req.log.error({ err }, 'unexpected error');
-    return reply.status(500).send(errorBody('internal', 'internal error; the server log has the details'));
+    const [code, message] = resolveError(err, req, limits);
+    return reply.status(ERROR_STATUS[code]).send(errorBody(code, message));
   });
 
   app.setNotFoundHandler((req: FastifyRequest, reply: FastifyReply) => {

@@ -19,7 +19,7 @@ describe('registering ONNX files from other exporters', () => {
     assert.equal(r.json.version, 1);
     assert.equal(r.json.role, 'stable');
     assert.equal(r.json.signature.task, 'binary_classifier');
-    assert.equal(r.json.signature.input.features, 3);
+    assert.deepEqual(r.json.signature.inputs, [{ name: 'float_input', type: 'float32', shape: [-1, 3] }]);
     assert.deepEqual(r.json.signature.outputs, { probabilities: 'probability_tensor', label: 'output_label' });
     assert.match(r.json.signature.rewrites[0], /removed ZipMap/);
     assert.deepEqual(r.json.metrics, { accuracy: 0.91, auc: 0.95 });
@@ -77,8 +77,8 @@ describe('registering ONNX files from other exporters', () => {
   const refusals: [string, () => Uint8Array, RegExp][] = [
     ['random bytes', () => new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x01, 0x02]), /not an ONNX model/],
     ['a text file', () => new TextEncoder().encode('hello, this is not a model'), /not an ONNX model/],
-    ['two inputs', fx.twoInputGraph, /exactly one input.*found 2: a: float\[N, 2\]; b: float\[N, 2\]/],
-    ['an int64 input', fx.intInputGraph, /one float input.*found ids: int64\[N, 4\]/],
+    ['an image input of rank 4', fx.imageInputGraph, /input pixels: float\[N, 3, 8, 8\] is not one coalmine can feed.*\[N\] or \[N, k\]/],
+    ['a float16 input', fx.float16InputGraph, /input x: float16\[N, 2\] is not one coalmine can feed/],
     ['an unknown operator', fx.unknownOperatorGraph, /onnxruntime cannot load this graph/],
   ];
   for (const [what, make, message] of refusals) {

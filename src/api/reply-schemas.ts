@@ -22,15 +22,16 @@ const Faults = Type.Record(Str, FaultView);
 const versionProperties = {
   version: Int,
   role: Role,
-  status: Type.Union([Type.Literal('ready'), Type.Literal('failed')]),
+  status: Type.Union([Type.Literal('ready'), Type.Literal('failed'), Type.Literal('not_ready')]),
   load_error: Type.Optional(Str),
+  not_ready: Type.Optional(Str),
   created_at: Str,
   source: Str,
   description: Str,
   metrics: Type.Record(Str, Num),
   signature: strict({
     task: Str,
-    input: strict({ name: Str, type: Str, features: Nullable(Int) }),
+    inputs: Type.Array(strict({ name: Str, type: Str, shape: Type.Array(Int) })),
     outputs: Type.Record(Str, Str),
     classes: Nullable(Int),
     class_labels: Nullable(Type.Array(Type.Union([Str, Num]))),
@@ -38,8 +39,9 @@ const versionProperties = {
     producer: Str,
     rewrites: Type.Array(Str),
   }),
-  sha256: Str,
-  size_bytes: Int,
+  sha256: Nullable(Str),
+  size_bytes: Nullable(Int),
+  upstream: Nullable(strict({ url: Str, protocol: Str })),
 };
 export const VersionView = strict(versionProperties);
 export const RegisteredVersion = strict({ model: Str, ...versionProperties });

@@ -11,12 +11,13 @@ const Key = Type.Union([Type.String({ maxLength: 512 }), Type.Number()]);
 const Label = Type.Union([Type.Number(), Type.String({ maxLength: 512 }), Type.Boolean(), Type.Null()]);
 
 /**
- * Features are checked by hand (serving/validate-rows.ts) rather than by a union schema, whose
- * errors ("must match a schema in anyOf") would not tell the user what to fix.
+ * Features are checked by hand (api/routes/predict-routes.ts for the shape, serving/validate-rows.ts
+ * for the values) rather than by a union schema, whose errors ("must match a schema in anyOf")
+ * would not tell the user what to fix: a row array, an object keyed by input name, or a batch of either.
  */
 export const PredictBody = Type.Object(
   {
-    features: Type.Array(Type.Unknown(), { maxItems: 1_000_000 }),
+    features: Type.Unknown(),
     key: Type.Optional(Key),
     user_id: Type.Optional(Key),
     label: Type.Optional(Type.Union([Label, Type.Array(Label)])),

@@ -5,22 +5,30 @@ import type { PredictResult } from '../serving/index.js';
 export interface VersionState {
   /** Why the version cannot serve, if loading it failed. */
   loadError(model: string, version: number): string | undefined;
+  /** Why a version's model server is not ready now, if it is not. */
+  notReady(model: string, version: number): string | undefined;
 }
+
+const SHAPE_UNKNOWN = -1;
 
 export function versionView(v: ModelVersion, role: 'stable' | 'canary' | null, state: VersionState) {
   const error = state.loadError(v.model, v.version);
+  const notReady = error === undefined ? state.notReady(v.model, v.version) : undefined;
+  const src = v.source;
   return {
     version: v.version,
     role,
-    status: error ? 'failed' : 'ready',
+    status: error ? 'failed' : notReady ? 'not_ready' : 'ready',
     ...(error ? { load_error: error } : {}),
+    ...(notReady ? { not_ready: notReady } : {}),
     created_at: v.createdAt,
-    source: v.source,
+    source: v.origin,
     description: v.description,
     metrics: v.metrics,
     signature: {
       task: v.signature.task,
-      input: { name: v.signature.inputName, type: v.signature.inputType, features: v.signature.featureCount },
+      // Shapes as the Open Inference Protocol writes them: -1 for the batch and for a width the model leaves open.
+      inputs: v.signature.inputs.map((i) => ({ name: i.name, type: i.type, shape: i.rank === 1 ? [SHAPE_UNKNOWN] : [SHAPE_UNKNOWN, i.width ?? SHAPE_UNKNOWN] })),
       outputs: v.signature.outputs,
       classes: v.signature.classCount,
       class_labels: v.signature.classLabels,
@@ -28,8 +36,9 @@ export function versionView(v: ModelVersion, role: 'stable' | 'canary' | null, s
       producer: v.signature.producer,
       rewrites: v.signature.rewrites,
     },
-    sha256: v.sha256,
-    size_bytes: v.sizeBytes,
+    sha256: src.kind === 'onnx' ? src.sha256 : null,
+    size_bytes: src.kind === 'onnx' ? src.sizeBytes : null,
+    upstream: src.kind === 'onnx' ? null : { url: src.url, protocol: src.kind },
   };
 }
 

@@ -11,13 +11,16 @@ export interface JobsOptions {
   readonly purge: () => Promise<unknown>;
   readonly flushIntervalMs: number;
   readonly purgeIntervalMs: number;
+  /** Checks the readiness of the model servers behind serving versions. */
+  readonly checkUpstreams: () => Promise<unknown>;
+  readonly upstreamIntervalMs: number;
   /** The rollout scheduler and webhook delivery (tests that drive reconcile themselves turn them off). */
   readonly scheduler: boolean;
 }
 
 /**
  * What runs on timers once the server is up: rollout recovery and the scheduler, webhook
- * delivery, the telemetry flush and the retention purge. Kept out of createApp, which only
+ * delivery, the telemetry flush, the retention purge and the model servers' readiness checks. Kept out of createApp, which only
  * composes, so building an app (for a CLI command, a benchmark) starts nothing.
  */
 export class BackgroundJobs {
@@ -44,7 +47,15 @@ export class BackgroundJobs {
     const purge = setInterval(() => {
       o.purge().catch((err: unknown) => o.log.warn({ err }, 'retention purge failed; will retry'));
     }, o.purgeIntervalMs);
-    this.timers = [flush, purge];
+    let checking = false;
+    const upstreams = setInterval(() => {
+      if (checking) return;
+      checking = true;
+      o.checkUpstreams()
+        .catch((err: unknown) => o.log.warn({ err }, 'model server readiness check failed; will retry'))
+        .finally(() => (checking = false));
+    }, o.upstreamIntervalMs);
+    this.timers = [flush, purge, upstreams];
     for (const t of this.timers) t.unref();
   }
 

@@ -6,7 +6,8 @@ import { loadConfig, type Config, type ConfigOverrides } from '../config/index.j
 import { MetricsReader } from '../metrics/index.js';
 import { ModelRegistry, ModelSettingsService } from '../registry/index.js';
 import { RolloutController, WebhookSender } from '../rollout/index.js';
-import { PredictionService, RuntimePool } from '../serving/index.js';
+import { PredictionService, type RuntimePool } from '../serving/index.js';
+import { runtimeSources } from './runtime-sources.js';
 import { accessModeText, adminTokenPath, resolveAdminToken } from './admin-token.js';
 import { ChangeFeed } from './change-feed.js';
 import { BackgroundJobs } from './background-jobs.js';
@@ -67,7 +68,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
   const stores = openStores(config, log);
   const files = stores.files;
   const prometheus = new PrometheusMetrics();
-  const pool = new RuntimePool((v) => files.path(v.artifact), log, {
+  const { pool, upstreamHttp } = runtimeSources((artifact) => files.path(artifact), log, {
     microBatchRows: config.microBatchRows,
     onBatch: (model, version, _rows, requests) => prometheus.onBatch(model, version, requests),
   });
@@ -119,6 +120,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
   const rollouts = new RolloutController({
     store: rolloutStore,
     router: new RegistryTrafficRouter(registry),
+    health: (model, version) => pool.unready(model, version),
     metrics,
     thresholds: { accuracyPct: config.accuracyThresholdPct, latencyMs: config.latencyThresholdMs },
     webhooks,
@@ -148,12 +150,14 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
     purge: () => Promise.all([telemetry.purge(), predictionLog.purge()]),
     flushIntervalMs: config.flushIntervalMs,
     purgeIntervalMs: PURGE_EVERY_MS,
+    checkUpstreams: () => pool.checkReadiness(),
+    upstreamIntervalMs: config.upstreamReadinessIntervalMs,
     scheduler: options.scheduler !== false,
   });
 
   const manual = new ManualRouting(registry, rollouts, settings);
   const http = buildServer(
-    { config, registry, files, settings, predictions, telemetry, metrics, checks, feedback, prometheus, rollouts, manual, versions: { loadError: (m, v) => pool.failure(m, v) }, changes, adminToken: admin.token },
+    { config, registry, files, settings, predictions, telemetry, metrics, checks, feedback, prometheus, rollouts, manual, versions: { loadError: (m, v) => pool.loadFailure(m, v), notReady: (m, v) => pool.unready(m, v) }, changes, adminToken: admin.token },
     log,
   );
   let closed = false;
@@ -196,6 +200,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
       await webhooks.stop();
       await flush().catch((err: unknown) => log.error({ err }, 'final telemetry flush failed'));
       await pool.closeAll();
+      await upstreamHttp.close();
       await stores.close();
     },
   };

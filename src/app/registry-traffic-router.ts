@@ -1,4 +1,4 @@
-import { appError } from '../domain/index.js';
+import { appError, isUpstream } from '../domain/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import type { RoutingState, TrafficRouter } from '../rollout/index.js';
 
@@ -12,9 +12,12 @@ export class RegistryTrafficRouter implements TrafficRouter {
   }
 
   async check(model: string, version: number): Promise<void> {
-    await this.registry.version(model, version);
+    const target = await this.registry.version(model, version);
     const r = (await this.registry.get(model)).routing;
     if (r.stableVersion === version) throw appError('conflict', `version ${version} of "${model}" is already stable; roll out a different version`);
+    // A model server must be ready now: a rollout never starts on one that cannot serve. (An ONNX
+    // file that fails to load is found by the first step, which fails the rollout with the reason.)
+    if (isUpstream(target.source)) await this.registry.ensureServable(target);
   }
 
   async apply(model: string, version: number, weightBp: number): Promise<number> {

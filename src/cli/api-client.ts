@@ -79,6 +79,20 @@ export class ApiClient {
     return this.call<VersionInfo & { model: string }>('POST', `/v1/models/${encodeURIComponent(name)}/versions${qs ? `?${qs}` : ''}`, bytes, 'application/octet-stream');
   }
 
+  registerUpstream(
+    name: string,
+    upstream: { url: string; protocol?: string | undefined; features?: number | undefined; task?: 'classifier' | 'regressor' | undefined },
+    meta: { description?: string | undefined; source?: string | undefined; metrics?: Record<string, number> },
+  ) {
+    const body = {
+      upstream: Object.fromEntries(Object.entries(upstream).filter(([, v]) => v !== undefined)),
+      ...(meta.description ? { description: meta.description } : {}),
+      ...(meta.source ? { source: meta.source } : {}),
+      ...(meta.metrics && Object.keys(meta.metrics).length > 0 ? { metrics: meta.metrics } : {}),
+    };
+    return this.call<VersionInfo & { model: string }>('POST', `/v1/models/${encodeURIComponent(name)}/versions`, body);
+  }
+
   setWeight = (name: string, percent: number) => this.call<ModelInfo>('PUT', `/v1/models/${encodeURIComponent(name)}/traffic`, { canary_weight: percent });
   deploy = (name: string, version: number, weight?: number) =>
     this.call<ModelInfo>('POST', `/v1/models/${encodeURIComponent(name)}/deploy`, weight === undefined ? { version } : { version, weight });

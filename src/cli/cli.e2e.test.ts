@@ -70,7 +70,7 @@ describe('coalmine CLI against a real server', () => {
     writeFileSync(file, linearRegressor());
     const added = await cli('--model', 'reg', 'models', 'add', 'reg', file, '--description', 'a regressor', '--metric', 'mae=0.4');
     assert.equal(added.code, 0, added.stderr);
-    assert.match(added.stdout, /registered reg v1 \(regressor, 2 features\) as stable/);
+    assert.match(added.stdout, /registered reg v1: regressor, inputs features float32\[N, 2\]; it is stable/);
     const second = join(dir, 'reg-2.onnx');
     writeFileSync(second, paddedRegressor(4));
     const again = await cli('models', 'add', 'reg', file);

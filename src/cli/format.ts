@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import type { EventInfo, FaultInfo, MetricsInfo, ModelInfo, ModelSummary, RollbackCheckInfo, VariantMetricsInfo, VerdictInfo } from './api-client.js';
+import type { EventInfo, FaultInfo, MetricsInfo, ModelInfo, ModelSummary, RollbackCheckInfo, VariantMetricsInfo, VerdictInfo, VersionInfo } from './api-client.js';
 
 const pct = (p: number): string => `${Number(p.toFixed(2))}%`;
 
@@ -49,10 +49,19 @@ export function statusText(m: ModelInfo, events: readonly EventInfo[] = []): str
   return lines.join('\n');
 }
 
+/** `tenure float32[N, 1], plan string[N, 1]`; a width the model leaves open reads `?`. */
+export function inputsText(inputs: VersionInfo['signature']['inputs']): string {
+  const dims = (shape: number[]) => shape.map((d, i) => (i === 0 ? 'N' : d < 0 ? '?' : String(d))).join(', ');
+  const shown = inputs.slice(0, 6).map((i) => `${i.name} ${i.type}[${dims(i.shape)}]`);
+  return inputs.length > 6 ? `${shown.join(', ')}, … (${inputs.length} inputs)` : shown.join(', ');
+}
+
 export function versionsTable(m: ModelInfo): string {
-  const t = table(['version', 'role', 'status', 'task', 'features', 'metrics', 'created', 'source'], { wordWrap: true });
+  const t = table(['version', 'role', 'status', 'task', 'inputs', 'metrics', 'created', 'source'], { wordWrap: true });
   for (const v of m.versions) {
-    t.push([`v${v.version}`, v.role ?? '', v.status, v.signature.task, v.signature.input.features ?? 'any', metricText(v.metrics), v.created_at, v.source]);
+    const status = v.status === 'ready' ? v.status : `${v.status}: ${v.load_error ?? v.not_ready ?? ''}`;
+    const source = v.upstream ? `${v.upstream.protocol} ${v.upstream.url}` : v.source;
+    t.push([`v${v.version}`, v.role ?? '', status, v.signature.task, inputsText(v.signature.inputs), metricText(v.metrics), v.created_at, source]);
   }
   return t.toString();
 }

@@ -57,6 +57,8 @@ export interface Config {
   readonly maxConnectionsPerClient: number;
   /** Uploads received at once (each is streamed to disk); more are refused with 503. */
   readonly maxConcurrentUploads: number;
+  /** How often each serving model server's readiness is checked again. */
+  readonly upstreamReadinessIntervalMs: number;
 }
 
 /** Everything a caller may set explicitly (CLI flags, tests); unset fields come from the environment. */
@@ -153,6 +155,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     requestTimeoutMs: overrides.requestTimeoutMs ?? intFrom(env, 'COALMINE_REQUEST_TIMEOUT_MS', 30_000, 1000, 3_600_000),
     maxConnectionsPerClient: overrides.maxConnectionsPerClient ?? intFrom(env, 'COALMINE_MAX_CONNECTIONS_PER_CLIENT', 512, 0, 1_000_000),
     maxConcurrentUploads: overrides.maxConcurrentUploads ?? intFrom(env, 'COALMINE_MAX_CONCURRENT_UPLOADS', 2, 1, 64),
+    upstreamReadinessIntervalMs: overrides.upstreamReadinessIntervalMs ?? intFrom(env, 'COALMINE_UPSTREAM_READINESS_INTERVAL_MS', 5000, 100, 600_000),
   };
   if (config.adminToken !== null) checkToken(config.adminToken, 'the admin token');
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {

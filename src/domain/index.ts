@@ -9,3 +9,4 @@ export * from './verdict.js';
 export * from './variant.js';
 export * from './weights.js';
 export * from './labels.js';
+export * from './signature.js';

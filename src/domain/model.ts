@@ -1,15 +1,26 @@
 import type { BasisPoints } from './weights.js';
 
-/** What a model returns, as read from its ONNX graph (see runtime/onnx/inspect-onnx.ts). */
+/** What a model returns, as read from its ONNX graph (see runtime/onnx/inspect-onnx.ts) or its server's metadata. */
 export type ModelTask = 'binary_classifier' | 'multiclass_classifier' | 'regressor';
+
+/** Element types an input may have; JSON numbers, booleans and strings are converted to them. */
+export type InputType = 'float32' | 'float64' | 'int32' | 'int64' | 'bool' | 'string';
+
+export const INPUT_TYPES: readonly InputType[] = ['float32', 'float64', 'int32', 'int64', 'bool', 'string'];
+
+/** One named input tensor of shape [N] (rank 1) or [N, width] (rank 2). */
+export interface InputSpec {
+  readonly name: string;
+  readonly type: InputType;
+  readonly rank: 1 | 2;
+  /** Values per row: 1 for [N]; for [N, k] k, or null when the model leaves it symbolic. */
+  readonly width: number | null;
+}
 
 export interface ModelSignature {
   readonly task: ModelTask;
-  readonly inputName: string;
-  /** Element type the graph expects; coalmine converts JSON numbers to it. */
-  readonly inputType: 'float32' | 'float64';
-  /** Number of features per row, or null when the graph leaves it symbolic. */
-  readonly featureCount: number | null;
+  /** The model's inputs, in the order the model declares them. */
+  readonly inputs: readonly InputSpec[];
   /** Graph outputs coalmine reads, by role. */
   readonly outputs: {
     readonly probabilities?: string;
@@ -28,18 +39,41 @@ export interface ModelSignature {
 
 export type VersionStatus = 'ready' | 'failed';
 
-export interface ModelVersion {
-  readonly model: string;
-  readonly version: number;
-  readonly createdAt: string;
-  readonly source: string;
-  readonly description: string;
-  readonly signature: ModelSignature;
-  readonly metrics: Readonly<Record<string, number>>;
+/** The wire protocols of the model servers coalmine can put a version in front of. */
+export type UpstreamProtocol = 'open-inference' | 'mlflow' | 'tf-serving';
+
+export const UPSTREAM_PROTOCOLS: readonly UpstreamProtocol[] = ['open-inference', 'mlflow', 'tf-serving'];
+
+/** An ONNX file coalmine serves in-process. */
+export interface OnnxSource {
+  readonly kind: 'onnx';
   /** File name inside the data directory's models folder. */
   readonly artifact: string;
   readonly sha256: string;
   readonly sizeBytes: number;
+}
+
+/** A model server coalmine calls: the version's URL as its protocol names it (see runtime/upstream). */
+export interface UpstreamSource {
+  readonly kind: UpstreamProtocol;
+  readonly url: string;
+}
+
+/** Where a version's predictions come from; persisted as it is, picked apart by the runtime factory. */
+export type VersionSource = OnnxSource | UpstreamSource;
+
+export const isUpstream = (source: VersionSource): source is UpstreamSource => source.kind !== 'onnx';
+
+export interface ModelVersion {
+  readonly model: string;
+  readonly version: number;
+  readonly createdAt: string;
+  /** What the version was registered from, as the operator named it (a file name, "upload", a URL). */
+  readonly origin: string;
+  readonly description: string;
+  readonly signature: ModelSignature;
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly source: VersionSource;
 }
 
 /** Which versions serve a model and how traffic is split between them. */
@@ -62,7 +96,15 @@ export interface Model {
   readonly routing: Routing;
 }
 
-export type FeatureRow = readonly number[];
+/** One value of one input for one row. */
+export type InputScalar = number | string | boolean;
+
+/** A row keyed by input name: a scalar for an input of width 1, an array for [N, k]. */
+export type NamedRow = Readonly<Record<string, InputScalar | readonly InputScalar[]>>;
+
+/** One row as a caller sends it: the values of a single-input model, or named inputs. */
+export type FeatureRow = readonly InputScalar[] | NamedRow;
+
 
 export interface Prediction {
   /** Class label for classifiers, value for regressors. */

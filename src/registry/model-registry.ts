@@ -2,6 +2,9 @@ import {
   KeyedMutex,
   appError,
   assertModelName,
+  isUpstream,
+  type ModelSignature,
+  type VersionSource,
   type BasisPoints,
   type Model,
   type ModelVersion,
@@ -11,7 +14,7 @@ import {
 import type { RegistryStore, RoutingChange } from '../store/index.js';
 import { ArtifactFiles, type StagedArtifact } from './artifact-files.js';
 
-import type { AcceptedModel, VersionLoader } from './version-loader.js';
+import type { AcceptedModel, UpstreamRequest, VersionLoader } from './version-loader.js';
 
 export interface RegisterInput {
   readonly description?: string | undefined;
@@ -71,8 +74,9 @@ export class ModelRegistry {
     return this.opts.store.events(name, limit);
   }
 
-  artifactPath(version: ModelVersion): string {
-    return this.opts.files.path(version.artifact);
+  /** The ONNX file of a version served in-process, or null for a version a model server serves. */
+  artifactPath(version: ModelVersion): string | null {
+    return version.source.kind === 'onnx' ? this.opts.files.path(version.source.artifact) : null;
   }
 
   /**
@@ -96,25 +100,46 @@ export class ModelRegistry {
 
   private async add(name: string, accepted: AcceptedModel, input: RegisterInput, staged: StagedArtifact | undefined): Promise<ModelVersion> {
     const sha = staged?.sha256 ?? ArtifactFiles.sha256(accepted.bytes);
-    const same = (await this.opts.store.getModel(name))?.versions.find((v) => v.sha256 === sha);
+    const same = (await this.opts.store.getModel(name))?.versions.find((v) => v.source.kind === 'onnx' && v.source.sha256 === sha);
     if (same) throw appError('conflict', `this file is already version ${same.version} of "${name}" (same sha256); deploy it with: coalmine --model ${name} deploy ${same.version}`);
     const { artifact, sha256 } = await this.opts.files.write(name, accepted.bytes, staged);
+    return this.save(name, { kind: 'onnx', artifact, sha256, sizeBytes: accepted.bytes.length }, accepted.signature, input, 'upload');
+  }
+
+  /**
+   * Registers a version served by a model server: it must be ready and readable now, or nothing
+   * is registered. The same URL twice is a 409 naming the version it already is.
+   */
+  async registerUpstream(name: string, request: UpstreamRequest, input: RegisterInput = {}): Promise<ModelVersion> {
+    assertModelName(name);
+    const accepted = await this.opts.loader.acceptUpstream(request);
+    return this.mutex.run(name, async () => {
+      const same = (await this.opts.store.getModel(name))?.versions.find((v) => isUpstream(v.source) && v.source.url === accepted.source.url);
+      if (same) throw appError('conflict', `${accepted.source.url} is already version ${same.version} of "${name}"; deploy it with: coalmine --model ${name} deploy ${same.version}`);
+      return this.save(name, accepted.source, accepted.signature, input, accepted.source.url);
+    });
+  }
+
+  private async save(name: string, source: VersionSource, signature: ModelSignature, input: RegisterInput, origin: string): Promise<ModelVersion> {
     const model = await this.opts.store.addVersion({
       model: name,
       createdAt: this.opts.now().toISOString(),
-      source: input.source ?? 'upload',
+      origin: input.source ?? origin,
       description: input.description ?? '',
-      signature: accepted.signature,
+      signature,
       metrics: input.metrics ?? {},
-      artifact,
-      sha256,
-      sizeBytes: accepted.bytes.length,
+      source,
     });
     if (model.versions.length === 1) {
       await this.opts.loader.ensureLoaded(model.versions[0]!);
       this.emit(model);
     }
     return model.versions[model.versions.length - 1]!;
+  }
+
+  /** Loads the version (for a model server: checks it is ready now); throws an AppError when it cannot serve. */
+  ensureServable(version: ModelVersion): Promise<void> {
+    return this.opts.loader.ensureLoaded(version);
   }
 
   async setWeight(name: string, weightBp: BasisPoints): Promise<Model> {

@@ -14,8 +14,13 @@ export interface StepMetrics {
   read(model: string, window: MetricWindow): Promise<VariantPair>;
 }
 
+/** Why a version cannot take traffic now (its model server is not ready), or undefined when it can. */
+export type VersionHealth = (model: string, version: number) => string | undefined;
+
 export interface RolloutControllerOptions {
   readonly store: RolloutStore;
+  /** Checked before every analysis; absent: every version counts as healthy. */
+  readonly health?: VersionHealth;
   readonly router: TrafficRouter;
   readonly metrics: StepMetrics;
   readonly thresholds: DefaultAnalysisOptions;
@@ -163,6 +168,15 @@ export class RolloutController {
     return { step: r.stepIndex, weightBp: weight, status: a.status, reason: a.reason, srmMismatch: a.srm?.mismatch ?? false, criticalFailure: a.criticalFailure, verdicts: a.verdicts, n: { stable: pair.stable.requests, canary: pair.canary.requests } };
   }
 
+  private unhealthy(r: Rollout): string | undefined {
+    const health = this.opts.health;
+    if (!health) return undefined;
+    const canary = health(r.model, r.spec.canaryVersion);
+    if (canary !== undefined) return `canary v${r.spec.canaryVersion} is not ready: ${canary}`;
+    const stable = health(r.model, r.stableVersion);
+    return stable !== undefined ? `stable v${r.stableVersion} is not ready: ${stable}` : undefined;
+  }
+
   /** One reconcile pass for a model: a flat list of idempotent steps. */
   reconcile(model: string): Promise<void> {
     return this.mutex.run(model, async () => {
@@ -172,7 +186,9 @@ export class RolloutController {
       if (isTerminal(r.phase)) return;
       r = await this.dispatchLocked(model, { type: 'tick', at: this.now() });
       if (r.phase === 'progressing' && r.nextAnalysisAt !== null && this.now() >= Date.parse(r.nextAnalysisAt)) {
-        await this.dispatchLocked(model, { type: 'analysis', at: this.now(), result: await this.analyze(r) });
+        const unhealthy = this.unhealthy(r);
+        if (unhealthy !== undefined) await this.dispatchLocked(model, { type: 'unhealthy', at: this.now(), reason: unhealthy });
+        else await this.dispatchLocked(model, { type: 'analysis', at: this.now(), result: await this.analyze(r) });
       }
     });
   }

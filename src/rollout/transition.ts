@@ -16,6 +16,8 @@ export type RolloutEvent =
   | ({ readonly type: 'retry'; readonly at: number } & Actor)
   | { readonly type: 'promoted'; readonly at: number }
   | { readonly type: 'load_failed'; readonly at: number; readonly reason: string }
+  /** A serving version's model server is not ready (seed 003's verify_deployments_health), found when an analysis was due. */
+  | { readonly type: 'unhealthy'; readonly at: number; readonly reason: string }
   | { readonly type: 'step_applied'; readonly at: number; readonly routingRevision: number };
 
 /** What the controller must do after saving the new state. Routing effects are idempotent. */
@@ -207,6 +209,21 @@ export function transition(state: Rollout, event: RolloutEvent): TransitionResul
     case 'promoted':
       if (state.phase !== 'promoting') return refuse(state, 'complete');
       return apply(state, at, { phase: 'succeeded', action: 'succeed', reason: `succeeded: v${state.spec.canaryVersion} is the new stable version`, patch: { nextAnalysisAt: null } });
+    case 'unhealthy': {
+      if (state.phase !== 'progressing') return refuse(state, 'hold');
+      // Not judged: an unready version's numbers say nothing. It counts like a failed analysis, so
+      // a canary that stays unready is rolled back after the tolerated failures.
+      const step = state.spec.steps[state.stepIndex]!;
+      const failures = state.consecutiveFailures + 1;
+      if (failures > state.spec.failureLimit) {
+        return rollBack(state, at, `rolled back at step ${state.stepIndex + 1} (${pct(step.weightBp)}): not ready at ${failures} analyses in a row, more than the ${state.spec.failureLimit} tolerated: ${event.reason}`, 'controller');
+      }
+      return apply(state, at, {
+        action: 'hold',
+        reason: `holding at ${pct(step.weightBp)}, not judged: ${event.reason} (${failures} of ${state.spec.failureLimit} tolerated)`,
+        patch: { nextAnalysisAt: iso(at + state.spec.intervalMs), consecutiveFailures: failures },
+      });
+    }
     case 'load_failed':
       if (isTerminal(state.phase)) return refuse(state, 'fail');
       return apply(state, at, { phase: 'failed', action: 'fail', reason: `failed: ${event.reason}`, patch: { nextAnalysisAt: null, reason: event.reason }, effects: [{ type: 'rollback', reason: event.reason }] });

@@ -4,3 +4,5 @@ export { FaultInjectingRuntime, InjectedFaultError } from './fault-injection.js'
 export { BatchTurn, MicroBatchingRuntime, type MicroBatchOptions } from './micro-batching.js';
 export { OnnxModelRuntime } from './onnx/onnx-runtime.js';
 export { ElemType, buildModel, floatTensor, int64Tensor, onnx, tensorInfo, type GraphSpec, type NodeSpec } from './onnx/onnx-graph.js';
+export * from './upstream/index.js';
+export { predictionsFrom } from './predictions-from-outputs.js';

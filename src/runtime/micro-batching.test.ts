@@ -21,7 +21,8 @@ class SummingRuntime implements ModelRuntime {
     if (synchronous) this.predictNow = (rows) => this.score(rows);
   }
 
-  private score(rows: readonly FeatureRow[]): Prediction[] {
+  private score(input: readonly FeatureRow[]): Prediction[] {
+    const rows = input as readonly (readonly number[])[];
     this.calls.push(rows.map((r) => r[0]!));
     this.events?.log.push(`call ${this.events.name}`);
     if (rows.some((r) => r[0] === this.failOn)) throw new Error(`cannot score ${this.failOn}`);

@@ -3,6 +3,8 @@ import type { FeatureRow, ModelSignature, Prediction } from '../domain/index.js'
 export interface PredictOptions {
   /** Aborts when the caller stops waiting (timeout); a runtime that cannot cancel may ignore it. */
   readonly signal?: AbortSignal | undefined;
+  /** The request's id, for a runtime that passes it on (an upstream model server's logs). */
+  readonly requestId?: string | undefined;
 }
 
 /** One loaded model version, ready to score rows. */

@@ -7,6 +7,7 @@ import type { PredictOptions } from '../runtime/index.js';
  */
 class Deadline implements PredictOptions {
   settled = false;
+  requestId: string | undefined = undefined;
   private controller: AbortController | undefined;
 
   constructor(
@@ -49,9 +50,10 @@ export class CallDeadlines {
    * Runs `call` and settles with it, or rejects with a TimeoutError once the timeout passes, even
    * if the call never ends (a model that ignores the signal still times out).
    */
-  run<T>(call: (opts: PredictOptions) => Promise<T>): Promise<T> {
+  run<T>(call: (opts: PredictOptions) => Promise<T>, requestId?: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const deadline = new Deadline(this.now() + this.timeoutMs, reject);
+      deadline.requestId = requestId;
       this.queue.push(deadline);
       if (this.timer === undefined) {
         // Not unref'd: an open call keeps the process alive until it ends or times out; the timer

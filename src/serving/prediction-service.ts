@@ -2,7 +2,7 @@ import { CallDeadlines } from './call-deadlines.js';
 import { AppError, hasFaults, appError, type FeatureRow, type Label, type Model, type ModelVersion, type Prediction, type Variant } from '../domain/index.js';
 import type { ModelRegistry, ModelSettingsService } from '../registry/index.js';
 import { pickVariant, seedForModel } from '../routing/index.js';
-import { FaultInjectingRuntime, ModelOutputError, type ModelRuntime } from '../runtime/index.js';
+import { FaultInjectingRuntime, ModelOutputError, UpstreamRejectedError, type ModelRuntime } from '../runtime/index.js';
 import type { PredictionLog, Telemetry } from '../telemetry/index.js';
 import { uuidv7 } from './request-id.js';
 import type { PoolLogger, RuntimePool } from './runtime-pool.js';
@@ -57,6 +57,7 @@ export interface PredictionServiceOptions {
 }
 
 function modelFailure(variant: Variant, version: number, model: string, err: unknown): AppError {
+  if (err instanceof UpstreamRejectedError) return new AppError('upstream_rejected', `${variant} version ${version} of "${model}": ${err.message}`);
   const message = err instanceof ModelOutputError ? err.message : err instanceof Error ? err.message.split('\n')[0] : String(err);
   return new AppError('model_error', `${variant} version ${version} of "${model}" failed: ${message}`);
 }
@@ -91,18 +92,29 @@ export class PredictionService {
     }
   }
 
-  /** True when every serving version of every model is loaded. */
+  /** True when every serving version of every model is loaded, and each model server behind one is ready. */
   ready(): { ready: boolean; problems: string[] } {
     const problems: string[] = [];
     for (const route of this.routes.values()) {
       for (const arm of [route.stable, route.canary]) {
-        if (arm && !this.opts.pool.get(route.name, arm.version.version)) {
+        if (arm && !this.opts.pool.usable(route.name, arm.version.version)) {
           const why = this.opts.pool.failure(route.name, arm.version.version) ?? 'not loaded yet';
           problems.push(`${route.name} v${arm.version.version}: ${why}`);
         }
       }
     }
     return { ready: problems.length === 0, problems };
+  }
+
+  /** The versions serving `name` now (the hot path's own snapshot), or undefined for an unknown model. */
+  serving(name: string): { readonly stable: ModelVersion; readonly canary: ModelVersion | null } | undefined {
+    const route = this.routes.get(name);
+    return route ? { stable: route.stable.version, canary: route.canary?.version ?? null } : undefined;
+  }
+
+  /** True when the version is loaded and, for a model server, ready now. */
+  usable(name: string, version: number): boolean {
+    return this.opts.pool.usable(name, version);
   }
 
   private sync(model: Model): void {
@@ -135,19 +147,22 @@ export class PredictionService {
       throw new AppError('no_canary', `model "${name}" has no canary deployed, so X-Coalmine-Variant: canary cannot be served`);
     }
     let variant = pickVariant({ canaryWeightBp: route.canaryWeightBp, seed: route.seed, key: req.key, forced: req.forced }, this.random);
-    // A canary that cannot load must not cost its users an error: stable answers instead, and the
-    // failure shows in status and /readyz. A tester who forced the canary gets the error.
-    if (variant === 'canary' && req.forced === undefined && !this.opts.pool.get(name, route.canary!.version.version)) variant = 'stable';
+    // A canary that cannot load, or whose model server is not ready, must not cost its users an
+    // error: stable answers instead, and the reason shows in status and /readyz. A tester who
+    // forced the canary gets the error.
+    if (variant === 'canary' && req.forced === undefined && !this.opts.pool.usable(name, route.canary!.version.version)) variant = 'stable';
     const arm = variant === 'canary' ? route.canary! : route.stable;
     validateRows(name, req.rows, arm.version.signature, this.opts.maxBatchRows);
     if (req.labels) validateLabels(req.labels, req.rows.length, arm.version.signature);
     const forced = req.forced !== undefined;
     const requestId = uuidv7();
-    const call = this.call(name, variant, arm.version, req.rows);
+    const call = this.call(name, variant, arm.version, req.rows, requestId);
     let predictions: Prediction[];
     try {
       predictions = await call;
     } catch (err) {
+      // The upstream refused the caller's input: the caller's error, not the version's.
+      if (err instanceof UpstreamRejectedError) throw modelFailure(variant, arm.version.version, name, err);
       return this.failed(route, req, variant, arm.version, requestId, started, modelFailure(variant, arm.version.version, name, err));
     }
     const latencyMs = performance.now() - started;
@@ -164,7 +179,7 @@ export class PredictionService {
     // The canary failed: its error counts against it, and stable answers so the caller sees none.
     const stable = route.stable.version;
     validateRows(name, req.rows, stable.signature, this.opts.maxBatchRows);
-    const predictions = await this.call(name, 'stable', stable, req.rows).catch((e: unknown) => {
+    const predictions = await this.call(name, 'stable', stable, req.rows, requestId).catch((e: unknown) => {
       throw modelFailure('stable', stable.version, name, e);
     });
     const latencyMs = performance.now() - started;
@@ -177,7 +192,7 @@ export class PredictionService {
    * wrapped, so it adds no promise turn of its own: the caller's await is where a rejection becomes
    * the variant's model error.
    */
-  private call(name: string, variant: Variant, version: ModelVersion, rows: readonly FeatureRow[]): Promise<Prediction[]> {
+  private call(name: string, variant: Variant, version: ModelVersion, rows: readonly FeatureRow[], requestId: string): Promise<Prediction[]> {
     const runtime = this.runtimeFor(name, variant, version.version);
     if (!runtime) {
       const why = this.opts.pool.failure(name, version.version) ?? 'it is still loading';
@@ -185,7 +200,7 @@ export class PredictionService {
     }
     // A synchronous model blocks the thread its deadline timer would run on: by the time the
     // timer could fire, the answer is there. Such calls skip the deadline's bookkeeping.
-    return runtime.settlesNextTurn === true ? runtime.predict(rows) : this.deadlines.run((opts) => runtime.predict(rows, opts));
+    return runtime.settlesNextTurn === true ? runtime.predict(rows) : this.deadlines.run((opts) => runtime.predict(rows, opts), requestId);
   }
 
   private record(route: LiveRoute, variant: Variant, version: ModelVersion, forced: boolean, requestId: string, latencyMs: number, predictions: Prediction[], labels: PredictRequest['labels']): void {

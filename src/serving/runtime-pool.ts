@@ -1,10 +1,6 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
-import { AppError, appError, type ModelSignature, type ModelVersion } from '../domain/index.js';
-import type { AcceptedModel, VersionLoader } from '../registry/index.js';
-import { BatchTurn, inspectOnnx, MicroBatchingRuntime, OnnxModelRuntime, type ModelRuntime } from '../runtime/index.js';
+import { AppError, appError, type ModelVersion, type VersionSource } from '../domain/index.js';
+import type { AcceptedModel, AcceptedUpstream, UpstreamRequest, VersionLoader } from '../registry/index.js';
+import { BatchTurn, MicroBatchingRuntime, type ModelRuntime } from '../runtime/index.js';
 
 export interface PoolLogger {
   info(obj: object, msg: string): void;
@@ -18,66 +14,77 @@ export interface RuntimePoolOptions {
   readonly onBatch?: (model: string, version: number, rows: number, requests: number) => void;
 }
 
-const keyOf = (model: string, version: number): string => `${model}@${version}`;
-
-/** Streamed, so checking a large artifact does not hold the event loop. */
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
-  return hash.digest('hex');
+/** Opens one kind of version source as a runtime that can serve (checked, loaded, warmed). */
+export interface RuntimeFactory {
+  open(version: ModelVersion): Promise<ModelRuntime>;
+  /** True when concurrent requests may be scored in one call (in-process models); false for upstreams. */
+  readonly batchable: boolean;
+  /** For a runtime whose readiness can change while it serves (a model server): null when ready, else why not. */
+  ready?(runtime: ModelRuntime): Promise<string | null>;
 }
+
+export type RuntimeFactories = Readonly<Record<VersionSource['kind'], RuntimeFactory>>;
+
+/** How each kind of new version is checked before it is registered. */
+export interface VersionAcceptors {
+  onnx(bytes: Uint8Array): Promise<AcceptedModel>;
+  upstream(request: UpstreamRequest): Promise<AcceptedUpstream>;
+}
+
+const keyOf = (model: string, version: number): string => `${model}@${version}`;
 
 function cause(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 400);
 }
 
+interface Loaded {
+  readonly runtime: ModelRuntime;
+  readonly factory: RuntimeFactory;
+  /** Why the version cannot take traffic now (an upstream that stopped being ready), or null. */
+  unready: string | null;
+}
+
 /**
  * Loaded model versions, shared by everything that serves. Loading is deduplicated (two deploys
  * of the same version load it once) and a failure is remembered with its reason so status can
- * show it; the version can be retried by deploying it again.
+ * show it; the version can be retried by deploying it again. Each version's source kind picks its
+ * factory (ONNX in-process, or a model server), as Flagger's router factory picks by name.
  */
 export class RuntimePool implements VersionLoader {
   private readonly loading = new Map<string, Promise<ModelRuntime>>();
-  private readonly loaded = new Map<string, ModelRuntime>();
+  private readonly loaded = new Map<string, Loaded>();
   private readonly failures = new Map<string, string>();
+  /** Versions whose model server could not be reached when they were loaded: retried by checkReadiness. */
+  private readonly retryable = new Map<string, ModelVersion>();
   // One flush for every version's batcher, so stable and canary wait for the same model calls.
   private readonly turn = new BatchTurn();
 
   constructor(
-    private readonly artifactPath: (version: ModelVersion) => string,
+    private readonly factories: RuntimeFactories,
+    private readonly acceptors: VersionAcceptors,
     private readonly log: PoolLogger,
     private readonly opts: RuntimePoolOptions = { microBatchRows: 0 },
   ) {}
 
-  async accept(bytes: Uint8Array): Promise<AcceptedModel> {
-    const inspected = inspectOnnx(bytes);
-    let runtime: ModelRuntime;
-    try {
-      runtime = await OnnxModelRuntime.load(inspected.bytes, inspected.signature);
-    } catch (err) {
-      throw appError('invalid_model', `onnxruntime cannot load this graph: ${cause(err)}`);
-    }
-    try {
-      await this.probe(runtime, inspected.signature);
-    } finally {
-      await runtime.close();
-    }
-    return inspected;
+  accept(bytes: Uint8Array): Promise<AcceptedModel> {
+    return this.acceptors.onnx(bytes);
   }
 
-  /** Scores two rows of zeros so a graph that loads but fails at run time is refused at registration. */
-  private async probe(runtime: ModelRuntime, signature: ModelSignature): Promise<void> {
-    if (signature.featureCount === null) return;
-    const row = new Array<number>(signature.featureCount).fill(0);
-    try {
-      await runtime.predict([row, row], { signal: AbortSignal.timeout(30_000) });
-    } catch (err) {
-      throw appError('invalid_model', `the graph loads but fails on a probe row of ${signature.featureCount} zeros: ${cause(err)}`);
-    }
+  acceptUpstream(request: UpstreamRequest): Promise<AcceptedUpstream> {
+    return this.acceptors.upstream(request);
   }
 
+  /**
+   * Loads a version so it can serve. An upstream version already loaded is checked again, so a
+   * deploy or a rollout start never puts an unready model server in front of users.
+   */
   async ensureLoaded(version: ModelVersion): Promise<void> {
     await this.load(version);
+    const entry = this.loaded.get(keyOf(version.model, version.version));
+    if (entry?.factory.ready) {
+      entry.unready = await entry.factory.ready(entry.runtime);
+      if (entry.unready !== null) throw appError('upstream_unavailable', `version ${version.version} of "${version.model}" is not ready: ${entry.unready}`);
+    }
   }
 
   private load(version: ModelVersion): Promise<ModelRuntime> {
@@ -85,34 +92,14 @@ export class RuntimePool implements VersionLoader {
     const existing = this.loading.get(key);
     if (existing) return existing;
     const started = performance.now();
-    const path = this.artifactPath(version);
-    // onnxruntime says only "File doesn't exist"; say which file and what to do.
-    const promise = access(path)
-      .then(
-        () => undefined,
-        () => {
-          throw new Error(`its file ${path} is missing (deleted or moved); restore it, or register the model again`);
-        },
-      )
-      // A file changed or damaged on disk would load and serve wrong answers: check it first.
-      .then(() => sha256File(path))
-      .then((actual) => {
-        if (actual !== version.sha256) {
-          throw new Error(`its file ${path} does not match the sha256 it was registered with (expected ${version.sha256.slice(0, 12)}…, found ${actual.slice(0, 12)}…): it was changed or damaged; restore it, or register the model again`);
-        }
-        return OnnxModelRuntime.load(path, version.signature);
-      })
-      .then(async (runtime) => {
-        // The first runs of a fresh session are slow (allocations, kernel selection); pay for them
-        // here so a newly deployed canary is not judged on its cold start.
-        for (let i = 0; i < 3; i++) await this.probe(runtime, version.signature).catch(() => undefined);
-        return this.batched(runtime, version);
-      })
-      .then(
-      (runtime) => {
-        this.loaded.set(key, runtime);
+    const factory = this.factories[version.source.kind];
+    const promise = factory.open(version).then(
+      (opened) => {
+        const runtime = this.batched(opened, version, factory);
+        this.loaded.set(key, { runtime, factory, unready: null });
         this.failures.delete(key);
-        this.log.info({ model: version.model, version: version.version, ms: Math.round(performance.now() - started) }, 'model version loaded');
+        this.retryable.delete(key);
+        this.log.info({ model: version.model, version: version.version, source: version.source.kind, ms: Math.round(performance.now() - started) }, 'model version loaded');
         return runtime;
       },
       (err: unknown) => {
@@ -120,6 +107,11 @@ export class RuntimePool implements VersionLoader {
         const reason = cause(err);
         this.failures.set(key, reason);
         this.log.warn({ model: version.model, version: version.version, reason }, 'model version failed to load');
+        // A model server that is down now may be up in a minute: it is retried, and is the upstream's fault (424), not a broken file.
+        if (factory.ready) {
+          this.retryable.set(key, version);
+          throw new AppError('upstream_unavailable', `version ${version.version} of "${version.model}" is not ready: ${reason}`);
+        }
         throw new AppError('model_unavailable', `version ${version.version} of "${version.model}" cannot be loaded: ${reason}`);
       },
     );
@@ -127,9 +119,9 @@ export class RuntimePool implements VersionLoader {
     return promise;
   }
 
-  private batched(runtime: ModelRuntime, version: ModelVersion): ModelRuntime {
+  private batched(runtime: ModelRuntime, version: ModelVersion, factory: RuntimeFactory): ModelRuntime {
     const { microBatchRows, onBatch } = this.opts;
-    if (microBatchRows <= 0) return runtime;
+    if (microBatchRows <= 0 || !factory.batchable) return runtime;
     return new MicroBatchingRuntime(runtime, {
       maxRows: microBatchRows,
       turn: this.turn,
@@ -139,21 +131,67 @@ export class RuntimePool implements VersionLoader {
 
   /** The loaded runtime, synchronously, for the hot path; undefined if not (yet) loaded. */
   get(model: string, version: number): ModelRuntime | undefined {
-    return this.loaded.get(keyOf(model, version));
+    return this.loaded.get(keyOf(model, version))?.runtime;
   }
 
+  /** True when the version is loaded and ready to take traffic it could be spared (a canary's). */
+  usable(model: string, version: number): boolean {
+    const entry = this.loaded.get(keyOf(model, version));
+    return entry !== undefined && entry.unready === null;
+  }
+
+  /** Why the version cannot serve: it failed to load, or its model server is not ready. */
   failure(model: string, version: number): string | undefined {
+    return this.loadFailure(model, version) ?? this.unready(model, version);
+  }
+
+  /** Why loading the version failed, if it did. */
+  loadFailure(model: string, version: number): string | undefined {
     return this.failures.get(keyOf(model, version));
+  }
+
+  /** Why a loaded version's model server is not ready now, if it is not. */
+  unready(model: string, version: number): string | undefined {
+    return this.loaded.get(keyOf(model, version))?.unready ?? undefined;
+  }
+
+  /**
+   * Checks every loaded version whose readiness can change (model servers) and records the answer;
+   * resolves to the versions whose readiness changed, for the log and live views.
+   */
+  async checkReadiness(): Promise<{ model: string; version: number; unready: string | null }[]> {
+    const changed: { model: string; version: number; unready: string | null }[] = [];
+    for (const [key, version] of this.retryable) {
+      if (this.loading.has(key)) continue;
+      await this.load(version).then(
+        () => changed.push({ model: version.model, version: version.version, unready: null }),
+        () => undefined,
+      );
+    }
+    await Promise.all(
+      [...this.loaded].map(async ([key, entry]) => {
+        if (!entry.factory.ready) return;
+        const unready = await entry.factory.ready(entry.runtime).catch((err: unknown) => cause(err));
+        if (unready === entry.unready || this.loaded.get(key) !== entry) return;
+        entry.unready = unready;
+        const [model, v] = key.split('@') as [string, string];
+        changed.push({ model, version: Number(v), unready });
+        if (unready === null) this.log.info({ model, version: Number(v) }, 'model server ready again');
+        else this.log.warn({ model, version: Number(v), reason: unready }, 'model server not ready; its traffic goes to stable');
+      }),
+    );
+    return changed;
   }
 
   /** Closes every loaded version of `model` that is not in `keep`. */
   async retain(model: string, keep: ReadonlySet<number>): Promise<void> {
-    for (const [key, runtime] of this.loaded) {
+    for (const [key, version] of this.retryable) if (version.model === model && !keep.has(version.version)) this.retryable.delete(key);
+    for (const [key, entry] of this.loaded) {
       const [name, v] = key.split('@') as [string, string];
       if (name !== model || keep.has(Number(v))) continue;
       this.loaded.delete(key);
       this.loading.delete(key);
-      await runtime.close();
+      await entry.runtime.close();
     }
   }
 
@@ -161,6 +199,6 @@ export class RuntimePool implements VersionLoader {
     const all = [...this.loaded.values()];
     this.loaded.clear();
     this.loading.clear();
-    await Promise.all(all.map((r) => r.close()));
+    await Promise.all(all.map((r) => r.runtime.close()));
   }
 }

@@ -8,9 +8,10 @@ import { MemoryRegistryStore, openDatabase, SqliteRegistryStore, type NewVersion
 
 const signature: ModelSignature = {
   task: 'binary_classifier',
-  inputName: 'input',
-  inputType: 'float32',
-  featureCount: 5,
+  inputs: [
+    { name: 'tenure', type: 'float32', rank: 2, width: 1 },
+    { name: 'plan', type: 'string', rank: 2, width: 1 },
+  ],
   outputs: { probabilities: 'p' },
   classCount: 2,
   classLabels: null,
@@ -22,13 +23,11 @@ const signature: ModelSignature = {
 const version = (model: string, at = '2026-01-01T00:00:00.000Z'): NewVersion => ({
   model,
   createdAt: at,
-  source: 'test',
+  origin: 'test',
   description: 'd',
   signature,
   metrics: { accuracy: 0.9 },
-  artifact: `${model}-x.onnx`,
-  sha256: 'abc',
-  sizeBytes: 10,
+  source: { kind: 'onnx', artifact: `${model}-x.onnx`, sha256: 'abc', sizeBytes: 10 },
 });
 
 const dirs: string[] = [];
@@ -57,6 +56,17 @@ for (const [name, make] of Object.entries(implementations)) {
       assert.deepEqual((await store.listModels()).map((m) => m.name), ['a', 'b']);
       assert.deepEqual(a2.versions[1]!.signature, signature);
       assert.deepEqual(a2.versions[1]!.metrics, { accuracy: 0.9 });
+    });
+
+    it('keeps each version\'s source: an ONNX file, or a model server', async () => {
+      const store = make();
+      await store.addVersion(version('g'));
+      const upstream = { kind: 'open-inference', url: 'http://127.0.0.1:8000/v2/models/churn' } as const;
+      const g = await store.addVersion({ ...version('g'), origin: upstream.url, source: upstream });
+      assert.deepEqual(g.versions[0]!.source, { kind: 'onnx', artifact: 'g-x.onnx', sha256: 'abc', sizeBytes: 10 });
+      assert.deepEqual(g.versions[1]!.source, upstream);
+      assert.equal(g.versions[1]!.origin, upstream.url);
+      assert.deepEqual((await store.getModel('g'))!.versions[1]!.source, upstream);
     });
 
     it('saves routing with a revision check and logs every change', async () => {
@@ -93,6 +103,19 @@ for (const [name, make] of Object.entries(implementations)) {
 }
 
 describe('SQLite store durability', () => {
+  it('reads a signature saved before inputs were a list as one float input', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coalmine-store-'));
+    dirs.push(dir);
+    const db = openDatabase(join(dir, 'old.db'));
+    const store = new SqliteRegistryStore(db);
+    await store.addVersion(version('old'));
+    const { inputs: _inputs, ...rest } = signature;
+    db.prepare('UPDATE versions SET signature_json = ?').run(JSON.stringify({ ...rest, inputName: 'float_input', inputType: 'float32', featureCount: 5 }));
+    const read = (await store.getModel('old'))!.versions[0]!.signature;
+    assert.deepEqual(read.inputs, [{ name: 'float_input', type: 'float32', rank: 2, width: 5 }]);
+    assert.equal('inputName' in read, false);
+  });
+
   it('keeps routing across a reopen of the same file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'coalmine-store-'));
     dirs.push(dir);

@@ -1,4 +1,4 @@
-import { ElemType, buildModel, floatTensor, onnx, tensorInfo } from '../runtime/index.js';
+import { ElemType, buildModel, floatTensor, int64Tensor, onnx, tensorInfo, type NodeSpec } from '../runtime/index.js';
 
 /**
  * ONNX files shaped like what other exporters produce, built straight from the protobuf schema
@@ -68,21 +68,86 @@ export function sklearnLinearRegressor(): Uint8Array {
   });
 }
 
-/** A graph with two inputs, which coalmine cannot feed from one feature row. */
-export function twoInputGraph(): Uint8Array {
+/** An image model's input [N, 3, 8, 8]: a tensor of rank 4, which a JSON row cannot describe. */
+export function imageInputGraph(): Uint8Array {
   return buildModel({
-    inputs: [tensorInfo('a', ElemType.FLOAT, ['N', 2]), tensorInfo('b', ElemType.FLOAT, ['N', 2])],
-    outputs: [tensorInfo('y', ElemType.FLOAT, ['N', 2])],
-    nodes: [{ op: 'Add', inputs: ['a', 'b'], outputs: ['y'] }],
+    inputs: [tensorInfo('pixels', ElemType.FLOAT, ['N', 3, 8, 8])],
+    outputs: [tensorInfo('y', ElemType.FLOAT, ['N', 1])],
+    initializers: [int64Tensor('shape', [2], [0, -1]), floatTensor('W', [192, 1], new Array<number>(192).fill(0.01))],
+    nodes: [
+      { op: 'Reshape', inputs: ['pixels', 'shape'], outputs: ['flat'] },
+      { op: 'MatMul', inputs: ['flat', 'W'], outputs: ['y'] },
+    ],
   });
 }
 
-/** An int64 input, which is not a feature vector. */
-export function intInputGraph(): Uint8Array {
+/** A float16 input, a type JSON numbers are not converted to. */
+export function float16InputGraph(): Uint8Array {
   return buildModel({
-    inputs: [tensorInfo('ids', ElemType.INT64, ['N', 4])],
-    outputs: [tensorInfo('y', ElemType.INT64, ['N', 4])],
-    nodes: [{ op: 'Identity', inputs: ['ids'], outputs: ['y'] }],
+    inputs: [tensorInfo('x', 10, ['N', 2])],
+    outputs: [tensorInfo('y', ElemType.FLOAT, ['N', 2])],
+    nodes: [{ op: 'Cast', inputs: ['x'], outputs: ['y'], attributes: { to: ElemType.FLOAT } }],
+  });
+}
+
+/** The plan categories of churnPipeline's one-hot encoder, in its column order. */
+export const CHURN_PLANS = ['basic', 'pro', 'team'] as const;
+
+/**
+ * What an sklearn ColumnTransformer (two numeric columns, a OneHotEncoder on a string column) and a
+ * LogisticRegression become through skl2onnx: three named inputs, one of them a string, then
+ * OneHotEncoder → Concat → LinearClassifier. logit = 0.05·tenure − 0.02·monthly + (−1, 0.5, 1)[plan] + 0.3.
+ */
+export function churnPipeline(): Uint8Array {
+  const coef = [0.05, -0.02, -1, 0.5, 1];
+  return buildModel({
+    producer: 'skl2onnx',
+    opsets: { '': 15, 'ai.onnx.ml': 1 },
+    inputs: [tensorInfo('tenure', ElemType.FLOAT, ['N', 1]), tensorInfo('monthly', ElemType.FLOAT, ['N', 1]), tensorInfo('plan', ElemType.STRING, ['N', 1])],
+    outputs: [tensorInfo('output_label', ElemType.INT64, ['N']), tensorInfo('output_probability', ElemType.FLOAT, ['N', 2])],
+    nodes: [
+      { op: 'OneHotEncoder', domain: 'ai.onnx.ml', inputs: ['plan'], outputs: ['plan_onehot3d'], attributes: { cats_strings: [...CHURN_PLANS], zeros: 1 } },
+      { op: 'Flatten', inputs: ['plan_onehot3d'], outputs: ['plan_onehot'], attributes: { axis: 1 } },
+      { op: 'Concat', inputs: ['tenure', 'monthly', 'plan_onehot'], outputs: ['features'], attributes: { axis: 1 } },
+      {
+        op: 'LinearClassifier',
+        domain: 'ai.onnx.ml',
+        inputs: ['features'],
+        outputs: ['output_label', 'output_probability'],
+        attributes: { coefficients: [...coef.map((c) => -c), ...coef], intercepts: [-0.3, 0.3], classlabels_ints: { ints: [0, 1] }, post_transform: 'LOGISTIC' },
+      },
+    ],
+  });
+}
+
+/** The probability of churn churnPipeline gives a row, computed by hand (the LOGISTIC transform of LinearClassifier's class-1 score). */
+export function churnPipelineProbability(tenure: number, monthly: number, plan: string): number {
+  const onehot = CHURN_PLANS.map((p) => (p === plan ? 1 : 0));
+  const score = 0.05 * tenure - 0.02 * monthly + -1 * onehot[0]! + 0.5 * onehot[1]! + 1 * onehot[2]! + 0.3;
+  return 1 / (1 + Math.exp(-score));
+}
+
+/** One input of each integer and boolean type and a double: y = 2·count + 3·flag + weight + 10·level. */
+export function mixedTypesRegressor(): Uint8Array {
+  const cast = (from: string): NodeSpec => ({ op: 'Cast', inputs: [from], outputs: [`${from}_f`], attributes: { to: ElemType.FLOAT } });
+  return buildModel({
+    metadata: { 'coalmine.task': 'regressor' },
+    inputs: [
+      tensorInfo('count', ElemType.INT64, ['N', 1]),
+      tensorInfo('flag', ElemType.BOOL, ['N', 1]),
+      tensorInfo('weight', ElemType.DOUBLE, ['N', 1]),
+      tensorInfo('level', ElemType.INT32, ['N', 1]),
+    ],
+    outputs: [tensorInfo('y', ElemType.FLOAT, ['N', 1])],
+    initializers: [floatTensor('W', [4, 1], [2, 3, 1, 10])],
+    nodes: [
+      cast('count'),
+      cast('flag'),
+      cast('weight'),
+      cast('level'),
+      { op: 'Concat', inputs: ['count_f', 'flag_f', 'weight_f', 'level_f'], outputs: ['x'], attributes: { axis: 1 } },
+      { op: 'MatMul', inputs: ['x', 'W'], outputs: ['y'] },
+    ],
   });
 }
 

@@ -27,15 +27,18 @@ export interface FaultInfo {
 export interface VersionInfo {
   version: number;
   role: 'stable' | 'canary' | null;
-  status: 'ready' | 'failed';
+  status: 'ready' | 'failed' | 'not_ready';
   load_error?: string;
+  /** Why the version's model server is not ready now. */
+  not_ready?: string;
   created_at: string;
   source: string;
   description: string;
   metrics: Record<string, number>;
   signature: {
     task: string;
-    input: { name: string; type: string; features: number | null };
+    /** Shapes as the Open Inference Protocol writes them: -1 for the batch and for an open width. */
+    inputs: { name: string; type: string; shape: number[] }[];
     outputs: Record<string, string>;
     classes: number | null;
     class_labels: (string | number)[] | null;
@@ -43,8 +46,10 @@ export interface VersionInfo {
     producer: string;
     rewrites: string[];
   };
-  sha256: string;
-  size_bytes: number;
+  /** The ONNX file's; null for a version a model server serves. */
+  sha256: string | null;
+  size_bytes: number | null;
+  upstream: { url: string; protocol: string } | null;
 }
 
 export interface ModelInfo {

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../../domain/index.js';
 import { EventsQuery, ModelParams, RegisterQuery, VersionParams, type RegisterQuery as RegisterQueryT } from '../schemas.js';
 import { parseMetrics, parseVersion } from '../parse-params.js';
 import type { ApiServices } from '../services.js';
 import { EventList, ModelList, ModelView, RegisteredVersion, VersionView } from '../reply-schemas.js';
 import { UploadBody } from '../uploads.js';
+import { parseUpstreamRegistration } from '../upstream-registration.js';
 import { eventView, modelSummary, modelView, versionView } from '../views.js';
 
 export function modelRoutes(app: FastifyInstance, s: ApiServices): void {
@@ -36,9 +36,13 @@ export function modelRoutes(app: FastifyInstance, s: ApiServices): void {
     '/v1/models/:name/versions',
     { bodyLimit: s.config.uploadLimitBytes, schema: { params: ModelParams, querystring: RegisterQuery, response: { 201: RegisteredVersion } } },
     async (req, reply) => {
-      // JSON (or any other parsed type) reaches here as a value, not a staged file: the file was not sent.
+      // JSON reaches here as a value, not a staged file: a model server to put a version in front of.
       if (!(req.body instanceof UploadBody)) {
-        throw new AppError('unsupported_media_type', 'send the ONNX file as the raw body with Content-Type: application/octet-stream (e.g. curl --data-binary @model.onnx)');
+        const { request, input } = parseUpstreamRegistration(req.body);
+        const version = await s.registry.registerUpstream(req.params.name, request, input);
+        req.log.info({ model: version.model, version: version.version, upstream: request.url }, 'model version registered');
+        const model = await s.registry.get(version.model);
+        return reply.status(201).send({ model: version.model, ...versionView(version, version.version === model.routing.stableVersion ? 'stable' : null, s.versions) });
       }
       const upload = req.body.staged;
       const metrics = parseMetrics(req.query.metrics);
@@ -47,7 +51,7 @@ export function modelRoutes(app: FastifyInstance, s: ApiServices): void {
         source: req.query.source,
         metrics,
       });
-      req.log.info({ model: version.model, version: version.version, sha256: version.sha256 }, 'model version registered');
+      req.log.info({ model: version.model, version: version.version, source: version.source }, 'model version registered');
       const model = await s.registry.get(version.model);
       const role = version.version === model.routing.stableVersion ? 'stable' : null;
       return reply.status(201).send({ model: version.model, ...versionView(version, role, s.versions) });

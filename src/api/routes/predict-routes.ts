@@ -7,6 +7,9 @@ import { predictView } from '../views.js';
 
 type PredictReplyView = ReturnType<typeof predictView>;
 
+/** The schema's bound on the body is on bytes; this bounds the items before any is read. */
+const MAX_ROWS = 1_000_000;
+
 interface ParsedPredict {
   readonly rows: FeatureRow[];
   readonly batch: boolean;
@@ -27,15 +30,28 @@ function toLabels(raw: RawLabel | RawLabel[] | undefined, batch: boolean): (Labe
   return Array.isArray(raw) ? raw.map(normalizeLabel) : [normalizeLabel(raw)];
 }
 
-function toRows(features: readonly unknown[]): { rows: FeatureRow[]; batch: boolean } {
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * One row is an array of values or an object keyed by input name; a batch is a list of rows.
+ * The values themselves are checked against the model's signature (serving/validate-rows.ts).
+ */
+function toRows(features: unknown): { rows: FeatureRow[]; batch: boolean } {
+  if (isObject(features)) return { rows: [features as FeatureRow], batch: false };
+  if (!Array.isArray(features)) {
+    throw appError('invalid_features', 'features must be one row ([f1, f2, …] or {"input": value, …}) or a batch of rows ([[…], […]] or [{…}, {…}])');
+  }
   if (features.length === 0) throw appError('invalid_features', 'features is empty: send one row [f1, f2, …] or a batch [[…], …]');
-  if (!Array.isArray(features[0])) return { rows: [features as number[]], batch: false };
+  if (features.length > MAX_ROWS) throw appError('invalid_features', `features holds ${features.length} items, more than ${MAX_ROWS}; split the batch`);
+  const first = features[0];
+  if (!Array.isArray(first) && !isObject(first)) return { rows: [features as FeatureRow], batch: false };
   for (let i = 0; i < features.length; i++) {
-    if (!Array.isArray(features[i])) {
-      throw appError('invalid_features', `features mixes rows and numbers: item ${i} is not an array; a batch is [[…], […]]`);
+    const row = features[i];
+    if (Array.isArray(first) ? !Array.isArray(row) : !isObject(row)) {
+      throw appError('invalid_features', `features mixes rows of different kinds: item ${i} is not ${Array.isArray(first) ? 'an array' : 'an object'} like item 0; a batch is [[…], […]] or [{…}, {…}]`);
     }
   }
-  return { rows: features as number[][], batch: true };
+  return { rows: features as FeatureRow[], batch: true };
 }
 
 function header(req: FastifyRequest, name: string): string | undefined {

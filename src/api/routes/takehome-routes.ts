@@ -32,7 +32,7 @@ export function takehomeRoutes(app: FastifyInstance, s: ApiServices): void {
       version = (await s.registry.version(model, ref.version)).version;
     } else {
       const bytes = await readFile(ref.path);
-      const existing = (await s.registry.get(model)).versions.find((v) => v.sha256 === sha256(bytes));
+      const existing = (await s.registry.get(model)).versions.find((v) => v.source.kind === 'onnx' && v.source.sha256 === sha256(bytes));
       version = existing ? existing.version : (await s.registry.register(model, bytes, { source: `admin/deploy-canary ${basename(ref.path)}`, description: basename(ref.path) })).version;
     }
     const deployed = await s.manual.deploy(model, version, TAKEHOME_CANARY_WEIGHT_BP);

@@ -2,14 +2,24 @@ import type { Command } from 'commander';
 import { basename } from 'node:path';
 import { createApp, ensureExampleModels } from '../../app/index.js';
 import { buildChurnExamples } from '../../examples/index.js';
-import { context, print, readInputFile } from '../cli-context.js';
-import { modelsTable, versionsTable } from '../format.js';
+import { context, parsePositiveInt, print, readInputFile } from '../cli-context.js';
+import { inputsText, modelsTable, versionsTable } from '../format.js';
 
 function parseMetricOption(value: string, previous: Record<string, number>): Record<string, number> {
   const [name, raw] = value.split('=');
   const num = Number(raw);
   if (!name || raw === undefined || raw.trim() === '' || !Number.isFinite(num)) throw new Error(`--metric "${value}" must look like name=number, e.g. accuracy=0.91`);
   return { ...previous, [name]: num };
+}
+
+interface AddOptions {
+  description?: string;
+  source?: string;
+  metric: Record<string, number>;
+  upstream?: string;
+  protocol?: string;
+  features?: number;
+  task?: string;
 }
 
 export function modelCommands(program: Command): void {
@@ -34,16 +44,28 @@ export function modelCommands(program: Command): void {
     });
 
   models
-    .command('add <name> <file>')
-    .description('register an ONNX file as the next version of a model (created if new)')
+    .command('add <name> [file]')
+    .description('register the next version of a model (created if new): an ONNX file, or a model server with --upstream')
     .option('-d, --description <text>', 'what this version is')
-    .option('-s, --source <text>', 'where it came from (default: the file path)')
+    .option('-s, --source <text>', 'where it came from (default: the file path or the URL)')
     .option('-m, --metric <name=value>', 'a metric from training, e.g. accuracy=0.91 (repeatable)', parseMetricOption, {})
-    .action(async (name: string, file: string, opts: { description?: string; source?: string; metric: Record<string, number> }, cmd: Command) => {
+    .option('-u, --upstream <url>', 'a model server that serves this version: http://host:port/v2/models/<m> (Open Inference Protocol), http://host:port (MLflow), http://host:port/v1/models/<m> (TF Serving)')
+    .option('--protocol <name>', 'open-inference, mlflow or tf-serving (default: inferred from the URL)')
+    .option('--features <n>', 'values per row, for a server that publishes no signature (MLflow, TF Serving)', (raw: string) => parsePositiveInt(raw, '--features'))
+    .option('--task <task>', 'classifier or regressor, when the server\'s answer does not say (a bare number per row)')
+    .action(async (name: string, file: string | undefined, opts: AddOptions, cmd: Command) => {
       const { client, json } = context(cmd);
-      const bytes = readInputFile(file, 'the model file');
-      const v = await client.register(name, bytes, { description: opts.description, source: opts.source ?? basename(file), metrics: opts.metric });
-      print(json, v, () => `registered ${name} v${v.version} (${v.signature.task}, ${v.signature.input.features ?? 'any number of'} features)${v.role === 'stable' ? ' as stable' : ''}`);
+      if ((file === undefined) === (opts.upstream === undefined)) {
+        throw new Error(file === undefined ? 'give the ONNX file to register, or --upstream URL for a model server' : 'give an ONNX file or --upstream URL, not both');
+      }
+      if (opts.task !== undefined && opts.task !== 'classifier' && opts.task !== 'regressor') throw new Error(`--task must be classifier or regressor, got ${opts.task}`);
+      const meta = { description: opts.description, metrics: opts.metric };
+      const v =
+        opts.upstream !== undefined
+          ? await client.registerUpstream(name, { url: opts.upstream, protocol: opts.protocol, features: opts.features, task: opts.task as 'classifier' | 'regressor' | undefined }, { ...meta, source: opts.source })
+          : await client.register(name, readInputFile(file!, 'the model file'), { ...meta, source: opts.source ?? basename(file!) });
+      const from = v.upstream ? ` served by ${v.upstream.url} (${v.upstream.protocol})` : '';
+      print(json, v, () => `registered ${name} v${v.version}${from}: ${v.signature.task}, inputs ${inputsText(v.signature.inputs)}${v.role === 'stable' ? '; it is stable' : ''}`);
     });
 
   models

@@ -23,7 +23,7 @@ export function Registry({ model }: { model: ModelInfo }) {
           </thead>
           <tbody>
             {[...model.versions].reverse().map((v) => (
-              <tr key={v.version} class={v.status === 'failed' ? 'failed' : ''}>
+              <tr key={v.version} class={v.status === 'ready' ? '' : 'failed'}>
                 <td>
                   <strong>v{v.version}</strong>
                   {v.description && <div class="muted small">{v.description}</div>}
@@ -31,6 +31,7 @@ export function Registry({ model }: { model: ModelInfo }) {
                 <td>
                   {v.role ? <span class={`role role-${v.role}`}>{v.role}</span> : <span class="muted">–</span>}
                   {v.status === 'failed' && <div class="error small">cannot load: {v.load_error}</div>}
+                  {v.status === 'not_ready' && <div class="error small">model server not ready: {v.not_ready}</div>}
                 </td>
                 <td>
                   {Object.entries(v.metrics).map(([k, x]) => (
@@ -46,10 +47,11 @@ export function Registry({ model }: { model: ModelInfo }) {
                     {v.signature.classes ? `, ${v.signature.classes} classes` : ''}
                   </div>
                   <div class="muted">
-                    in: {v.signature.input.name} {v.signature.input.type}[N, {v.signature.input.features ?? '?'}] · out: {Object.values(v.signature.outputs).join(', ')}
+                    in: {v.signature.inputs.map((i) => `${i.name} ${i.type}[${i.shape.map((d, k) => (k === 0 ? 'N' : d < 0 ? '?' : d)).join(', ')}]`).join(', ')} · out:{' '}
+                    {Object.values(v.signature.outputs).join(', ')}
                   </div>
                   <div class="muted">
-                    {v.signature.producer || 'unknown producer'} · opsets {Object.entries(v.signature.opsets).map(([d, n]) => `${d} ${n}`).join(', ')}
+                    {v.upstream ? `${v.upstream.protocol} · ${v.upstream.url}` : `${v.signature.producer || 'unknown producer'} · opsets ${Object.entries(v.signature.opsets).map(([d, n]) => `${d} ${n}`).join(', ')}`}
                   </div>
                   {v.signature.rewrites.length > 0 && <div class="muted">rewritten: {v.signature.rewrites.join('; ')}</div>}
                 </td>
@@ -57,9 +59,15 @@ export function Registry({ model }: { model: ModelInfo }) {
                   {clock(v.created_at)} <span class="muted">{new Date(v.created_at).toLocaleDateString('en-CA')}</span>
                   <div class="muted">{v.source}</div>
                 </td>
-                <td class="small mono" title={v.sha256}>
-                  {v.sha256.slice(0, 12)}… · {bytes(v.size_bytes)}
-                </td>
+                {v.sha256 !== null && v.size_bytes !== null ? (
+                  <td class="small mono" title={v.sha256}>
+                    {v.sha256.slice(0, 12)}… · {bytes(v.size_bytes)}
+                  </td>
+                ) : (
+                  <td class="small mono" title={v.upstream?.url}>
+                    {v.upstream?.protocol ?? ''}
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>

@@ -1,6 +1,7 @@
 import type onnxProto from 'onnx-proto';
-import { appError, type ModelSignature, type ModelTask } from '../../domain/index.js';
+import { appError, type InputSpec, type InputType, type ModelSignature } from '../../domain/index.js';
 import { ElemType, onnx } from './onnx-graph.js';
+import { assignOutputs, CLASSIFIER_OPS } from '../output-roles.js';
 
 type IModel = onnxProto.onnx.IModelProto;
 type IValueInfo = onnxProto.onnx.IValueInfoProto;
@@ -12,7 +13,6 @@ export interface InspectedModel {
   readonly signature: ModelSignature;
 }
 
-const CLASSIFIER_OPS = new Set(['LinearClassifier', 'TreeEnsembleClassifier', 'SVMClassifier']);
 const ELEM_NAMES: Readonly<Record<number, string>> = {
   1: 'float', 2: 'uint8', 3: 'int8', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool', 10: 'float16', 11: 'double',
 };
@@ -92,68 +92,35 @@ function classLabelsOf(node: INode | undefined): (number | string)[] | null {
   return null;
 }
 
-function pickInput(model: IModel): TensorView {
+const INPUT_TYPES: Readonly<Record<number, InputType>> = {
+  [ElemType.FLOAT]: 'float32',
+  [ElemType.DOUBLE]: 'float64',
+  [ElemType.INT32]: 'int32',
+  [ElemType.INT64]: 'int64',
+  [ElemType.BOOL]: 'bool',
+  [ElemType.STRING]: 'string',
+};
+
+/** The graph's inputs (initializers aside) as coalmine feeds them: named tensors [N] or [N, k]. */
+function readInputs(model: IModel): InputSpec[] {
   const graph = model.graph!;
   const initializers = new Set((graph.initializer ?? []).map((t) => t.name));
   const inputs = (graph.input ?? []).filter((i) => !initializers.has(i.name ?? ''));
-  if (inputs.length !== 1) {
-    refuse(`expected exactly one input [N, features]; found ${inputs.length}: ${inputs.map(describeValue).join('; ') || 'none'}`);
-  }
-  const input = view(inputs[0]!, new Map());
-  if (!input || (input.elem !== ElemType.FLOAT && input.elem !== ElemType.DOUBLE) || input.dims.length !== 2) {
-    refuse(`expected one float input of shape [N, features]; found ${describeValue(inputs[0]!)}`);
-  }
-  return input;
+  if (inputs.length === 0) refuse('the graph has no inputs to feed');
+  return inputs.map((raw) => {
+    const input = view(raw, new Map());
+    const type = input ? INPUT_TYPES[input.elem] : undefined;
+    if (!input || type === undefined || (input.dims.length !== 1 && input.dims.length !== 2)) {
+      refuse(`input ${describeValue(raw)} is not one coalmine can feed: inputs must be float, double, int32, int64, bool or string tensors of shape [N] or [N, k]; found ${inputs.map(describeValue).join('; ')}`);
+    }
+    const k = input.dims[1];
+    const width = input.dims.length === 1 ? 1 : typeof k === 'number' && k > 0 ? k : null;
+    return { name: input.name, type, rank: input.dims.length === 1 ? 1 : 2, width };
+  });
 }
 
 function taskFromMetadata(model: IModel): string | undefined {
   return model.metadataProps?.find((p) => p.key === 'coalmine.task')?.value ?? undefined;
-}
-
-interface OutputRoles {
-  task: ModelTask;
-  probabilities?: string;
-  label?: string;
-  value?: string;
-  classCount: number | null;
-  classLabels: (number | string)[] | null;
-}
-
-function assignOutputs(outputs: readonly TensorView[], declaredTask: string | undefined, found: string): OutputRoles {
-  const isLabel = (t: TensorView) =>
-    (t.elem === ElemType.INT64 || t.elem === ElemType.STRING) && (t.dims.length === 1 || (t.dims.length === 2 && t.dims[1] === 1));
-  const isScore = (t: TensorView) => (t.elem === ElemType.FLOAT || t.elem === ElemType.DOUBLE) && (t.dims.length === 1 || t.dims.length === 2);
-  const labels = outputs.filter(isLabel);
-  let scores = outputs.filter(isScore);
-  if (scores.length > 1) {
-    const named = scores.filter((s) => /prob/i.test(s.name));
-    scores = named.length === 1 ? named : scores;
-  }
-  if (scores.length !== 1) {
-    refuse(`expected one float output (probabilities [N, C], a probability [N, 1] or a value [N, 1]); found ${found}`);
-  }
-  const score = scores[0]!;
-  const label = labels.find((l) => /label/i.test(l.name)) ?? labels[0];
-  const width = score.dims.length === 2 ? score.dims[1] : 1;
-  const producerOp = score.producer?.opType ?? '';
-  const classLabels = classLabelsOf(label?.producer) ?? classLabelsOf(score.producer);
-  const looksLikeClassifier =
-    declaredTask === 'classifier' ||
-    (declaredTask !== 'regressor' &&
-      (label !== undefined || producerOp === 'Softmax' || producerOp === 'Sigmoid' || CLASSIFIER_OPS.has(producerOp) || (typeof width === 'number' && width >= 2)));
-  if (!looksLikeClassifier) {
-    if (typeof width === 'number' && width !== 1) refuse(`a regressor must output one value per row [N, 1]; found ${found}`);
-    return { task: 'regressor', value: score.name, classCount: null, classLabels: null };
-  }
-  const classCount = typeof width === 'number' ? (width === 1 ? 2 : width) : (classLabels?.length ?? null);
-  if (classCount === null) refuse(`cannot tell how many classes the probabilities output has; found ${found}`);
-  return {
-    task: classCount === 2 ? 'binary_classifier' : 'multiclass_classifier',
-    probabilities: score.name,
-    ...(label ? { label: label.name } : {}),
-    classCount,
-    classLabels: classLabels ?? null,
-  };
 }
 
 /**
@@ -167,7 +134,7 @@ export function inspectOnnx(bytes: Uint8Array): InspectedModel {
   const graph = model.graph!;
   const producers = new Map<string, INode>();
   for (const node of graph.node ?? []) for (const out of node.output ?? []) producers.set(out, node);
-  const input = pickInput(model);
+  const inputs = readInputs(model);
   const rawOutputs = graph.output ?? [];
   const found = rawOutputs.map(describeValue).join('; ') || 'no outputs';
   const nonTensor = rawOutputs.filter((o) => !o.type?.tensorType);
@@ -177,14 +144,22 @@ export function inspectOnnx(bytes: Uint8Array): InspectedModel {
   if (declared !== undefined && declared !== 'classifier' && declared !== 'regressor') {
     refuse(`metadata coalmine.task must be "classifier" or "regressor", found "${declared}"`);
   }
-  const roles = assignOutputs(outputs, declared, found);
+  const roles = assignOutputs(
+    outputs.map((o) => ({
+      name: o.name,
+      kind: o.elem === ElemType.FLOAT || o.elem === ElemType.DOUBLE ? 'float' : o.elem === ElemType.INT64 || o.elem === ElemType.STRING ? 'label' : 'other',
+      dims: o.dims,
+      producerOp: o.producer?.opType ?? '',
+      classLabels: classLabelsOf(o.producer),
+    })),
+    declared,
+    found,
+  );
   const opsets: Record<string, number> = {};
   for (const o of model.opsetImport ?? []) opsets[o.domain || 'ai.onnx'] = Number(o.version ?? 0);
   const signature: ModelSignature = {
     task: roles.task,
-    inputName: input.name,
-    inputType: input.elem === ElemType.DOUBLE ? 'float64' : 'float32',
-    featureCount: typeof input.dims[1] === 'number' && input.dims[1] > 0 ? input.dims[1] : null,
+    inputs,
     outputs: {
       ...(roles.probabilities ? { probabilities: roles.probabilities } : {}),
       ...(roles.label ? { label: roles.label } : {}),

@@ -8,8 +8,10 @@ export const { onnx } = onnxProto;
 
 export const ElemType = {
   FLOAT: 1,
+  INT32: 6,
   INT64: 7,
   STRING: 8,
+  BOOL: 9,
   DOUBLE: 11,
 } as const;
 

@@ -1,21 +1,62 @@
 import * as ort from 'onnxruntime-node';
-import type { FeatureRow, ModelSignature, Prediction } from '../../domain/index.js';
+import { inputValues, type FeatureRow, type InputSpec, type ModelSignature, type Prediction } from '../../domain/index.js';
 import { ModelOutputError, type ModelRuntime, type PredictOptions } from '../model-runtime.js';
+import { predictionsFrom } from '../predictions-from-outputs.js';
 import { openNativeSession, type NativeSession, type RunOutputs } from './native-session.js';
 
 type NumericArray = Float32Array | Float64Array | BigInt64Array | Int32Array;
 
-function numeric(tensor: RunOutputs[string], what: string, expectedLength: number): NumericArray {
+function numeric(tensor: RunOutputs[string], what: string): NumericArray {
   const data = tensor.data;
-  if (typeof data === 'string' || Array.isArray(data) || !('length' in data) || data.length !== expectedLength) {
-    throw new ModelOutputError(`${what} has shape [${tensor.dims.join(', ')}], expected ${expectedLength} values`);
+  if (typeof data === 'string' || Array.isArray(data) || !('length' in data)) {
+    throw new ModelOutputError(`${what} has shape [${tensor.dims.join(', ')}] of non-numbers`);
   }
   return data as NumericArray;
 }
 
-function finite(value: number, what: string): number {
-  if (!Number.isFinite(value)) throw new ModelOutputError(`${what} returned ${value}`);
-  return value;
+/** One input's tensor for a batch of checked rows (serving/validate-rows.ts has seen every value). */
+function tensorOf(input: InputSpec, rows: readonly FeatureRow[]): ort.Tensor {
+  const n = rows.length;
+  const width = inputValues(rows[0]!, input).length;
+  const dims = input.rank === 1 ? [n] : [n, width];
+  switch (input.type) {
+    case 'float32':
+    case 'float64': {
+      const data = input.type === 'float64' ? new Float64Array(n * width) : new Float32Array(n * width);
+      // The hot path (one float input, array rows): a typed-array copy per row, no conversions.
+      for (let i = 0; i < n; i++) data.set(inputValues(rows[i]!, input) as readonly number[], i * width);
+      return new ort.Tensor(input.type, data, dims);
+    }
+    case 'int32': {
+      const data = new Int32Array(n * width);
+      for (let i = 0; i < n; i++) data.set(inputValues(rows[i]!, input) as readonly number[], i * width);
+      return new ort.Tensor('int32', data, dims);
+    }
+    case 'int64': {
+      const data = new BigInt64Array(n * width);
+      for (let i = 0; i < n; i++) {
+        const values = inputValues(rows[i]!, input);
+        for (let j = 0; j < width; j++) data[i * width + j] = BigInt(values[j] as number);
+      }
+      return new ort.Tensor('int64', data, dims);
+    }
+    case 'bool': {
+      const data = new Uint8Array(n * width);
+      for (let i = 0; i < n; i++) {
+        const values = inputValues(rows[i]!, input);
+        for (let j = 0; j < width; j++) data[i * width + j] = values[j] === true ? 1 : 0;
+      }
+      return new ort.Tensor('bool', data, dims);
+    }
+    case 'string': {
+      const data = new Array<string>(n * width);
+      for (let i = 0; i < n; i++) {
+        const values = inputValues(rows[i]!, input);
+        for (let j = 0; j < width; j++) data[i * width + j] = values[j] as string;
+      }
+      return new ort.Tensor('string', data, dims);
+    }
+  }
 }
 
 export interface OnnxLoadOptions {
@@ -80,43 +121,24 @@ export class OnnxModelRuntime implements ModelRuntime {
   }
 
   private feeds(rows: readonly FeatureRow[]): Record<string, ort.Tensor> {
-    const n = rows.length;
-    const width = rows[0]?.length ?? 0;
-    const data = this.signature.inputType === 'float64' ? new Float64Array(n * width) : new Float32Array(n * width);
-    for (let i = 0; i < n; i++) data.set(rows[i]!, i * width);
-    return { [this.signature.inputName]: new ort.Tensor(this.signature.inputType, data, [n, width]) };
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const input of this.signature.inputs) feeds[input.name] = tensorOf(input, rows);
+    return feeds;
   }
 
   private decode(out: RunOutputs, n: number): Prediction[] {
-    const sig = this.signature;
-    if (sig.task === 'regressor') {
-      const values = numeric(out[sig.outputs.value!]!, `output ${sig.outputs.value}`, n);
-      return Array.from({ length: n }, (_, i) => ({ prediction: finite(Number(values[i]), `output ${sig.outputs.value}`) }));
-    }
-    const classes = sig.classCount ?? 2;
-    const single = out[sig.outputs.probabilities!]!.dims.length === 1 || out[sig.outputs.probabilities!]!.dims[1] === 1;
-    const width = single ? 1 : classes;
-    const probs = numeric(out[sig.outputs.probabilities!]!, `output ${sig.outputs.probabilities}`, n * width);
-    const labelTensor = sig.outputs.label ? out[sig.outputs.label] : undefined;
-    const labels = labelTensor ? labelTensor.data : undefined;
-    const what = `output ${sig.outputs.probabilities}`;
-    const result: Prediction[] = new Array<Prediction>(n);
-    // Hot path (every prediction): no per-row arrays or messages unless they are the answer.
-    for (let i = 0; i < n; i++) {
-      const row: number[] = single ? [1 - Number(probs[i]), Number(probs[i])] : new Array<number>(width);
-      if (!single) for (let c = 0; c < width; c++) row[c] = Number(probs[i * width + c]);
-      let best = 0;
-      for (let c = 0; c < row.length; c++) {
-        const p = row[c]!;
-        if (!(p >= -1e-6 && p <= 1 + 1e-6)) throw new ModelOutputError(Number.isFinite(p) ? `${what} returned ${p}, not a probability` : `${what} returned ${p}`);
-        if (p > row[best]!) best = c;
-      }
-      const fromLabel = labels !== undefined ? labels[i] : undefined;
-      const prediction =
-        fromLabel !== undefined ? (typeof fromLabel === 'bigint' ? Number(fromLabel) : (fromLabel as number | string)) : (sig.classLabels?.[best] ?? best);
-      result[i] = classes === 2 ? { prediction, probability: row[1]! } : { prediction, probabilities: row };
-    }
-    return result;
+    const { probabilities, label, value } = this.signature.outputs;
+    const probs = probabilities !== undefined ? out[probabilities] : undefined;
+    return predictionsFrom(
+      this.signature,
+      n,
+      {
+        probabilities: probs && { data: numeric(probs, `output ${probabilities}`), width: probs.dims.length === 1 ? 1 : probs.dims[1]! },
+        labels: label !== undefined ? (out[label]?.data as ArrayLike<unknown> | undefined) : undefined,
+        values: value !== undefined && out[value] ? numeric(out[value], `output ${value}`) : undefined,
+      },
+      `output ${probabilities ?? value}`,
+    );
   }
 
   async close(): Promise<void> {

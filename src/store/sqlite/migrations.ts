@@ -134,6 +134,8 @@ const MIGRATIONS: readonly (string | ((db: Database.Database) => void))[] = [
     moveLoggedRows(db);
     db.exec('DROP TABLE prediction_log');
   },
+  // A version may be a model server rather than a file: its source, as JSON; NULL for ONNX files.
+  `ALTER TABLE versions ADD COLUMN upstream_json TEXT;`,
 ];
 
 interface OldLogRow {

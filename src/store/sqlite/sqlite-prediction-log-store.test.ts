@@ -190,8 +190,8 @@ describe('SQLite prediction log retention', () => {
     const notices: string[] = [];
     const db = openDatabase(file, 'NORMAL', (from, to) => notices.push(`${from}->${to}`));
     const store = new SqlitePredictionLogStore(db);
-    assert.deepEqual(notices, ['4->5'], 'the upgrade is announced');
-    assert.equal(db.pragma('user_version', { simple: true }), 5);
+    assert.deepEqual(notices, ['4->5', '5->6'], 'the upgrade is announced');
+    assert.equal(db.pragma('user_version', { simple: true }), 6);
     assert.deepEqual(db.prepare("SELECT name FROM sqlite_master WHERE name = 'prediction_log'").all(), []);
     const keys = Array.from({ length: 5000 }, (_, i) => ({ requestId: idAt(T0 + i, i), row: i % 2 }));
     const found = await store.find(keys);

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { appError, type Model, type ModelSignature, type ModelVersion, type Routing, type RoutingEvent } from '../../domain/index.js';
+import { appError, upgradeSignature, type Model, type ModelVersion, type Routing, type RoutingEvent, type UpstreamSource } from '../../domain/index.js';
 import type { NewVersion, RegistryStore, RoutingChange, RoutingEventInput } from '../registry-store.js';
 import { revisionConflict } from '../revision-conflict.js';
 
@@ -26,6 +26,7 @@ interface VersionRow {
   artifact: string;
   sha256: string;
   size_bytes: number;
+  upstream_json: string | null;
 }
 
 interface EventRow {
@@ -53,13 +54,11 @@ function toVersion(row: VersionRow): ModelVersion {
     model: row.model,
     version: row.version,
     createdAt: row.created_at,
-    source: row.source,
+    origin: row.source,
     description: row.description,
-    signature: JSON.parse(row.signature_json) as ModelSignature,
+    signature: upgradeSignature(JSON.parse(row.signature_json) as Parameters<typeof upgradeSignature>[0]),
     metrics: JSON.parse(row.metrics_json) as Record<string, number>,
-    artifact: row.artifact,
-    sha256: row.sha256,
-    sizeBytes: row.size_bytes,
+    source: row.upstream_json !== null ? (JSON.parse(row.upstream_json) as UpstreamSource) : { kind: 'onnx', artifact: row.artifact, sha256: row.sha256, sizeBytes: row.size_bytes },
   };
 }
 
@@ -78,8 +77,8 @@ export class SqliteRegistryStore implements RegistryStore {
          VALUES (@name, @at, 1, NULL, 0, 1, @at)`,
       ),
       insertVersion: db.prepare(
-        `INSERT INTO versions (model, version, created_at, source, description, signature_json, metrics_json, artifact, sha256, size_bytes)
-         VALUES (@model, @version, @createdAt, @source, @description, @signature, @metrics, @artifact, @sha256, @sizeBytes)`,
+        `INSERT INTO versions (model, version, created_at, source, description, signature_json, metrics_json, artifact, sha256, size_bytes, upstream_json)
+         VALUES (@model, @version, @createdAt, @origin, @description, @signature, @metrics, @artifact, @sha256, @sizeBytes, @upstream)`,
       ),
       updateRouting: db.prepare(
         `UPDATE models SET stable_version = @stableVersion, canary_version = @canaryVersion, canary_weight_bp = @canaryWeightBp,
@@ -113,11 +112,19 @@ export class SqliteRegistryStore implements RegistryStore {
         this.stmt.insertModel.run({ name: input.model, at: input.createdAt });
       }
       const version = (this.stmt.maxVersion.get(input.model)?.v ?? 0) + 1;
+      const src = input.source;
       this.stmt.insertVersion.run({
-        ...input,
+        model: input.model,
+        createdAt: input.createdAt,
+        origin: input.origin,
+        description: input.description,
         version,
         signature: JSON.stringify(input.signature),
         metrics: JSON.stringify(input.metrics),
+        artifact: src.kind === 'onnx' ? src.artifact : '',
+        sha256: src.kind === 'onnx' ? src.sha256 : '',
+        sizeBytes: src.kind === 'onnx' ? src.sizeBytes : 0,
+        upstream: src.kind === 'onnx' ? null : JSON.stringify(src),
       });
       const model = this.read(input.model)!;
       if (isNew) {

@@ -1,0 +1,62 @@
+import type { FeatureRow, ModelSignature, Prediction, UpstreamProtocol } from '../../domain/index.js';
+import type { ModelRuntime, PredictOptions } from '../model-runtime.js';
+import { MlflowClient, TfServingClient } from './list-protocol-clients.js';
+import { OpenInferenceClient } from './open-inference-client.js';
+import type { ProtocolClient, UpstreamHints } from './protocol-client.js';
+import type { UpstreamHttp } from './upstream-http.js';
+import { parseUpstreamTarget } from './upstream-target.js';
+
+export function protocolClient(http: UpstreamHttp, url: string, protocol?: UpstreamProtocol | string): ProtocolClient {
+  const target = parseUpstreamTarget(url, protocol);
+  switch (target.protocol) {
+    case 'open-inference':
+      return new OpenInferenceClient(http, target);
+    case 'mlflow':
+      return new MlflowClient(http, target);
+    case 'tf-serving':
+      return new TfServingClient(http, target);
+  }
+}
+
+export interface DiscoveredUpstream {
+  readonly protocol: UpstreamProtocol;
+  readonly url: string;
+  readonly signature: ModelSignature;
+}
+
+/** Checks an upstream before it is registered: it must be ready, and its signature readable. */
+export async function discoverUpstream(http: UpstreamHttp, url: string, protocol: string | undefined, hints: UpstreamHints): Promise<DiscoveredUpstream> {
+  const target = parseUpstreamTarget(url, protocol);
+  const signature = await protocolClient(http, target.url, target.protocol).discover(hints);
+  return { protocol: target.protocol, url: target.url, signature };
+}
+
+/**
+ * A version served by a model server: each request's rows go upstream as one call, bounded by
+ * the request's deadline and carrying its id. Not micro-batched across requests: the upstream
+ * batches by itself (Triton's dynamic batcher, MLServer's adaptive batching), and one caller's
+ * rejected input must not fail another's rows.
+ */
+export class UpstreamRuntime implements ModelRuntime {
+  constructor(
+    private readonly client: ProtocolClient,
+    private readonly signature: ModelSignature,
+  ) {}
+
+  predict(rows: readonly FeatureRow[], opts?: PredictOptions): Promise<Prediction[]> {
+    return this.client.infer(rows, this.signature, { requestId: opts?.requestId, signal: opts?.signal });
+  }
+
+  /** null when ready; otherwise the reason, for status, the dashboard and the rollout's hold. */
+  ready(): Promise<string | null> {
+    return this.client.ready();
+  }
+
+  describe(): ModelSignature {
+    return this.signature;
+  }
+
+  async close(): Promise<void> {
+    // The pooled connections belong to the shared UpstreamHttp, closed with the pool.
+  }
+}
