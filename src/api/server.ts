@@ -16,6 +16,7 @@ import { labRoutes } from './routes/lab-routes.js';
 import { metricsRoutes } from './routes/metrics-routes.js';
 import { modelRoutes } from './routes/model-routes.js';
 import { operationRoutes } from './routes/operation-routes.js';
+import { openInferenceRoutes } from './routes/open-inference-routes.js';
 import { predictRoutes } from './routes/predict-routes.js';
 import { rolloutRoutes } from './routes/rollout-routes.js';
 import { streamRoutes } from './routes/stream-routes.js';
@@ -77,6 +78,7 @@ export function buildServer(s: ApiServices, logger: Logger): FastifyInstance {
       });
     }
     predictRoutes(scope, s);
+    openInferenceRoutes(scope, s, limits);
   });
   metricsRoutes(app, s);
   feedbackRoutes(app, s);
