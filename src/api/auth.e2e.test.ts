@@ -12,7 +12,7 @@ import { freePort, spawnServer } from '../test-support/server-process.js';
 import { startTestServer } from '../test-support/test-server.js';
 
 const TOKEN = 'test-admin-token-0123456789abcdef';
-const OPEN_WRITES = ['POST /predict', 'POST /v1/models/:name/predict', 'POST /v1/feedback'];
+const OPEN_WRITES = ['POST /predict', 'POST /v1/models/:name/predict', 'POST /v1/feedback', 'POST /v2/models/:name/infer', 'POST /v2/models/:name/versions/:version/infer'];
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 const tempDir = () => {
@@ -75,6 +75,13 @@ describe('admin token', () => {
       assert.equal((await s.request('GET', '/healthz')).status, 200);
       assert.equal((await s.request('GET', '/readyz')).status, 200);
       assert.equal((await s.request('POST', '/predict', { features: [0.5, 1.2, 0.8, 0.3, 1.1] })).status, 200);
+      // The Open Inference Protocol routes: metadata is a read, health and infer stay open.
+      const meta = await s.request('GET', '/v2/models/churn');
+      assert.equal(meta.status, 401);
+      assert.match(meta.json.error, /COALMINE_PROTECT_READS/, 'in the protocol\'s error shape');
+      assert.equal((await s.request('GET', '/v2/health/ready')).status, 200);
+      const infer = await s.request('POST', '/v2/models/churn/infer', { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 5], data: [0.5, 1.2, 0.8, 0.3, 1.1] }] });
+      assert.equal(infer.status, 200, JSON.stringify(infer.json));
     } finally {
       await s.close();
     }

@@ -16,7 +16,7 @@ const Phase = Type.Union(['pending', 'progressing', 'paused', 'promoting', 'succ
 const Status = Type.Union([Type.Literal('pass'), Type.Literal('fail'), Type.Literal('inconclusive')]);
 const N = strict({ stable: Num, canary: Num });
 
-export const FaultView = strict({ wrong: Num, delay_ms: Type.Union([Num, Type.Tuple([Num, Num])]), errors: Num });
+export const FaultView = strict({ wrong: Num, delay_ms: Type.Union([Num, Type.Array(Num, { minItems: 2, maxItems: 2 })]), errors: Num });
 const Faults = Type.Record(Str, FaultView);
 
 const versionProperties = {

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { installAuth } from './auth.js';
 import { limitConnectionsPerClient } from './connection-limits.js';
 import { clientErrorHandler, errorBody, installErrorHandling, type Limits } from './error-handler.js';
+import { installOpenApi, openApiRoute } from './openapi.js';
 import { installRequestGuards } from './request-guards.js';
 import { installUploads } from './uploads.js';
 import { LiveFeed } from './live-feed.js';
@@ -60,34 +61,40 @@ export function buildServer(s: ApiServices, logger: Logger): FastifyInstance {
     logger.warn({ address, max: s.config.maxConnectionsPerClient }, 'connections refused: too many open connections from one client (COALMINE_MAX_CONNECTIONS_PER_CLIENT)');
   });
   installErrorHandling(app, limits);
+  installOpenApi(app);
   installRequestGuards(app, { allowedHosts: s.config.allowedHosts, listenHost: s.config.host });
   installAuth(app, { token: s.adminToken, protectReads: s.config.protectReads });
-  healthRoutes(app, s);
-  modelRoutes(app, s);
-  operationRoutes(app, s);
-  // Predict routes in their own scope, so an optional per-client limit applies to them alone.
-  void app.register(async (scope) => {
-    const limit = s.config.rateLimitPerSecond;
-    if (limit !== null) {
-      await scope.register(rateLimit, {
-        global: true,
-        max: limit,
-        timeWindow: 1000,
-        errorResponseBuilder: (req, ctx) =>
-          new AppError('rate_limited', `more than ${ctx.max} predictions per second from ${req.ip}; retry in ${Math.max(1, Math.ceil(ctx.ttl / 1000))} s, or raise COALMINE_RATE_LIMIT`),
-      });
-    }
-    predictRoutes(scope, s);
-    openInferenceRoutes(scope, s, limits);
-  });
-  metricsRoutes(app, s);
-  feedbackRoutes(app, s);
-  faultRoutes(app, s);
-  labRoutes(app, s);
-  takehomeRoutes(app, s);
-  rolloutRoutes(app, s);
   const feed = new LiveFeed(s, logger, { tickMs: s.config.streamTickMs, maxClients: s.config.maxStreams });
-  streamRoutes(app, s, feed);
+  // Every route in one plugin registered after the OpenAPI collector, so it sees them all.
+  void app.register(async (api) => {
+    openApiRoute(api);
+    healthRoutes(api, s);
+    modelRoutes(api, s);
+    operationRoutes(api, s);
+    // Predict routes in their own scope, so an optional per-client limit applies to them alone.
+    void api.register(async (scope) => {
+      const limit = s.config.rateLimitPerSecond;
+      if (limit !== null) {
+        await scope.register(rateLimit, {
+          global: true,
+          max: limit,
+          timeWindow: 1000,
+          errorResponseBuilder: (req, ctx) =>
+            new AppError('rate_limited', `more than ${ctx.max} predictions per second from ${req.ip}; retry in ${Math.max(1, Math.ceil(ctx.ttl / 1000))} s, or raise COALMINE_RATE_LIMIT`),
+        });
+      }
+      predictRoutes(scope, s);
+      openInferenceRoutes(scope, s, limits);
+    });
+    metricsRoutes(api, s);
+    feedbackRoutes(api, s);
+    faultRoutes(api, s);
+    labRoutes(api, s);
+    takehomeRoutes(api, s);
+    rolloutRoutes(api, s);
+    streamRoutes(api, s, feed);
+    dashboardRoutes(api, s.config.dashboardDir);
+  });
   // Open streams are never idle: end them first, or close() would wait for every dashboard tab.
   // Replies sent while closing ask the client to close its keep-alive connection, so a
   // connection busy at SIGTERM does not hold the shutdown for the keep-alive timeout (72 s).
@@ -101,6 +108,5 @@ export function buildServer(s: ApiServices, logger: Logger): FastifyInstance {
     if (closing) reply.header('connection', 'close');
     done(null, payload);
   });
-  dashboardRoutes(app, s.config.dashboardDir);
   return app;
 }

@@ -11,7 +11,7 @@ const FaultBody = Type.Object(
   {
     variant: Type.Optional(Type.String({ maxLength: 20 })),
     wrong: Type.Optional(Type.Number()),
-    delay_ms: Type.Optional(Type.Union([Type.Number(), Type.Tuple([Type.Number(), Type.Number()])])),
+    delay_ms: Type.Optional(Type.Union([Type.Number(), Type.Array(Type.Number(), { minItems: 2, maxItems: 2 })])),
     errors: Type.Optional(Type.Number()),
     clear: Type.Optional(Type.Boolean()),
   },

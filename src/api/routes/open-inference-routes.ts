@@ -42,7 +42,7 @@ export function openInferenceRoutes(app: FastifyInstance, s: ApiServices, limits
       });
       v2.setNotFoundHandler((req, reply) => reply.status(404).send({ error: `no Open Inference Protocol route ${req.method} ${req.url.split('?')[0]}; see docs/api.md` }));
 
-      v2.get('/', { schema: { response: { 200: V2ServerMetadata } }, config: { access: 'read' } }, async () => ({ name: 'coalmine', version: VERSION, extensions: [] }));
+      v2.get('', { schema: { response: { 200: V2ServerMetadata } }, config: { access: 'read' } }, async () => ({ name: 'coalmine', version: VERSION, extensions: [] }));
       v2.get('/health/live', { schema: { response: Live }, config: { access: 'open' } }, async () => ({ live: true }));
       v2.get('/health/ready', { schema: { response: Ready }, config: { access: 'open' } }, async (_req, reply) => {
         const { ready, problems } = s.predictions.ready();
