@@ -48,7 +48,9 @@ export function faultRoutes(app: FastifyInstance, s: ApiServices): void {
         const settings = await s.settings.setFault(name, variant, null);
         return { model: name, faults: faultsView(settings) };
       }
-      const fault = toFaultConfig({ wrongRate: b.wrong, delayMs: b.delay_ms, errorRate: b.errors });
+      // The schema holds delay_ms to exactly two numbers when it is a range.
+      const delayMs = Array.isArray(b.delay_ms) ? ([b.delay_ms[0]!, b.delay_ms[1]!] as const) : b.delay_ms;
+      const fault = toFaultConfig({ wrongRate: b.wrong, delayMs, errorRate: b.errors });
       const settings = await s.manual.setFault(name, variant, fault);
       req.log.info({ model: name, variant, fault }, 'fault injection changed');
       return { model: name, faults: faultsView(settings) };
