@@ -36,7 +36,7 @@ export function statusText(m: ModelInfo, events: readonly EventInfo[] = []): str
       t.push([variant, '-', pct(0), '-', '-', '-', 'no canary deployed']);
       continue;
     }
-    t.push([variant, `v${v.version}`, pct(weight), v.status, v.signature.task, metricText(v.metrics), v.load_error ?? v.description]);
+    t.push([variant, `v${v.version}`, pct(weight), v.status, v.signature.task, metricText(v.metrics), v.load_error ?? v.not_ready ?? (v.upstream ? `${v.upstream.protocol} ${v.upstream.url}` : v.description)]);
   }
   const lines = [`model ${m.name}  (revision ${m.revision}, updated ${m.updated_at})`, t.toString()];
   const faults = faultText(m.faults ?? {});
