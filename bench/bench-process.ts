@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 export interface BenchServer {
   readonly url: string;
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -13,12 +14,13 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 
 /**
  * Starts bench-server.ts in its own process (so the load generator does not share its event loop)
- * on a throwaway data directory, and resolves once it listens.
+ * on a throwaway data directory, and resolves once it listens. With `upstream`, the server is a
+ * gateway whose model "churn" is served by that Open Inference Protocol server.
  */
-export async function startBenchServer(): Promise<BenchServer> {
+export async function startBenchServer(opts: { upstream?: string } = {}): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'coalmine-bench-'));
   const port = 30_000 + Math.floor(Math.random() * 10_000);
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'bench-server.ts'), dataDir, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'bench-server.ts'), dataDir, String(port), ...(opts.upstream ? [opts.upstream] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
     child.stdout.on('data', (d: Buffer) => {
@@ -28,6 +30,7 @@ export async function startBenchServer(): Promise<BenchServer> {
   });
   return {
     url,
+    pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => {

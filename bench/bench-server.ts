@@ -12,9 +12,11 @@ import type * as AppModule from '../src/app/index.js';
 const dist = new URL('../dist/app/index.js', import.meta.url).href;
 const { createApp, ensureExampleModels } = (await import(dist)) as typeof AppModule;
 
-const [dataDir, port] = process.argv.slice(2);
+const [dataDir, port, upstream] = process.argv.slice(2);
 const app = await createApp({ dataDir: dataDir!, port: Number(port), host: '127.0.0.1', logLevel: 'warn' });
-await ensureExampleModels(app.registry, app.config.resetCanaryWeightBp);
+// With an upstream URL this is a gateway: model "churn" is served by that Open Inference Protocol server.
+if (upstream) await app.registry.registerUpstream('churn', { url: `${upstream}/v2/models/churn`, hints: {} }, { description: 'bench upstream' });
+else await ensureExampleModels(app.registry, app.config.resetCanaryWeightBp);
 
 const constant = {
   request_id: '00000000-0000-4000-8000-000000000000',

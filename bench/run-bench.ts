@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { churnRows } from '../src/examples/index.js';
 import { startBenchServer } from './bench-process.js';
+import { gatewaySummary, runGatewayBench } from './gateway-bench.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 9);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
@@ -211,25 +212,29 @@ async function main(): Promise<void> {
   } finally {
     await server.stop();
   }
+  // The gateway scenario needs processes of its own (an upstream, coalmine in front, nginx).
+  const gateway = await runGatewayBench();
+  if (gateway) console.log(JSON.stringify(gateway));
   const out = join(here, 'results');
   mkdirSync(out, { recursive: true });
   const machine = { constant_requests_per_s_min: Math.round(Math.min(...constantRps)), constant_requests_per_s_max: Math.round(Math.max(...constantRps)) };
-  writeFileSync(join(out, 'latest.json'), JSON.stringify({ at: new Date().toISOString(), node: process.version, machine, results }, null, 2));
+  writeFileSync(join(out, 'latest.json'), JSON.stringify({ at: new Date().toISOString(), node: process.version, machine, results, gateway }, null, 2));
   const summary = results.find((r) => r.scenario === 'predict, canary 20%');
   if (summary) {
     console.log(
       `predict at canary 20%: ${summary.ratio_rps_vs_constant}× the constant route's requests/s (target ≥ 0.7; by round ${summary.ratio_rps_by_round.join(', ')}), p99 ${summary.ratio_p99_vs_constant}× (target ≤ 2); event-loop CPU per request, constant ÷ predict: ${summary.ratio_event_loop_cpu_constant_vs_scenario ?? 'n/a'}`,
     );
   }
+  if (gateway) console.log(gatewaySummary(gateway));
   // Pairing cancels drift between minutes, not a machine that changes speed within a slice pair.
   if (machine.constant_requests_per_s_max > UNSTEADY * Math.max(1, machine.constant_requests_per_s_min)) {
     console.error(
       `the constant route ran at ${machine.constant_requests_per_s_min}-${machine.constant_requests_per_s_max} requests/s during this run (more than ${UNSTEADY}× apart): the machine's speed moved under the benchmark, so read its ratios with care and run it again when the machine is quieter`,
     );
   }
-  const bad = results.filter((r) => r.non_2xx > 0 || r.errors > 0);
+  const bad = [...results.filter((r) => r.non_2xx > 0 || r.errors > 0).map((r) => r.scenario), ...(gateway && gateway.errors > 0 ? ['gateway'] : [])];
   if (bad.length > 0) {
-    console.error(`benchmark saw failed requests in: ${bad.map((r) => r.scenario).join(', ')}`);
+    console.error(`benchmark saw failed requests in: ${bad.join(', ')}`);
     process.exitCode = 1;
   }
 }

@@ -43,7 +43,8 @@ export const V2InferBody = Type.Object(
 );
 export type V2InferBody = Static<typeof V2InferBody>;
 
-const V2Tensor = Type.Object({ name: Type.String(), datatype: Type.String(), shape: Type.Array(Type.Integer()), data: Type.Array(Type.Union([Type.Number(), Type.String(), Type.Boolean()])) });
+// data items are not a union: fast-json-stringify would test each item against every member.
+const V2Tensor = Type.Object({ name: Type.String(), datatype: Type.String(), shape: Type.Array(Type.Integer()), data: Type.Array(Type.Unknown(), { description: 'numbers; strings for BYTES' }) });
 const V2TensorMetadata = Type.Object({ name: Type.String(), datatype: Type.String(), shape: Type.Array(Type.Integer()) });
 
 export const V2InferReply = Type.Object({

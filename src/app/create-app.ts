@@ -71,6 +71,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
   const { pool, upstreamHttp } = runtimeSources((artifact) => files.path(artifact), log, {
     microBatchRows: config.microBatchRows,
     onBatch: (model, version, _rows, requests) => prometheus.onBatch(model, version, requests),
+    upstreamTimeoutMs: config.predictTimeoutMs,
   });
   const registry = new ModelRegistry({ store: stores.registry, files, loader: pool, now, resetCanaryWeightBp: config.resetCanaryWeightBp });
   const settings = new ModelSettingsService(stores.settings, now);

@@ -8,9 +8,9 @@ export interface RuntimeSources {
 }
 
 /** Picks a runtime factory for every kind of version source: ONNX in-process, and the model-server protocols over one pooled HTTP client. */
-export function runtimeSources(artifactPath: (artifact: string) => string, log: PoolLogger, opts: RuntimePoolOptions): RuntimeSources {
+export function runtimeSources(artifactPath: (artifact: string) => string, log: PoolLogger, opts: RuntimePoolOptions & { readonly upstreamTimeoutMs: number }): RuntimeSources {
   const upstreamHttp = new UpstreamHttp();
-  const upstream = new UpstreamRuntimeFactory(upstreamHttp);
+  const upstream = new UpstreamRuntimeFactory(upstreamHttp, opts.upstreamTimeoutMs);
   const pool = new RuntimePool(
     { onnx: new OnnxRuntimeFactory(artifactPath), 'open-inference': upstream, mlflow: upstream, 'tf-serving': upstream },
     { onnx: acceptOnnx, upstream: (request) => acceptUpstream(upstreamHttp, request) },

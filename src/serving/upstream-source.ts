@@ -13,11 +13,15 @@ export async function acceptUpstream(http: UpstreamHttp, request: UpstreamReques
 export class UpstreamRuntimeFactory implements RuntimeFactory {
   readonly batchable = false;
 
-  constructor(private readonly http: UpstreamHttp) {}
+  constructor(
+    private readonly http: UpstreamHttp,
+    /** Each call's deadline (COALMINE_PREDICT_TIMEOUT_MS). */
+    private readonly timeoutMs: number,
+  ) {}
 
   async open(version: ModelVersion): Promise<ModelRuntime> {
     if (!isUpstream(version.source)) throw new Error(`version ${version.version} is not served by a model server`);
-    const runtime = new UpstreamRuntime(protocolClient(this.http, version.source.url, version.source.kind), version.signature);
+    const runtime = new UpstreamRuntime(protocolClient(this.http, version.source.url, version.source.kind), version.signature, this.timeoutMs);
     const why = await runtime.ready();
     if (why !== null) throw new Error(`its model server is not ready: ${why}`);
     return runtime;

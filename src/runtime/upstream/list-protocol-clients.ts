@@ -60,7 +60,7 @@ abstract class ListProtocolClient implements ProtocolClient {
   }
 
   async infer(rows: readonly FeatureRow[], sig: ModelSignature, call: InferCall): Promise<Prediction[]> {
-    const reply = await this.http.call({ method: 'POST', url: this.inferUrl, body: this.encode(rows, sig.inputs), signal: call.signal, requestId: call.requestId });
+    const reply = await this.http.call({ method: 'POST', url: this.inferUrl, body: this.encode(rows, sig.inputs), timeoutMs: call.timeoutMs, requestId: call.requestId });
     if (reply.status !== 200) throw failedCall(this.inferUrl, reply);
     return decodeList(sig, rows.length, predictionsOf(reply), this.inferUrl);
   }

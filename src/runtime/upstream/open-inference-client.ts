@@ -146,7 +146,7 @@ export class OpenInferenceClient implements ProtocolClient {
       method: 'POST',
       url,
       body: { ...(call.requestId !== undefined ? { id: call.requestId } : {}), inputs, outputs: wanted.map((name) => ({ name })) },
-      signal: call.signal,
+      timeoutMs: call.timeoutMs,
       requestId: call.requestId,
     });
     if (reply.status !== 200) throw failedCall(url, reply);

@@ -12,7 +12,8 @@ export interface UpstreamHints {
 
 export interface InferCall {
   readonly requestId?: string | undefined;
-  readonly signal?: AbortSignal | undefined;
+  /** The prediction deadline; the caller's deadline also cuts the wait, this frees the connection. */
+  readonly timeoutMs: number;
 }
 
 /** One protocol's way to check, describe and call a model server. */

@@ -1,4 +1,4 @@
-import { Agent, request } from 'undici';
+import { Pool } from 'undici';
 
 export interface UpstreamReply {
   readonly status: number;
@@ -12,9 +12,8 @@ export interface UpstreamCall {
   readonly method: 'GET' | 'POST';
   readonly url: string;
   readonly body?: unknown;
-  readonly signal?: AbortSignal | undefined;
   readonly requestId?: string | undefined;
-  /** Deadline for a call without a signal (health checks, metadata). */
+  /** The call's deadline: undici's own header and body timeouts, so no AbortController per call. */
   readonly timeoutMs?: number;
 }
 
@@ -57,26 +56,50 @@ function describeFailure(err: unknown): string {
 
 /**
  * One pooled, keep-alive HTTP client (undici) for every upstream model server, so a prediction
- * never pays for a TCP handshake. Each call is bounded: by the request's deadline signal, or by
- * its own timeout for health and metadata reads; answers are read as JSON with a size cap.
+ * never pays for a TCP handshake. Each call is bounded by its timeout (the prediction deadline,
+ * or a few seconds for health and metadata reads); answers are read as JSON with a size cap.
  */
 export class UpstreamHttp {
-  private readonly agent: Agent;
+  private readonly pools = new Map<string, Pool>();
+  /** URLs taken apart once: a version calls the same few URLs for as long as it serves. */
+  private readonly parsed = new Map<string, { readonly origin: string; readonly path: string }>();
 
-  constructor(opts: UpstreamHttpOptions = {}) {
-    this.agent = new Agent({
-      connections: opts.connections ?? 64,
-      keepAliveTimeout: 30_000,
-      connect: { timeout: opts.connectTimeoutMs ?? 5_000 },
-      maxResponseSize: opts.maxResponseBytes ?? 16 * 1024 * 1024,
-      // Model servers answer one request per connection at a time; pipelining would let one
-      // slow call hold up the ones queued behind it on the same socket.
-      pipelining: 1,
-    });
+  constructor(private readonly opts: UpstreamHttpOptions = {}) {}
+
+  /**
+   * One undici Pool per origin, looked up here rather than through an Agent: the Agent's
+   * per-call origin parsing and dispatch cost ~40 µs a call on the 2-core VM (docs/benchmarks.md).
+   */
+  private pool(origin: string): Pool {
+    let pool = this.pools.get(origin);
+    if (!pool) {
+      pool = new Pool(origin, {
+        connections: this.opts.connections ?? 64,
+        keepAliveTimeout: 30_000,
+        connect: { timeout: this.opts.connectTimeoutMs ?? 5_000 },
+        maxResponseSize: this.opts.maxResponseBytes ?? 16 * 1024 * 1024,
+        // Model servers answer one request per connection at a time; pipelining would let one
+        // slow call hold up the ones queued behind it on the same socket.
+        pipelining: 1,
+      });
+      this.pools.set(origin, pool);
+    }
+    return pool;
+  }
+
+  private target(url: string): { readonly origin: string; readonly path: string } {
+    let t = this.parsed.get(url);
+    if (!t) {
+      const u = new URL(url);
+      t = { origin: u.origin, path: u.pathname + u.search };
+      if (this.parsed.size > 10_000) this.parsed.clear();
+      this.parsed.set(url, t);
+    }
+    return t;
   }
 
   async call(c: UpstreamCall): Promise<UpstreamReply> {
-    const signal = c.signal ?? AbortSignal.timeout(c.timeoutMs ?? 5_000);
+    const target = this.target(c.url);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (c.requestId !== undefined) headers['x-request-id'] = c.requestId;
     let body: string | undefined;
@@ -84,8 +107,9 @@ export class UpstreamHttp {
       body = JSON.stringify(c.body);
       headers['content-type'] = 'application/json';
     }
+    const timeout = c.timeoutMs ?? 5_000;
     try {
-      const res = await request(c.url, { method: c.method, headers, body, signal, dispatcher: this.agent });
+      const res = await this.pool(target.origin).request({ path: target.path, method: c.method, headers, body, headersTimeout: timeout, bodyTimeout: timeout });
       const text = await res.body.text();
       let json: unknown;
       try {
@@ -95,11 +119,12 @@ export class UpstreamHttp {
       }
       return { status: res.statusCode, json, text: text.slice(0, 400) };
     } catch (err) {
-      throw new UpstreamUnreachableError(c.url, signal.aborted && signal.reason !== undefined ? signal.reason : err);
+      throw new UpstreamUnreachableError(c.url, err);
     }
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    await Promise.all([...this.pools.values()].map((p) => p.close()));
+    this.pools.clear();
   }
 }

@@ -41,10 +41,13 @@ export class UpstreamRuntime implements ModelRuntime {
   constructor(
     private readonly client: ProtocolClient,
     private readonly signature: ModelSignature,
+    private readonly timeoutMs: number,
   ) {}
 
+  // The signal is not read: reading it makes the deadline build an AbortController per call. The
+  // caller's deadline rejects the wait; undici's own timeout (the same) frees the connection.
   predict(rows: readonly FeatureRow[], opts?: PredictOptions): Promise<Prediction[]> {
-    return this.client.infer(rows, this.signature, { requestId: opts?.requestId, signal: opts?.signal });
+    return this.client.infer(rows, this.signature, { requestId: opts?.requestId, timeoutMs: this.timeoutMs });
   }
 
   /** null when ready; otherwise the reason, for status, the dashboard and the rollout's hold. */

@@ -1,0 +1,247 @@
+/**
+ * The gateway scenario of `npm run bench` (alone: `npm run bench:gateway`): coalmine in front of a
+ * fast Open Inference Protocol upstream (coalmine itself serving the example model over /v2),
+ * against Debian's nginx with proxy_pass and keep-alive to the same upstream, and the upstream
+ * called directly, in the same run. All three take the identical request on the identical path.
+ *
+ * - Throughput and CPU: autocannon slices rotated over the three paths (each round in another
+ *   order), the CPU each proxy spends per request read from /proc (coalmine's whole process;
+ *   nginx's workers), and requests/s.
+ * - Added latency: autocannon reports whole milliseconds, too coarse for a 0.3 ms target, so one
+ *   sequential keep-alive client times requests with performance.now(), interleaving the three
+ *   paths request by request so a drift of the machine hits all of them alike.
+ */
+import autocannon from 'autocannon';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { churnRows } from '../src/examples/index.js';
+import { startBenchServer, type BenchServer } from './bench-process.js';
+
+const SLICE_S = Math.max(1, Number(process.env.BENCH_GATEWAY_SLICE ?? 3));
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const LATENCY_SAMPLES = Number(process.env.BENCH_GATEWAY_SAMPLES ?? 3000);
+const PATH = '/v2/models/churn/infer';
+
+const rows = churnRows(5000, 99).map((r) => r.features);
+let cursor = 0;
+const body = () => JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 5], data: rows[cursor++ % rows.length] }] });
+
+/** CPU seconds (user + system) of a process so far, from /proc/<pid>/stat; its threads included. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+  return (Number(fields[11]) + Number(fields[12])) / ticks;
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function findNginx(): string | null {
+  for (const p of ['/usr/sbin/nginx', '/usr/bin/nginx', '/usr/local/sbin/nginx']) {
+    try {
+      execFileSync(p, ['-v'], { stdio: 'ignore' });
+      return p;
+    } catch {
+      // not there
+    }
+  }
+  return null;
+}
+
+interface Nginx {
+  readonly url: string;
+  readonly workers: number[];
+  stop(): Promise<void>;
+}
+
+async function startNginx(binary: string, upstream: string): Promise<Nginx> {
+  const dir = mkdtempSync(join(tmpdir(), 'coalmine-nginx-'));
+  const port = 40_000 + Math.floor(Math.random() * 10_000);
+  const up = new URL(upstream);
+  // One worker, as coalmine has one event loop; keep-alive to the upstream, as coalmine's pool has.
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  upstream model { server ${up.host}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://model;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+    }
+  }
+}
+`,
+  );
+  const child: ChildProcess = spawn(binary, ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      await fetch(`${url}/v2/health/live`);
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    url,
+    workers: childrenOf(child.pid!),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => {
+          rmSync(dir, { recursive: true, force: true });
+          resolve();
+        });
+        child.kill('SIGQUIT');
+      }),
+  };
+}
+
+interface Target {
+  readonly name: 'direct' | 'nginx' | 'coalmine';
+  readonly url: string;
+  /** The proxy's processes whose CPU is its cost (none for the direct path). */
+  readonly pids: readonly number[];
+}
+
+interface Slice {
+  readonly rps: number;
+  readonly requests: number;
+  readonly p99: number;
+  readonly cpuS: number;
+  readonly errors: number;
+}
+
+async function slice(t: Target, seconds: number): Promise<Slice> {
+  const cpu = () => t.pids.reduce((a, p) => a + cpuSeconds(p), 0);
+  const before = cpu();
+  const r = await autocannon({ url: t.url + PATH, method: 'POST', connections: CONNECTIONS, duration: seconds, headers: { 'content-type': 'application/json' }, requests: [{ setupRequest: (req) => ({ ...req, body: body() }) }] });
+  return { rps: r.requests.average, requests: r.requests.total, p99: r.latency.p99, cpuS: cpu() - before, errors: r.errors + r.timeouts + r.non2xx };
+}
+
+/** Sequential timed requests, the three paths interleaved request by request. */
+async function latencies(targets: readonly Target[]): Promise<Record<string, number[]>> {
+  const agent = new Agent({ connections: 1, keepAliveTimeout: 30_000 });
+  const out: Record<string, number[]> = Object.fromEntries(targets.map((t) => [t.name, []]));
+  try {
+    for (let i = 0; i < LATENCY_SAMPLES + 200; i++) {
+      for (const t of i % 2 === 0 ? targets : [...targets].reverse()) {
+        const started = performance.now();
+        const res = await request(t.url + PATH, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(), dispatcher: agent });
+        await res.body.text();
+        if (res.statusCode !== 200) throw new Error(`${t.name} answered ${res.statusCode}`);
+        if (i >= 200) out[t.name]!.push(performance.now() - started); // the first 200: warm-up
+      }
+    }
+  } finally {
+    await agent.close();
+  }
+  return out;
+}
+
+const quantile = (xs: readonly number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+};
+const median = (xs: readonly number[]) => quantile(xs, 0.5);
+const r3 = (x: number) => Number(x.toFixed(3));
+
+export interface GatewayResult {
+  readonly scenario: 'gateway';
+  readonly upstream: string;
+  readonly paths: Record<string, { requests_per_s: number; p99_ms: number; cpu_us_per_request: number | null; light_load_p50_ms: number; light_load_p99_ms: number }>;
+  readonly coalmine_added_p50_ms: number;
+  readonly nginx_added_p50_ms: number;
+  readonly ratio_cpu_coalmine_vs_nginx: number;
+  readonly errors: number;
+}
+
+/** Runs the gateway scenario; null (with the reason on stderr) when nginx is not installed. */
+export async function runGatewayBench(): Promise<GatewayResult | null> {
+  const nginxBinary = findNginx();
+  if (!nginxBinary) {
+    console.error('gateway scenario skipped: nginx is not installed (Debian: apt-get install nginx-light)');
+    return null;
+  }
+  let upstream: BenchServer | undefined;
+  let gateway: BenchServer | undefined;
+  let nginx: Nginx | undefined;
+  try {
+    upstream = await startBenchServer();
+    await fetch(`${upstream.url}/v1/models/churn/traffic`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ canary_weight: 0 }) });
+    gateway = await startBenchServer({ upstream: upstream.url });
+    nginx = await startNginx(nginxBinary, upstream.url);
+    const targets: Target[] = [
+      { name: 'direct', url: upstream.url, pids: [] },
+      { name: 'nginx', url: nginx.url, pids: nginx.workers },
+      { name: 'coalmine', url: gateway.url, pids: [gateway.pid] },
+    ];
+    for (const t of targets) await slice(t, 2); // warm-up: JIT, keep-alive pools
+    const slices: Record<string, Slice[]> = { direct: [], nginx: [], coalmine: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      // Each round in another order, so no path always runs first or last.
+      const order = [...targets.slice(round % targets.length), ...targets.slice(0, round % targets.length)];
+      for (const t of order) slices[t.name]!.push(await slice(t, SLICE_S));
+    }
+    const light = await latencies(targets);
+    const paths: GatewayResult['paths'] = {};
+    for (const t of targets) {
+      const xs = slices[t.name]!;
+      const requests = xs.reduce((a, m) => a + m.requests, 0);
+      paths[t.name] = {
+        requests_per_s: Math.round(median(xs.map((m) => m.rps))),
+        p99_ms: median(xs.map((m) => m.p99)),
+        cpu_us_per_request: t.pids.length === 0 ? null : Number(((xs.reduce((a, m) => a + m.cpuS, 0) * 1e6) / Math.max(1, requests)).toFixed(1)),
+        light_load_p50_ms: r3(median(light[t.name]!)),
+        light_load_p99_ms: r3(quantile(light[t.name]!, 0.99)),
+      };
+    }
+    return {
+      scenario: 'gateway',
+      upstream: 'coalmine serving the example model over /v2 (its own process)',
+      paths,
+      coalmine_added_p50_ms: r3(paths.coalmine!.light_load_p50_ms - paths.direct!.light_load_p50_ms),
+      nginx_added_p50_ms: r3(paths.nginx!.light_load_p50_ms - paths.direct!.light_load_p50_ms),
+      ratio_cpu_coalmine_vs_nginx: r3(paths.coalmine!.cpu_us_per_request! / Math.max(0.1, paths.nginx!.cpu_us_per_request!)),
+      errors: Object.values(slices).flat().reduce((a, m) => a + m.errors, 0),
+    };
+  } finally {
+    await nginx?.stop();
+    await gateway?.stop();
+    await upstream?.stop();
+  }
+}
+
+/** The line a reader checks against the targets. */
+export function gatewaySummary(g: GatewayResult): string {
+  return `gateway: coalmine adds ${g.coalmine_added_p50_ms} ms at p50 over the direct path (target ≤ 0.3; nginx adds ${g.nginx_added_p50_ms}), and spends ${g.ratio_cpu_coalmine_vs_nginx}× nginx's CPU per request (target ≤ 2: ${g.paths.coalmine!.cpu_us_per_request} µs against ${g.paths.nginx!.cpu_us_per_request} µs)`;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const g = await runGatewayBench();
+  if (g) {
+    console.log(JSON.stringify(g));
+    console.log(gatewaySummary(g));
+    if (g.errors > 0) process.exitCode = 1;
+  }
+}
