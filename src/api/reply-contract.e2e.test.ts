@@ -12,15 +12,10 @@ import { variantView } from './metrics-views.js';
 import { modelView, rolloutView, versionView } from './views.js';
 
 /**
- * The routes that answer without a reply schema, each for a reason: `/metrics` answers Prometheus
- * text unless JSON is asked for, the stream is server-sent events, `/` is the dashboard's page
- * (its other files are matched by their extensions below).
+ * The routes that answer without a reply schema: `/` is the dashboard's page (its other files are
+ * matched by their extensions below). `/metrics` and the stream declare theirs per media type.
  */
-const NO_SCHEMA = new Set([
-  'GET /metrics',
-  'GET /v1/stream',
-  'GET /',
-]);
+const NO_SCHEMA = new Set(['GET /']);
 
 function check(schema: TSchema, value: unknown, what: string): void {
   const errors = [...Value.Errors(schema, value)].slice(0, 5).map((e) => `${e.instancePath || '(root)'} ${e.message}`);
@@ -78,6 +73,8 @@ describe('reply contract', () => {
     assert.ok(history.decisions.some((d: { analysis?: { verdicts: unknown[] } }) => (d.analysis?.verdicts.length ?? 0) > 0), 'a decision with verdicts was checked');
     await get('/v1/models/churn/rollout', R.RolloutView);
     await get('/v1/models/churn/metrics', R.MetricsReply);
+    const lab = await s.request('GET', '/metrics', undefined, { accept: 'application/json' });
+    check(R.LabMetrics, lab.json, 'GET /metrics (JSON)');
     await get('/v1/models/churn/metrics?window=1h', R.MetricsReply);
     await get('/v1/models/churn/analysis', R.AnalysisReply);
     await get('/v1/models/churn/metrics/series?window=5m', R.SeriesReply);

@@ -270,3 +270,39 @@ export const TakehomeHealthReply = strict({
   verdict: VerdictView,
   samples_needed: Nullable(N),
 });
+
+/** The lab's JSON view of GET /metrics (Accept: application/json), on the default model. */
+const LabVariant = strict({
+  requests: Int,
+  correct: Int,
+  labelled: Int,
+  accuracy: Nullable(Num),
+  avg_latency_ms: Nullable(Num),
+  p95_latency_ms: Nullable(Num),
+  errors: Int,
+  share: Nullable(Num),
+  versions: Type.Array(Int),
+});
+export const LabMetrics = strict({
+  model: Str,
+  production: LabVariant,
+  canary: LabVariant,
+  canary_percentage: Num,
+  simulate_failure: Bool,
+  faults: Faults,
+  accuracy_threshold: Num,
+  latency_threshold_ms: Num,
+});
+
+/** GET /metrics: Prometheus text by default, the lab's JSON view when JSON is asked for. */
+export const MetricsResponse = {
+  200: {
+    description: 'Prometheus text exposition (default), or the lab JSON view with Accept: application/json',
+    content: { 'text/plain': { schema: Type.String() }, 'application/json': { schema: LabMetrics } },
+  },
+};
+
+/** GET /v1/stream: server-sent events (docs/api.md lists the event types). */
+export const StreamResponse = {
+  200: { description: 'text/event-stream of info, models, metrics, analysis and rollout events', content: { 'text/event-stream': { schema: Type.String() } } },
+};

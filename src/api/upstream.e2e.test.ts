@@ -164,6 +164,40 @@ describe('versions served by model servers', () => {
   });
 });
 
+describe('model-server versions across restarts', () => {
+  it('serves them again after a restart, and loads one whose server was down at start once it is up', async () => {
+    const server = await startOpenInferenceServer(MODEL);
+    const first = await startTestServer({ examples: false, keepDataDir: true });
+    const dataDir = first.dataDir;
+    try {
+      assert.equal((await first.request('POST', '/v1/models/rs/versions', { upstream: { url: `${server.url}/v2/models/churn` } })).status, 201);
+      await first.close();
+      const again = await startTestServer({ examples: false, dataDir, keepDataDir: true });
+      try {
+        const p = await again.request('POST', '/v1/models/rs/predict', { features: row(1) });
+        assert.equal(p.status, 200, JSON.stringify(p.json));
+      } finally {
+        await again.close();
+      }
+      server.knobs.ready = false;
+      const third = await startTestServer({ examples: false, dataDir });
+      try {
+        assert.equal((await third.request('GET', '/readyz')).status, 503, 'its model server is not ready');
+        const view = (await third.request('GET', '/v1/models/rs')).json;
+        assert.match(view.versions[0].load_error, /its model server is not ready/);
+        server.knobs.ready = true;
+        await third.app.pool.checkReadiness();
+        assert.equal((await third.request('GET', '/readyz')).status, 200, 'loaded once the server is ready');
+        assert.equal((await third.request('POST', '/v1/models/rs/predict', { features: row(2) })).status, 200);
+      } finally {
+        await third.close();
+      }
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('rollouts between model servers', () => {
   const spec = (extra: Record<string, unknown> = {}) => ({
     canary: 2,

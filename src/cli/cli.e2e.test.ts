@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { linearRegressor, paddedRegressor } from '../test-support/onnx-fixtures.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
+import { startMlflowServer, startOpenInferenceServer } from '../test-support/model-servers/index.js';
 
 const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -65,6 +66,29 @@ describe('coalmine CLI against a real server', () => {
     assert.match(table.stdout, /sent 20, failed 0/);
   });
 
+  it('registers a model server with --upstream, and says why one cannot be', async () => {
+    const oip = await startOpenInferenceServer({ name: 'churn', inputs: [{ name: 'input', width: 3 }], weights: [1, 1, 1], bias: 0 });
+    const mlflow = await startMlflowServer({ name: 'churn', inputs: [{ name: 'input', width: 3 }], weights: [1, 1, 1], bias: 0 });
+    try {
+      const added = await cli('models', 'add', 'gwcli', '--upstream', `${oip.url}/v2/models/churn`, '--description', 'triton');
+      assert.equal(added.code, 0, added.stderr);
+      assert.match(added.stdout, new RegExp(`registered gwcli v1 served by ${oip.url}/v2/models/churn \\(open-inference\\): binary_classifier, inputs input float32\\[N, 3\\]; it is stable`));
+      const ml = await cli('models', 'add', 'gwcli', '--upstream', mlflow.url, '--features', '3');
+      assert.equal(ml.code, 0, ml.stderr);
+      assert.match(ml.stdout, /registered gwcli v2 served by .* \(mlflow\): binary_classifier, inputs input float64\[N, 3\]/);
+      const shown = await cli('models', 'show', 'gwcli');
+      assert.match(shown.stdout, /open-inference http:\/\/127\.0\.0\.1:\d+\/v2\/models\/churn/);
+      const both = await cli('models', 'add', 'gwcli', 'x.onnx', '--upstream', mlflow.url);
+      assert.notEqual(both.code, 0);
+      assert.match(both.stderr, /an ONNX file or --upstream URL, not both/);
+      const down = await cli('models', 'add', 'gwcli', '--upstream', 'http://127.0.0.1:9/v2/models/churn');
+      assert.notEqual(down.code, 0);
+      assert.match(down.stderr, /not ready to serve: GET http:\/\/127\.0\.0\.1:9\/v2\/health\/ready: connection refused/);
+    } finally {
+      await Promise.all([oip.close(), mlflow.close()]);
+    }
+  });
+
   it('registers a file, deploys, rolls back, resets and promotes', async () => {
     const file = join(dir, 'reg.onnx');
     writeFileSync(file, linearRegressor());
@@ -82,7 +106,7 @@ describe('coalmine CLI against a real server', () => {
     assert.match((await cli('--model', 'reg', 'reset')).stdout, /canary v2 at 20%/);
     assert.match((await cli('--model', 'reg', 'promote')).stdout, /promoted v2 of reg to stable \(previous stable v1\)/);
     const list = await cli('--json', 'models', 'list');
-    assert.deepEqual((JSON.parse(list.stdout) as { name: string }[]).map((m) => m.name), ['churn', 'reg']);
+    assert.deepEqual((JSON.parse(list.stdout) as { name: string }[]).map((m) => m.name), ['churn', 'gwcli', 'reg']);
   });
 
   it('explains errors and exits non-zero', async () => {

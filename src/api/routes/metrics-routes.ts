@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { hasFaults } from '../../domain/index.js';
 import { analysisView, byVersionView, labView, pairView, parseDuration, parseSince } from '../metrics-views.js';
-import { AnalysisReply, MetricsReply } from '../reply-schemas.js';
+import { AnalysisReply, MetricsReply, MetricsResponse } from '../reply-schemas.js';
 import { ModelParams } from '../schemas.js';
 import type { ApiServices } from '../services.js';
 import { faultsView } from '../views.js';
@@ -58,7 +58,7 @@ export function metricsRoutes(app: FastifyInstance, s: ApiServices): void {
     return analysisView(model, await s.checks.analyze(model.name), Date.now());
   });
 
-  app.get('/metrics', async (req, reply) => {
+  app.get('/metrics', { schema: { response: MetricsResponse } }, async (req, reply) => {
     if (!/application\/json/.test(req.headers.accept ?? '')) {
       return reply.type(s.prometheus.contentType).send(await s.prometheus.text());
     }

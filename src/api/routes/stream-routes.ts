@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { appError } from '../../domain/index.js';
 import type { LiveFeed } from '../live-feed.js';
 import { parseDuration, parseSince, seriesPointView } from '../metrics-views.js';
-import { Info, SeriesReply } from '../reply-schemas.js';
+import { Info, SeriesReply, StreamResponse } from '../reply-schemas.js';
 import { ModelParams } from '../schemas.js';
 import type { ApiServices } from '../services.js';
 
@@ -51,7 +51,7 @@ export function streamRoutes(app: FastifyInstance, s: ApiServices, feed: LiveFee
     },
   );
 
-  app.get('/v1/stream', async (_req, reply) => {
+  app.get('/v1/stream', { schema: { response: StreamResponse } }, async (_req, reply) => {
     feed.checkCapacity();
     reply.hijack();
     feed.attach(reply.raw);
