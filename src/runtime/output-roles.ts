@@ -1,4 +1,4 @@
-import { appError, type ModelTask } from '../domain/index.js';
+import { appError, type InputSpec, type ModelSignature, type ModelTask } from '../domain/index.js';
 
 export const CLASSIFIER_OPS = new Set(['LinearClassifier', 'TreeEnsembleClassifier', 'SVMClassifier']);
 
@@ -71,5 +71,25 @@ export function assignOutputs(outputs: readonly OutputView[], declaredTask: stri
     ...(label ? { label: label.name } : {}),
     classCount,
     classLabels: classLabels ? [...classLabels] : null,
+  };
+}
+
+/** A signature from the inputs, the output roles and where the model came from. */
+export function signatureOf(
+  roles: OutputRoles,
+  inputs: readonly InputSpec[],
+  origin: Pick<ModelSignature, 'opsets' | 'producer' | 'rewrites'>,
+): ModelSignature {
+  return {
+    task: roles.task,
+    inputs,
+    outputs: {
+      ...(roles.probabilities ? { probabilities: roles.probabilities } : {}),
+      ...(roles.label ? { label: roles.label } : {}),
+      ...(roles.value ? { value: roles.value } : {}),
+    },
+    classCount: roles.classCount,
+    classLabels: roles.classLabels,
+    ...origin,
   };
 }

@@ -1,7 +1,7 @@
 import type onnxProto from 'onnx-proto';
 import { appError, type InputSpec, type InputType, type ModelSignature } from '../../domain/index.js';
 import { ElemType, onnx } from './onnx-graph.js';
-import { assignOutputs, CLASSIFIER_OPS } from '../output-roles.js';
+import { assignOutputs, CLASSIFIER_OPS, signatureOf } from '../output-roles.js';
 
 type IModel = onnxProto.onnx.IModelProto;
 type IValueInfo = onnxProto.onnx.IValueInfoProto;
@@ -157,20 +157,8 @@ export function inspectOnnx(bytes: Uint8Array): InspectedModel {
   );
   const opsets: Record<string, number> = {};
   for (const o of model.opsetImport ?? []) opsets[o.domain || 'ai.onnx'] = Number(o.version ?? 0);
-  const signature: ModelSignature = {
-    task: roles.task,
-    inputs,
-    outputs: {
-      ...(roles.probabilities ? { probabilities: roles.probabilities } : {}),
-      ...(roles.label ? { label: roles.label } : {}),
-      ...(roles.value ? { value: roles.value } : {}),
-    },
-    classCount: roles.classCount,
-    classLabels: roles.classLabels,
-    opsets,
-    producer: [model.producerName, model.producerVersion].filter(Boolean).join(' ') || 'unknown',
-    rewrites,
-  };
+  const producer = [model.producerName, model.producerVersion].filter(Boolean).join(' ') || 'unknown';
+  const signature = signatureOf(roles, inputs, { opsets, producer, rewrites });
   const out = rewrites.length > 0 ? onnx.ModelProto.encode(model).finish() : bytes;
   return { bytes: out, signature };
 }

@@ -1,6 +1,6 @@
 import { inputValues, type FeatureRow, type InputSpec, type InputType, type ModelSignature, type Prediction } from '../../domain/index.js';
 import { ModelOutputError } from '../model-runtime.js';
-import { assignOutputs, type OutputView } from '../output-roles.js';
+import { assignOutputs, signatureOf, type OutputView } from '../output-roles.js';
 import { predictionsFrom } from '../predictions-from-outputs.js';
 import { failedCall, unavailable, type InferCall, type ProtocolClient, type UpstreamHints } from './protocol-client.js';
 import type { UpstreamHttp, UpstreamReply } from './upstream-http.js';
@@ -113,20 +113,7 @@ export class OpenInferenceClient implements ProtocolClient {
       unavailable(url, `its outputs are not ones coalmine can read: ${(err as Error).message}`);
     }
     const platform = typeof meta.platform === 'string' && meta.platform ? meta.platform : 'unknown platform';
-    return {
-      task: roles.task,
-      inputs,
-      outputs: {
-        ...(roles.probabilities ? { probabilities: roles.probabilities } : {}),
-        ...(roles.label ? { label: roles.label } : {}),
-        ...(roles.value ? { value: roles.value } : {}),
-      },
-      classCount: roles.classCount,
-      classLabels: roles.classLabels,
-      opsets: {},
-      producer: `open-inference: ${platform}`,
-      rewrites: [],
-    };
+    return signatureOf(roles, inputs, { opsets: {}, producer: `open-inference: ${platform}`, rewrites: [] });
   }
 
   async infer(rows: readonly FeatureRow[], sig: ModelSignature, call: InferCall): Promise<Prediction[]> {
