@@ -68,9 +68,12 @@ function bad(message: string): never {
   throw appError('invalid_features', message);
 }
 
-function flat(data: unknown, name: string): unknown[] {
+/** Flat or nested row-major data, nested at most as deep as the shape (a deeper one could overflow the stack). */
+function flat(data: unknown, name: string, rank: number): unknown[] {
   if (!Array.isArray(data)) bad(`input "${name}": data must be an array (flat, row-major, or nested)`);
-  return data.some(Array.isArray) ? (data.flat(Infinity) as unknown[]) : data;
+  const values = data.some(Array.isArray) ? (data.flat(rank - 1) as unknown[]) : data;
+  if (values.some(Array.isArray)) bad(`input "${name}": data is nested deeper than its shape of ${rank} dimension${rank > 1 ? 's' : ''}`);
+  return values;
 }
 
 /** V2 inputs → coalmine rows, checked against the served model's inputs: names, datatypes, shapes. */
@@ -88,7 +91,7 @@ export function rowsFromV2(body: V2InferBody, signature: ModelSignature, model: 
     const width = t.shape[1] ?? 1;
     if (n !== -1 && rows !== n) bad(`input "${t.name}" has ${rows} rows, another input ${n}; every input needs the same batch size`);
     n = rows;
-    const values = flat(t.data, t.name);
+    const values = flat(t.data, t.name, t.shape.length);
     if (values.length !== rows * width) bad(`input "${t.name}" has ${values.length} values for shape [${t.shape.join(', ')}] (${rows * width} expected)`);
     columns.push({ spec, width, values });
   }

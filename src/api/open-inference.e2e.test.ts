@@ -115,6 +115,7 @@ describe('coalmine speaks the Open Inference Protocol', () => {
     ['an unknown field', '/v2/models/churn/infer', { inputs: [], extra: 1 }, 400, /unknown field "extra"/],
     ['no inputs', '/v2/models/churn/infer', { inputs: [] }, 400, /inputs must NOT have fewer than 1 items|inputs/],
     ['malformed JSON', '/v2/models/churn/infer', '{"inputs": [', 400, /not valid JSON/],
+    ['data nested 100,000 deep', '/v2/models/churn/infer', `{"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 5], "data": ${'['.repeat(100_000)}1${']'.repeat(100_000)}}]}`, 400, /nested deeper than its shape of 2 dimensions/],
   ];
   for (const [what, path, body, status, message] of errors) {
     it(`answers ${what} with the protocol's {"error": "…"} and ${status}`, async () => {

@@ -48,10 +48,10 @@ function tensorMetadata(raw: unknown, what: string, url: string): V2TensorMetada
   });
 }
 
-/** Flattens V2 `data`, which the protocol allows nested or flat, row-major. */
+/** Flattens V2 `data`, which the protocol allows nested or flat, row-major; a tensor of coalmine's has at most 2 dimensions, so deeper nesting is left for the decoder to refuse. */
 export function flatData(data: unknown): unknown[] {
   if (!Array.isArray(data)) return [data];
-  return data.some(Array.isArray) ? (data.flat(Infinity) as unknown[]) : data;
+  return data.some(Array.isArray) ? (data.flat(1) as unknown[]) : data;
 }
 
 export function describeV2(t: V2TensorMetadata): string {
