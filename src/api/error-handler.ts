@@ -11,6 +11,14 @@ export function errorBody(code: ErrorCode, message: string): ErrorBody {
   return { error: { code, message } };
 }
 
+/** The Open Inference Protocol's error shape, for every reply under /v2/. */
+export const isOpenInferencePath = (url: string): boolean => url === '/v2' || url.startsWith('/v2/') || url.startsWith('/v2?');
+
+/** An error reply in the shape the path's protocol uses: coalmine's `{error: {code, message}}`, or OIP's `{error: message}` under /v2. */
+export function errorPayload(url: string, code: ErrorCode, message: string): ErrorBody | { error: string } {
+  return isOpenInferencePath(url) ? { error: message } : errorBody(code, message);
+}
+
 export interface Limits {
   readonly bodyLimitBytes: number;
   readonly uploadLimitBytes: number;
@@ -56,7 +64,7 @@ function fromFastify(err: FastifyError, req: FastifyRequest, limits: Limits): [E
 }
 
 /** The code and message a failure is answered with, logging what is ours to fix. */
-export function resolveError(err: FastifyError, req: FastifyRequest, limits: Limits): [ErrorCode, string] {
+function resolveError(err: FastifyError, req: FastifyRequest, limits: Limits): [ErrorCode, string] {
   if (isAppError(err)) {
     if (err.status >= 500) req.log.error({ code: err.code, err: err.message }, 'request failed');
     return [err.code, err.message];
@@ -74,11 +82,11 @@ export function resolveError(err: FastifyError, req: FastifyRequest, limits: Lim
 export function installErrorHandling(app: FastifyInstance, limits: Limits): void {
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     const [code, message] = resolveError(err, req, limits);
-    return reply.status(ERROR_STATUS[code]).send(errorBody(code, message));
+    return reply.status(ERROR_STATUS[code]).send(errorPayload(req.url, code, message));
   });
 
   app.setNotFoundHandler((req: FastifyRequest, reply: FastifyReply) => {
-    return reply.status(404).send(errorBody('route_not_found', `no route ${req.method} ${req.url.split('?')[0]}; see docs/api.md for the endpoints`));
+    return reply.status(404).send(errorPayload(req.url, 'route_not_found', `no route ${req.method} ${req.url.split('?')[0]}; see docs/api.md for the endpoints`));
   });
 }
 

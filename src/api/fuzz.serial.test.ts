@@ -28,6 +28,10 @@ const TEMPLATES = [
   'POST /admin/deploy-canary',
   'GET /metrics',
   'GET /{x}',
+  'POST /v2/models/{m}/infer',
+  'POST /v2/models/{m}/versions/{x}/infer',
+  'GET /v2/models/{m}',
+  'GET /v2/models/{m}/versions/{x}/ready',
 ] as const;
 
 const text = fc.oneof(
@@ -52,8 +56,32 @@ const predictLike = fc.record(
 /** Mostly valid predictions (5 features), so accepted requests are fuzzed too. */
 const row = fc.array(fc.double({ min: -10, max: 10, noNaN: true }), { minLength: 5, maxLength: 5 });
 const validPredict = fc.record({ features: fc.oneof(row, fc.array(row, { minLength: 1, maxLength: 3 })), key: fc.string({ maxLength: 10 }) }, { requiredKeys: ['features'] });
+/** Open Inference Protocol bodies: mostly the right input, with fuzzed datatypes, shapes and data. */
+const v2Infer = fc.record(
+  {
+    id: fc.oneof(fc.string({ maxLength: 20 }), fc.jsonValue({ maxDepth: 1 })),
+    parameters: fc.oneof(fc.record({ key: fc.oneof(fc.string({ maxLength: 10 }), fc.integer(), fc.jsonValue({ maxDepth: 1 })) }), fc.jsonValue({ maxDepth: 2 })),
+    inputs: fc.array(
+      fc.record(
+        {
+          name: fc.oneof({ arbitrary: fc.constant('input'), weight: 4 }, fc.string({ maxLength: 10 })),
+          datatype: fc.constantFrom('FP32', 'FP32', 'FP64', 'INT64', 'BYTES', 'BOOL', 'FP16', 'nope'),
+          shape: fc.oneof(fc.constant([1, 5]), fc.array(fc.integer({ min: -2, max: 6 }), { maxLength: 4 })),
+          data: fc.oneof(row, fc.array(row, { maxLength: 2 }), fc.jsonValue({ maxDepth: 3 })),
+        },
+        { requiredKeys: ['name', 'datatype', 'shape', 'data'] },
+      ),
+      { maxLength: 3 },
+    ),
+    outputs: fc.oneof(fc.constant([{ name: 'probabilities' }]), fc.array(fc.record({ name: fc.string({ maxLength: 10 }) }), { maxLength: 2 })),
+  },
+  { requiredKeys: ['inputs'] },
+);
 const body = fc.oneof(
-  { arbitrary: validPredict.map((b) => JSON.stringify(b)), weight: 3 },
+  { arbitrary: validPredict.map((b) => JSON.stringify(b)), weight: 5 },
+  { arbitrary: row.map((data) => JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 5], data }] })), weight: 2 },
+  { arbitrary: v2Infer.map((b) => JSON.stringify(b)), weight: 2 },
+  fc.dictionary(fc.constantFrom('input', 'x', 'plan', '__proto__', 'constructor'), fc.jsonValue({ maxDepth: 2 })).map((f) => JSON.stringify({ features: f })),
   predictLike.map((b) => JSON.stringify(b)),
   fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
   fc.string({ maxLength: 200 }),
@@ -62,7 +90,7 @@ const body = fc.oneof(
 const header = fc.stringMatching(/^[\x20-\x7e]{0,40}$/);
 const request = fc.record({
   // Predict is the hot, public path: it gets a third of the requests, mostly on the real model.
-  template: fc.oneof({ arbitrary: fc.constantFrom('POST /predict', 'POST /v1/models/{m}/predict'), weight: 1 }, { arbitrary: fc.constantFrom(...TEMPLATES), weight: 2 }),
+  template: fc.oneof({ arbitrary: fc.constantFrom('POST /predict', 'POST /v1/models/{m}/predict', 'POST /v2/models/{m}/infer'), weight: 1 }, { arbitrary: fc.constantFrom(...TEMPLATES), weight: 2 }),
   params: fc.array(fc.oneof({ arbitrary: fc.constant('churn'), weight: 2 }, { arbitrary: text, weight: 3 }), { minLength: 3, maxLength: 3 }),
   body,
   contentType: fc.constantFrom('application/json', 'application/json', 'application/json', 'application/json; charset=utf-8', 'text/plain', 'application/octet-stream', 'application/yaml', 'multipart/form-data', '', 'application/x-www-form-urlencoded'),
@@ -93,9 +121,17 @@ async function send(url: string, r: Request, token: string | null, tally: Tally)
   const replyText = await res.text();
   tally.statuses.set(res.status, (tally.statuses.get(res.status) ?? 0) + 1);
   assert.ok(res.status < 500, `${method} ${path} → ${res.status}: ${replyText.slice(0, 300)}`);
-  if (res.status >= 400) {
+  if (res.status >= 400 && path.startsWith('/v2/')) {
+    // The Open Inference Protocol's own error shape.
+    const err = (JSON.parse(replyText) as { error: string }).error;
+    assert.ok(typeof err === 'string' && err.length > 0, replyText);
+  } else if (res.status >= 400) {
     const err = (JSON.parse(replyText) as { error: { code: string; message: string } }).error;
     assert.ok(typeof err.code === 'string' && err.code.length > 0 && typeof err.message === 'string' && err.message.length > 0, replyText);
+  }
+  if (res.status === 200 && method === 'POST' && path.endsWith('/infer')) {
+    tally.served++;
+    assert.match((JSON.parse(replyText) as { parameters: { coalmine_variant: string } }).parameters.coalmine_variant, /^(stable|canary)$/, replyText);
   }
   if (res.status === 200 && method === 'POST' && path.endsWith('predict')) {
     tally.served++;
@@ -140,7 +176,7 @@ describe('fuzzing the public endpoints', () => {
       assert.equal(m.variants.stable.errors + m.variants.canary.errors, 0, 'no request was a model error');
       const all = [...anonymous.statuses, ...admin.statuses];
       const count = (status: number) => all.filter(([k]) => k === status).reduce((n, [, v]) => n + v, 0);
-      assert.ok(anonymous.served + admin.served > RUNS / 50 && count(400) > RUNS / 10 && count(401) > 0, `a mix of outcomes: ${JSON.stringify(all)}`);
+      assert.ok(anonymous.served + admin.served > RUNS / 50 && count(400) > RUNS / 10 && count(401) > 0, `a mix of outcomes: ${anonymous.served + admin.served} predictions served, statuses ${JSON.stringify(all)}`);
     } finally {
       await s.close();
     }

@@ -4,7 +4,7 @@ import { AppError } from '../domain/index.js';
 import type { Logger } from 'pino';
 import { installAuth } from './auth.js';
 import { limitConnectionsPerClient } from './connection-limits.js';
-import { clientErrorHandler, errorBody, installErrorHandling, type Limits } from './error-handler.js';
+import { clientErrorHandler, errorPayload, installErrorHandling, type Limits } from './error-handler.js';
 import { installOpenApi, openApiRoute } from './openapi.js';
 import { installRequestGuards } from './request-guards.js';
 import { installUploads } from './uploads.js';
@@ -36,9 +36,9 @@ export function buildServer(s: ApiServices, logger: Logger): FastifyInstance {
     return503OnClosing: true,
     // Errors the router raises before any route runs (bad URL encoding, an over-long parameter)
     // get the same error shape as everything else.
-    frameworkErrors: (err, _req, reply: FastifyReply) => {
-      if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') void reply.status(414).send(errorBody('path_too_long', 'a path segment is longer than 100 characters; model names are at most 64'));
-      else void reply.status(400).send(errorBody('invalid_request', `the URL is not valid: ${err.message}`));
+    frameworkErrors: (err, req, reply: FastifyReply) => {
+      if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') void reply.status(414).send(errorPayload(req.url, 'path_too_long', 'a path segment is longer than 100 characters; model names are at most 64'));
+      else void reply.status(400).send(errorPayload(req.url, 'invalid_request', `the URL is not valid: ${err.message}`));
     },
     forceCloseConnections: 'idle',
     // Node's whole-request deadline (headers and body); Fastify turns it off by default, which let
@@ -84,7 +84,7 @@ export function buildServer(s: ApiServices, logger: Logger): FastifyInstance {
         });
       }
       predictRoutes(scope, s);
-      openInferenceRoutes(scope, s, limits);
+      openInferenceRoutes(scope, s);
     });
     metricsRoutes(api, s);
     feedbackRoutes(api, s);

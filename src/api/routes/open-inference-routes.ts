@@ -1,8 +1,7 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readFileSync } from 'node:fs';
 import { Type } from 'typebox';
-import { appError, ERROR_STATUS, type ModelVersion, type Variant } from '../../domain/index.js';
-import { resolveError, type Limits } from '../error-handler.js';
+import { appError, type ModelVersion, type Variant } from '../../domain/index.js';
 import { modelMetadata, outputsToV2, rowsFromV2, V2Error, V2InferBody, V2InferReply, V2ModelMetadata, V2ServerMetadata } from '../open-inference-codec.js';
 import { parseVersion } from '../parse-params.js';
 import { ModelParams, VersionParams } from '../schemas.js';
@@ -31,15 +30,12 @@ function stickyKey(req: FastifyRequest<{ Body: V2InferBody }>): string | undefin
  * The Open Inference Protocol (KServe V2 REST) on coalmine itself: health, server and model
  * metadata, readiness and infer, split between stable and canary as `/v1` predict is; a
  * version's own infer path forces that version, which keeps it out of the analysis. Errors
- * are the protocol's `{"error": "…"}`, with the status coalmine's catalog gives the failure.
+ * are the protocol's `{"error": "…"}` (error-handler.ts answers every /v2 path so), with the
+ * status coalmine's catalog gives the failure.
  */
-export function openInferenceRoutes(app: FastifyInstance, s: ApiServices, limits: Limits): void {
+export function openInferenceRoutes(app: FastifyInstance, s: ApiServices): void {
   void app.register(
     async (v2) => {
-      v2.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
-        const [code, message] = resolveError(err, req, limits);
-        return reply.status(ERROR_STATUS[code]).send({ error: message });
-      });
       v2.setNotFoundHandler((req, reply) => reply.status(404).send({ error: `no Open Inference Protocol route ${req.method} ${req.url.split('?')[0]}; see docs/api.md` }));
 
       v2.get('', { schema: { response: { 200: V2ServerMetadata } }, config: { access: 'read' } }, async () => ({ name: 'coalmine', version: VERSION, extensions: [] }));
