@@ -90,7 +90,8 @@ export function analysisView(model: Model, a: Awaited<ReturnType<CanaryChecks['a
     status: assessment.status,
     reason: assessment.reason,
     critical_failure: assessment.criticalFailure,
-    srm: assessment.srm && { statistic: assessment.srm.statistic, p_value: assessment.srm.pValue, mismatch: assessment.srm.mismatch, observed: assessment.srm.observed, expected: assessment.srm.expected },
+    // null when the test could not run (no traffic yet); `srm && {…}` let an undefined through, which the serializer wrote as {}.
+    srm: assessment.srm ? { statistic: assessment.srm.statistic, p_value: assessment.srm.pValue, mismatch: assessment.srm.mismatch, observed: assessment.srm.observed, expected: assessment.srm.expected } : null,
     verdicts: assessment.verdicts.map(verdictView),
     variants: pairView(a.pair, weight),
   };

@@ -174,7 +174,7 @@ export const AnalysisReply = strict({
   status: Status,
   reason: Str,
   critical_failure: Bool,
-  srm: Type.Optional(strict({ statistic: Num, p_value: Num, mismatch: Bool, observed: Type.Array(Num), expected: Type.Array(Num) })),
+  srm: Nullable(strict({ statistic: Num, p_value: Num, mismatch: Bool, observed: Type.Array(Num), expected: Type.Array(Num) })),
   verdicts: Type.Array(VerdictView),
   variants: Variants,
 });
