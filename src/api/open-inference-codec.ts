@@ -125,7 +125,18 @@ interface OutputLayout {
  * `as_numpy("output_probability")` keeps working whichever version served: a classifier's label
  * and per-class probabilities [N, C] (binary: [N, 2]); a regressor's value [N, 1].
  */
+const layouts = new WeakMap<ModelSignature, WeakMap<ModelSignature, OutputLayout[]>>();
+
+/** The layout for a pair of signatures, made once: signatures live as long as their versions. */
 function layout(face: ModelSignature, served: ModelSignature): OutputLayout[] {
+  let byServed = layouts.get(face);
+  if (!byServed) layouts.set(face, (byServed = new WeakMap()));
+  let found = byServed.get(served);
+  if (!found) byServed.set(served, (found = makeLayout(face, served)));
+  return found;
+}
+
+function makeLayout(face: ModelSignature, served: ModelSignature): OutputLayout[] {
   const names = face.task === served.task ? face.outputs : served.outputs;
   if (served.task === 'regressor') {
     return [{ name: names.value ?? 'value', datatype: 'FP64', shape: (n) => [n, 1], data: (p) => p.map((x) => Number(x.prediction)) }];
