@@ -73,6 +73,28 @@ describe('versions served by model servers', () => {
     assert.equal((await s.request('POST', '/v1/models/gw/rollback')).status, 200);
   });
 
+  it('reads what an MLflow pyfunc answers: records of named columns, or bare class labels', async () => {
+    const records = await startMlflowServer(MODEL, 'records');
+    const labels = await startMlflowServer(MODEL, 'labels');
+    try {
+      const r = await register('mlrec', { url: records.url, features: 3 });
+      assert.equal(r.status, 201, JSON.stringify(r.json));
+      assert.deepEqual(r.json.signature.outputs, { probabilities: 'probability', label: 'predicted_label' });
+      const p = await predict('mlrec', row(3));
+      assert.ok(Math.abs(p.json.probability - probabilityOf(MODEL, row(3))) < 1e-9);
+      assert.equal(p.json.prediction, truth(row(3)));
+      const l = await register('mllab', { url: labels.url, features: 3, task: 'classifier' });
+      assert.equal(l.status, 201, JSON.stringify(l.json));
+      assert.deepEqual(l.json.signature.outputs, { label: 'predictions' });
+      const q = await predict('mllab', [row(4), row(5)]);
+      assert.deepEqual(q.json.predictions, [{ prediction: truth(row(4)) }, { prediction: truth(row(5)) }], 'labels only: no probability to show');
+      const fb = await s.request('POST', '/v1/feedback', { request_id: q.json.request_id, row: 1, label: truth(row(5)) });
+      assert.equal(fb.status, 200, `a label joins a label-only prediction: ${JSON.stringify(fb.json)}`);
+    } finally {
+      await Promise.all([records.close(), labels.close()]);
+    }
+  });
+
   it('refuses an upstream it cannot use, with what was tried, and registers nothing', async () => {
     const before = (await s.request('GET', '/v1/models/gw')).json.versions.length;
     const closed = await register('gw', { url: 'http://127.0.0.1:9/v2/models/churn' });
