@@ -1,4 +1,4 @@
-import type { Decision, Fault, Info, Variant } from '../api.js';
+import type { Decision, Fault, Info, Variant, VersionInfo } from '../api.js';
 import { useState } from 'preact/hooks';
 import { markers, observedShare, thresholds, xRange, type RangeChoice } from '../chart-data.js';
 import { faultWords, num, pct } from '../format.js';
@@ -47,11 +47,13 @@ function Overview({ s, now, bucketMs }: { s: ModelState; now: number; bucketMs: 
           <span class="dot" /> stable <strong>v{m.stable_version}</strong>
           <span class="muted">{acc(stable)}</span>
           <div class="big">{num(m.stable_weight, 2)}%</div>
+          <VersionProblem version={stable} />
         </div>
         <div class="variant canary" data-testid="canary">
           <span class="dot" /> canary {canary ? <strong>v{canary.version}</strong> : <span class="muted">none</span>}
           <span class="muted">{acc(canary)}</span>
           <div class="big">{num(m.canary_weight, 2)}%</div>
+          <VersionProblem version={canary} />
         </div>
       </div>
       <div class="share" title="configured weight vs the share of requests the canary actually served">
@@ -106,6 +108,17 @@ function RangePicker({ value, hasRollout, onPick }: { value: RangeChoice; hasRol
           {RANGE_LABEL[c]}
         </button>
       ))}
+    </div>
+  );
+}
+
+/** Why a serving version cannot take traffic: its file failed to load, or its model server is not ready (a canary's traffic then goes to stable). */
+function VersionProblem({ version }: { version: VersionInfo | undefined }) {
+  if (!version || version.status === 'ready') return null;
+  const why = version.status === 'failed' ? `cannot load: ${version.load_error ?? ''}` : `model server not ready: ${version.not_ready ?? ''}`;
+  return (
+    <div class="error small" data-testid="version-problem">
+      {why}
     </div>
   );
 }
