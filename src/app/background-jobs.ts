@@ -12,7 +12,7 @@ export interface JobsOptions {
   readonly flushIntervalMs: number;
   readonly purgeIntervalMs: number;
   /** Checks the readiness of the model servers behind serving versions. */
-  readonly checkUpstreams: () => Promise<unknown>;
+  readonly checkUpstreams: () => Promise<void>;
   readonly upstreamIntervalMs: number;
   /** The rollout scheduler and webhook delivery (tests that drive reconcile themselves turn them off). */
   readonly scheduler: boolean;

@@ -5,17 +5,13 @@ import { pipeline } from 'node:stream/promises';
 import { appError, type ModelSignature, type ModelVersion } from '../domain/index.js';
 import type { AcceptedModel } from '../registry/index.js';
 import { inspectOnnx, OnnxModelRuntime, probeRow, type ModelRuntime } from '../runtime/index.js';
-import type { RuntimeFactory } from './runtime-pool.js';
+import { errorCause, type RuntimeFactory } from './runtime-pool.js';
 
 /** Streamed, so checking a large artifact does not hold the event loop. */
 async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
   await pipeline(createReadStream(path), hash);
   return hash.digest('hex');
-}
-
-function cause(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 400);
 }
 
 /** Scores two probe rows (zeros, falses, empty strings) so a graph that loads but fails at run time is refused at registration. */
@@ -25,7 +21,7 @@ async function probe(runtime: ModelRuntime, signature: ModelSignature): Promise<
   try {
     await runtime.predict([row, row], { signal: AbortSignal.timeout(30_000) });
   } catch (err) {
-    throw appError('invalid_model', `the graph loads but fails on a probe row (${JSON.stringify(row).slice(0, 120)}): ${cause(err)}`);
+    throw appError('invalid_model', `the graph loads but fails on a probe row (${JSON.stringify(row).slice(0, 120)}): ${errorCause(err)}`);
   }
 }
 
@@ -36,7 +32,7 @@ export async function acceptOnnx(bytes: Uint8Array): Promise<AcceptedModel> {
   try {
     runtime = await OnnxModelRuntime.load(inspected.bytes, inspected.signature);
   } catch (err) {
-    throw appError('invalid_model', `onnxruntime cannot load this graph: ${cause(err)}`);
+    throw appError('invalid_model', `onnxruntime cannot load this graph: ${errorCause(err)}`);
   }
   try {
     await probe(runtime, inspected.signature);

@@ -33,7 +33,8 @@ export interface VersionAcceptors {
 
 const keyOf = (model: string, version: number): string => `${model}@${version}`;
 
-function cause(err: unknown): string {
+/** The first line of an error's message, cut to 400 characters: what status and logs show. */
+export function errorCause(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 400);
 }
 
@@ -79,8 +80,11 @@ export class RuntimePool implements VersionLoader {
    * deploy or a rollout start never puts an unready model server in front of users.
    */
   async ensureLoaded(version: ModelVersion): Promise<void> {
+    const key = keyOf(version.model, version.version);
+    const wasLoaded = this.loaded.has(key);
     await this.load(version);
-    const entry = this.loaded.get(keyOf(version.model, version.version));
+    // A version opened just now was checked by its factory; one loaded earlier is checked again.
+    const entry = wasLoaded ? this.loaded.get(key) : undefined;
     if (entry?.factory.ready) {
       entry.unready = await entry.factory.ready(entry.runtime);
       if (entry.unready !== null) throw appError('upstream_unavailable', `version ${version.version} of "${version.model}" is not ready: ${entry.unready}`);
@@ -104,7 +108,7 @@ export class RuntimePool implements VersionLoader {
       },
       (err: unknown) => {
         this.loading.delete(key);
-        const reason = cause(err);
+        const reason = errorCause(err);
         this.failures.set(key, reason);
         this.log.warn({ model: version.model, version: version.version, reason }, 'model version failed to load');
         // A model server that is down now may be up in a minute: it is retried, and is the upstream's fault (424), not a broken file.
@@ -156,31 +160,24 @@ export class RuntimePool implements VersionLoader {
   }
 
   /**
-   * Checks every loaded version whose readiness can change (model servers) and records the answer;
-   * resolves to the versions whose readiness changed, for the log and live views.
+   * Retries the versions whose model server was down when they were loaded, then checks every
+   * loaded version whose readiness can change (model servers) and records the answer.
    */
-  async checkReadiness(): Promise<{ model: string; version: number; unready: string | null }[]> {
-    const changed: { model: string; version: number; unready: string | null }[] = [];
+  async checkReadiness(): Promise<void> {
     for (const [key, version] of this.retryable) {
-      if (this.loading.has(key)) continue;
-      await this.load(version).then(
-        () => changed.push({ model: version.model, version: version.version, unready: null }),
-        () => undefined,
-      );
+      if (!this.loading.has(key)) await this.load(version).catch(() => undefined);
     }
     await Promise.all(
       [...this.loaded].map(async ([key, entry]) => {
         if (!entry.factory.ready) return;
-        const unready = await entry.factory.ready(entry.runtime).catch((err: unknown) => cause(err));
+        const unready = await entry.factory.ready(entry.runtime).catch((err: unknown) => errorCause(err));
         if (unready === entry.unready || this.loaded.get(key) !== entry) return;
         entry.unready = unready;
         const [model, v] = key.split('@') as [string, string];
-        changed.push({ model, version: Number(v), unready });
         if (unready === null) this.log.info({ model, version: Number(v) }, 'model server ready again');
         else this.log.warn({ model, version: Number(v), reason: unready }, 'model server not ready; its traffic goes to stable');
       }),
     );
-    return changed;
   }
 
   /** Closes every loaded version of `model` that is not in `keep`. */
