@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { appError, type FeatureRow, type InputScalar, type InputSpec, type InputType, type ModelSignature, type ModelVersion, type Prediction } from '../domain/index.js';
+import { appError, OIP_DATATYPES, type FeatureRow, type InputScalar, type InputSpec, type InputType, type ModelSignature, type ModelVersion, type Prediction } from '../domain/index.js';
 
 /**
  * The Open Inference Protocol (KServe V2 REST) as coalmine speaks it, so tritonclient, KServe's
@@ -7,7 +7,6 @@ import { appError, type FeatureRow, type InputScalar, type InputSpec, type Input
  * specification; the runtime's V2 client (runtime/upstream) is the other side of the same wire.
  */
 
-const DATATYPES: Readonly<Record<InputType, string>> = { float32: 'FP32', float64: 'FP64', int32: 'INT32', int64: 'INT64', bool: 'BOOL', string: 'BYTES' };
 /** V2 datatypes a JSON value of each input type may arrive as (a client may send FP64 for a float32 input). */
 const ACCEPTED: Readonly<Record<InputType, readonly string[]>> = {
   float32: ['FP32', 'FP64', 'FP16'],
@@ -83,9 +82,9 @@ export function rowsFromV2(body: V2InferBody, signature: ModelSignature, model: 
   const columns: { spec: InputSpec; width: number; values: unknown[] }[] = [];
   for (const t of body.inputs) {
     const spec = specs.get(t.name);
-    if (!spec) bad(`model "${model}" has no input "${t.name}"; its inputs are ${signature.inputs.map((i) => `${i.name} (${DATATYPES[i.type]})`).join(', ')}`);
+    if (!spec) bad(`model "${model}" has no input "${t.name}"; its inputs are ${signature.inputs.map((i) => `${i.name} (${OIP_DATATYPES[i.type]})`).join(', ')}`);
     if (columns.some((c) => c.spec === spec)) bad(`input "${t.name}" is sent twice`);
-    if (!ACCEPTED[spec.type].includes(t.datatype)) bad(`input "${t.name}" has datatype ${t.datatype}; model "${model}" takes ${DATATYPES[spec.type]}`);
+    if (!ACCEPTED[spec.type].includes(t.datatype)) bad(`input "${t.name}" has datatype ${t.datatype}; model "${model}" takes ${OIP_DATATYPES[spec.type]}`);
     if (t.shape.length > 2) bad(`input "${t.name}" has shape [${t.shape.join(', ')}]; coalmine takes [N] or [N, k]`);
     const rows = t.shape[0]!;
     const width = t.shape[1] ?? 1;
@@ -96,7 +95,7 @@ export function rowsFromV2(body: V2InferBody, signature: ModelSignature, model: 
     columns.push({ spec, width, values });
   }
   const missing = signature.inputs.filter((i) => !columns.some((c) => c.spec === i));
-  if (missing.length > 0) bad(`missing input${missing.length > 1 ? 's' : ''} ${missing.map((i) => `"${i.name}" (${DATATYPES[i.type]})`).join(', ')} of model "${model}"`);
+  if (missing.length > 0) bad(`missing input${missing.length > 1 ? 's' : ''} ${missing.map((i) => `"${i.name}" (${OIP_DATATYPES[i.type]})`).join(', ')} of model "${model}"`);
   if (n === 0) bad('the inputs hold no rows');
   const single = signature.inputs.length === 1;
   const rows: FeatureRow[] = new Array<FeatureRow>(n);
@@ -173,7 +172,7 @@ export function outputsToV2(face: ModelSignature, served: ModelSignature, predic
 
 function tensorMetadata(sig: ModelSignature) {
   return {
-    inputs: sig.inputs.map((i) => ({ name: i.name, datatype: DATATYPES[i.type], shape: i.rank === 1 ? [-1] : [-1, i.width ?? -1] })),
+    inputs: sig.inputs.map((i) => ({ name: i.name, datatype: OIP_DATATYPES[i.type], shape: i.rank === 1 ? [-1] : [-1, i.width ?? -1] })),
     outputs: layout(sig, sig).map((o) => ({ name: o.name, datatype: o.datatype, shape: o.shape(-1).map((d, k) => (k === 0 ? -1 : d)) })),
   };
 }

@@ -109,7 +109,7 @@ describe('versions served by model servers', () => {
     assert.match(noFeatures.json.error.message, /publishes no signature.*--features N/);
     const wrongWidth = await register('gw', { url: mlflow.url, features: 5 });
     assert.equal(wrongWidth.status, 424);
-    assert.match(wrongWidth.json.error.message, /refused a probe row of input float64\[N, 5\] \(400: .*must hold 3 numbers\)/);
+    assert.match(wrongWidth.json.error.message, /refused a probe row of input: float64\[N, 5\] \(400: Failed to enforce schema of data: row 0 must hold 3 numbers\)/);
     const badUrl = await register('gw', { url: 'http://127.0.0.1:1/somewhere/else' });
     assert.equal(badUrl.status, 400);
     assert.match(badUrl.json.error.message, /cannot tell the protocol.*Open Inference Protocol/);

@@ -1,4 +1,4 @@
-import type { FeatureRow, InputScalar, InputSpec, ModelSignature } from './model.js';
+import type { FeatureRow, InputScalar, InputSpec, InputType, ModelSignature } from './model.js';
 
 /** How an input reads in messages and status: `plan: string[N, 1]`. */
 export function describeInput(input: InputSpec): string {
@@ -31,3 +31,13 @@ export function inputValues(row: FeatureRow, input: InputSpec): readonly InputSc
   const v = (row as Readonly<Record<string, InputScalar | readonly InputScalar[]>>)[input.name]!;
   return Array.isArray(v) ? (v as readonly InputScalar[]) : [v as InputScalar];
 }
+
+/** Open Inference Protocol (KServe V2) datatypes by input type: what coalmine sends upstream and answers on /v2. */
+export const OIP_DATATYPES: Readonly<Record<InputType, string>> = {
+  float32: 'FP32',
+  float64: 'FP64',
+  int32: 'INT32',
+  int64: 'INT64',
+  bool: 'BOOL',
+  string: 'BYTES',
+};

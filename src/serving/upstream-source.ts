@@ -1,6 +1,6 @@
 import { isUpstream, type ModelVersion } from '../domain/index.js';
 import type { AcceptedUpstream, UpstreamRequest } from '../registry/index.js';
-import { discoverUpstream, protocolClient, UpstreamRuntime, type ModelRuntime, type UpstreamHttp } from '../runtime/index.js';
+import { discoverUpstream, parseUpstreamTarget, protocolClient, UpstreamRuntime, type ModelRuntime, type UpstreamHttp } from '../runtime/index.js';
 import type { RuntimeFactory } from './runtime-pool.js';
 
 /** Checks a model server before it becomes a version: ready, and a signature coalmine can serve. */
@@ -21,7 +21,7 @@ export class UpstreamRuntimeFactory implements RuntimeFactory {
 
   async open(version: ModelVersion): Promise<ModelRuntime> {
     if (!isUpstream(version.source)) throw new Error(`version ${version.version} is not served by a model server`);
-    const runtime = new UpstreamRuntime(protocolClient(this.http, version.source.url, version.source.kind), version.signature, this.timeoutMs);
+    const runtime = new UpstreamRuntime(protocolClient(this.http, parseUpstreamTarget(version.source.url, version.source.kind)), version.signature, this.timeoutMs);
     const why = await runtime.ready();
     if (why !== null) throw new Error(`its model server is not ready: ${why}`);
     return runtime;

@@ -2,4 +2,3 @@ export { UpstreamHttp, UpstreamUnreachableError, type UpstreamHttpOptions } from
 export { parseUpstreamTarget, type UpstreamTarget } from './upstream-target.js';
 export { UpstreamRejectedError, probeRow, type UpstreamHints } from './protocol-client.js';
 export { discoverUpstream, protocolClient, UpstreamRuntime, type DiscoveredUpstream } from './upstream-runtime.js';
-export { V2_DATATYPES, flatData } from './open-inference-client.js';

@@ -1,6 +1,6 @@
-import { appError, inputValues, type FeatureRow, type InputSpec, type ModelSignature, type Prediction } from '../../domain/index.js';
+import { appError, describeInput, inputValues, type FeatureRow, type InputSpec, type ModelSignature, type Prediction } from '../../domain/index.js';
 import { decodeList, rolesFromSample } from './list-predictions.js';
-import { failedCall, hintedInputs, probeRow, unavailable, type InferCall, type ProtocolClient, type UpstreamHints } from './protocol-client.js';
+import { failedCall, hintedInputs, probeGet, probeRow, unavailable, upstreamMessage, type InferCall, type ProtocolClient, type UpstreamHints } from './protocol-client.js';
 import type { UpstreamHttp, UpstreamReply } from './upstream-http.js';
 import type { UpstreamTarget } from './upstream-target.js';
 
@@ -27,14 +27,6 @@ abstract class ListProtocolClient implements ProtocolClient {
   protected abstract encode(rows: readonly FeatureRow[], inputs: readonly InputSpec[]): unknown;
   abstract ready(): Promise<string | null>;
 
-  protected async get(url: string): Promise<UpstreamReply | string> {
-    try {
-      return await this.http.call({ method: 'GET', url, timeoutMs: 3_000 });
-    } catch (err) {
-      return `GET ${url}: ${(err as Error).message.replace(`${url}: `, '')}`;
-    }
-  }
-
   async discover(hints: UpstreamHints): Promise<ModelSignature> {
     const why = await this.ready();
     if (why !== null) unavailable(this.target.url, why);
@@ -46,7 +38,7 @@ abstract class ListProtocolClient implements ProtocolClient {
       unavailable(this.target.url, `the probe call POST ${this.inferUrl} failed: ${(err as Error).message}`);
     }
     if (reply.status !== 200) {
-      throw appError('upstream_unavailable', `${this.inferUrl} refused a probe row of ${describeInputs(inputs)} (${reply.status}: ${failedCall(this.inferUrl, reply).message.split(': ').slice(1).join(': ')}); check --features or the inputs; nothing was registered`);
+      throw appError('upstream_unavailable', `${this.inferUrl} refused a probe row of ${inputs.map(describeInput).join(', ')} (${reply.status}: ${upstreamMessage(reply)}); check --features or the inputs; nothing was registered`);
     }
     const predictions = predictionsOf(reply);
     if (!Array.isArray(predictions) || predictions.length !== 1) unavailable(this.target.url, `the probe call answered ${reply.text.slice(0, 120)}, not {"predictions": [one item]}`);
@@ -66,10 +58,6 @@ abstract class ListProtocolClient implements ProtocolClient {
   }
 }
 
-function describeInputs(inputs: readonly InputSpec[]): string {
-  return inputs.map((i) => `${i.name} ${i.type}[${i.rank === 1 ? 'N' : `N, ${i.width ?? '?'}`}]`).join(', ');
-}
-
 /** MLflow's scoring server (`mlflow models serve`): GET /ping, POST /invocations. */
 export class MlflowClient extends ListProtocolClient {
   protected readonly producer = 'mlflow scoring server';
@@ -77,7 +65,7 @@ export class MlflowClient extends ListProtocolClient {
 
   async ready(): Promise<string | null> {
     const url = `${this.target.origin}/ping`;
-    const reply = await this.get(url);
+    const reply = await probeGet(this.http, url);
     if (typeof reply === 'string') return reply;
     return reply.status === 200 ? null : `GET ${url} answered ${reply.status}`;
   }
@@ -103,7 +91,7 @@ export class TfServingClient extends ListProtocolClient {
 
   async ready(): Promise<string | null> {
     const url = this.target.url;
-    const reply = await this.get(url);
+    const reply = await probeGet(this.http, url);
     if (typeof reply === 'string') return reply;
     if (reply.status !== 200) return `GET ${url} answered ${reply.status}`;
     const body = reply.json as { ready?: unknown; model_version_status?: unknown } | undefined;

@@ -1,21 +1,12 @@
-import { inputValues, type FeatureRow, type InputSpec, type InputType, type ModelSignature, type Prediction } from '../../domain/index.js';
+import { inputValues, OIP_DATATYPES, type FeatureRow, type InputSpec, type InputType, type ModelSignature, type Prediction } from '../../domain/index.js';
 import { ModelOutputError } from '../model-runtime.js';
 import { assignOutputs, signatureOf, type OutputView } from '../output-roles.js';
 import { predictionsFrom } from '../predictions-from-outputs.js';
-import { failedCall, unavailable, type InferCall, type ProtocolClient, type UpstreamHints } from './protocol-client.js';
+import { failedCall, probeGet, unavailable, type InferCall, type ProtocolClient, type UpstreamHints } from './protocol-client.js';
 import type { UpstreamHttp, UpstreamReply } from './upstream-http.js';
 import type { UpstreamTarget } from './upstream-target.js';
 
-/** Open Inference Protocol datatypes by coalmine input type, and back. */
-export const V2_DATATYPES: Readonly<Record<InputType, string>> = {
-  float32: 'FP32',
-  float64: 'FP64',
-  int32: 'INT32',
-  int64: 'INT64',
-  bool: 'BOOL',
-  string: 'BYTES',
-};
-const FROM_V2: Readonly<Record<string, InputType>> = Object.fromEntries(Object.entries(V2_DATATYPES).map(([k, v]) => [v, k as InputType]));
+const FROM_V2: Readonly<Record<string, InputType>> = Object.fromEntries(Object.entries(OIP_DATATYPES).map(([k, v]) => [v, k as InputType]));
 
 export interface V2Tensor {
   readonly name: string;
@@ -49,7 +40,7 @@ function tensorMetadata(raw: unknown, what: string, url: string): V2TensorMetada
 }
 
 /** Flattens V2 `data`, which the protocol allows nested or flat, row-major; a tensor of coalmine's has at most 2 dimensions, so deeper nesting is left for the decoder to refuse. */
-export function flatData(data: unknown): unknown[] {
+function flatData(data: unknown): unknown[] {
   if (!Array.isArray(data)) return [data];
   return data.some(Array.isArray) ? (data.flat(1) as unknown[]) : data;
 }
@@ -69,12 +60,8 @@ export class OpenInferenceClient implements ProtocolClient {
     const server = `${this.target.origin}/v2/health/ready`;
     const model = `${this.target.url}/ready`;
     for (const url of [server, model]) {
-      let reply: UpstreamReply;
-      try {
-        reply = await this.http.call({ method: 'GET', url, timeoutMs: 3_000 });
-      } catch (err) {
-        return `GET ${url}: ${(err as Error).message.replace(`${url}: `, '')}`;
-      }
+      const reply = await probeGet(this.http, url);
+      if (typeof reply === 'string') return reply;
       if (reply.status !== 200) return `GET ${url} answered ${reply.status}${reply.text ? ` (${reply.text.slice(0, 120)})` : ''}`;
     }
     return null;
@@ -95,7 +82,7 @@ export class OpenInferenceClient implements ProtocolClient {
     const inputs: InputSpec[] = tensorMetadata(meta.inputs, 'inputs', url).map((t) => {
       const type = FROM_V2[t.datatype];
       if (type === undefined || (t.shape.length !== 1 && t.shape.length !== 2)) {
-        unavailable(url, `input ${describeV2(t)} is not one coalmine can send: inputs must be ${Object.values(V2_DATATYPES).join(', ')} of shape [-1] or [-1, k]`);
+        unavailable(url, `input ${describeV2(t)} is not one coalmine can send: inputs must be ${Object.values(OIP_DATATYPES).join(', ')} of shape [-1] or [-1, k]`);
       }
       const k = t.shape[1];
       return { name: t.name, type, rank: t.shape.length === 1 ? 1 : 2, width: t.shape.length === 1 ? 1 : k !== undefined && k > 0 ? k : null };
@@ -125,7 +112,7 @@ export class OpenInferenceClient implements ProtocolClient {
         const values = inputValues(rows[i]!, input);
         for (let j = 0; j < width; j++) data[i * width + j] = values[j];
       }
-      return { name: input.name, datatype: V2_DATATYPES[input.type], shape: input.rank === 1 ? [n] : [n, width], data };
+      return { name: input.name, datatype: OIP_DATATYPES[input.type], shape: input.rank === 1 ? [n] : [n, width], data };
     });
     const wanted = [sig.outputs.probabilities, sig.outputs.label, sig.outputs.value].filter((x): x is string => x !== undefined);
     const url = `${this.target.url}/infer`;

@@ -1,5 +1,5 @@
 import { appError, type FeatureRow, type InputScalar, type InputSpec, type ModelSignature, type Prediction } from '../../domain/index.js';
-import type { UpstreamReply } from './upstream-http.js';
+import type { UpstreamHttp, UpstreamReply } from './upstream-http.js';
 
 /** What an operator may tell coalmine about a server that publishes no signature (MLflow, TF Serving). */
 export interface UpstreamHints {
@@ -61,6 +61,15 @@ export function failedCall(url: string, reply: UpstreamReply): Error {
   const message = upstreamMessage(reply);
   if (CALLER_STATUSES.has(reply.status)) return new UpstreamRejectedError(reply.status, `the model server refused the input (${reply.status}): ${message}`);
   return new Error(`${url} answered ${reply.status}: ${message}`);
+}
+
+/** A health or status read: the answer, or (when the server could not be reached) what was tried and why it failed. */
+export async function probeGet(http: UpstreamHttp, url: string): Promise<UpstreamReply | string> {
+  try {
+    return await http.call({ method: 'GET', url, timeoutMs: 3_000 });
+  } catch (err) {
+    return `GET ${url}: ${(err as Error).message.replace(`${url}: `, '')}`;
+  }
 }
 
 export function unavailable(url: string, tried: string): never {

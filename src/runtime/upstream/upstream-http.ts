@@ -37,7 +37,6 @@ export class UpstreamUnreachableError extends Error {
 }
 
 function describeFailure(err: unknown): string {
-  if (err instanceof DOMException && err.name === 'TimeoutError') return err.message;
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
     const inner = (err as { cause?: unknown }).cause;
@@ -48,7 +47,6 @@ function describeFailure(err: unknown): string {
     if (shown === 'UND_ERR_CONNECT_TIMEOUT') return 'connecting timed out';
     if (shown === 'UND_ERR_HEADERS_TIMEOUT' || shown === 'UND_ERR_BODY_TIMEOUT') return 'the model server did not answer in time';
     if (shown === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') return 'the answer was larger than coalmine reads from a model server';
-    if (err.name === 'AbortError' || err.name === 'TimeoutError') return 'the call was cut at its deadline';
     return shown ? `${shown}: ${err.message}` : err.message;
   }
   return String(err);

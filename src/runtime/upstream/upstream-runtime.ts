@@ -4,10 +4,9 @@ import { MlflowClient, TfServingClient } from './list-protocol-clients.js';
 import { OpenInferenceClient } from './open-inference-client.js';
 import type { ProtocolClient, UpstreamHints } from './protocol-client.js';
 import type { UpstreamHttp } from './upstream-http.js';
-import { parseUpstreamTarget } from './upstream-target.js';
+import { parseUpstreamTarget, type UpstreamTarget } from './upstream-target.js';
 
-export function protocolClient(http: UpstreamHttp, url: string, protocol?: UpstreamProtocol | string): ProtocolClient {
-  const target = parseUpstreamTarget(url, protocol);
+export function protocolClient(http: UpstreamHttp, target: UpstreamTarget): ProtocolClient {
   switch (target.protocol) {
     case 'open-inference':
       return new OpenInferenceClient(http, target);
@@ -27,7 +26,7 @@ export interface DiscoveredUpstream {
 /** Checks an upstream before it is registered: it must be ready, and its signature readable. */
 export async function discoverUpstream(http: UpstreamHttp, url: string, protocol: string | undefined, hints: UpstreamHints): Promise<DiscoveredUpstream> {
   const target = parseUpstreamTarget(url, protocol);
-  const signature = await protocolClient(http, target.url, target.protocol).discover(hints);
+  const signature = await protocolClient(http, target).discover(hints);
   return { protocol: target.protocol, url: target.url, signature };
 }
 
