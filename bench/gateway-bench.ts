@@ -30,12 +30,14 @@ const rows = churnRows(5000, 99).map((r) => r.features);
 let cursor = 0;
 const body = () => JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 5], data: rows[cursor++ % rows.length] }] });
 
+/** Clock ticks per second of /proc's CPU times, read once: not a process spawned around every slice. */
+const TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+
 /** CPU seconds (user + system) of a process so far, from /proc/<pid>/stat; its threads included. */
 function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
-  return (Number(fields[11]) + Number(fields[12])) / ticks;
+  return (Number(fields[11]) + Number(fields[12])) / TICKS;
 }
 
 function childrenOf(pid: number): number[] {

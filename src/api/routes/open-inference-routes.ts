@@ -73,19 +73,23 @@ export function openInferenceRoutes(app: FastifyInstance, s: ApiServices): void 
 
       const infer = async (name: string, req: FastifyRequest<{ Body: V2InferBody }>, forcedVersion: number | undefined) => {
         const serving = s.predictions.serving(name);
-        if (!serving) await s.registry.get(name); // a 404 that names the model
-        if (!serving) throw appError('model_not_found', `model "${name}" not found`);
+        if (!serving) {
+          await s.registry.get(name); // the registry's 404, which says how to register the model
+          throw appError('model_not_found', `model "${name}" not found`);
+        }
         let forced: Variant | undefined;
         if (forcedVersion !== undefined) {
-          await s.registry.version(name, forcedVersion);
           if (forcedVersion === serving.stable.version) forced = 'stable';
           else if (forcedVersion === serving.canary?.version) forced = 'canary';
-          else throw appError('conflict', `version ${forcedVersion} of "${name}" is not serving (stable v${serving.stable.version}${serving.canary ? `, canary v${serving.canary.version}` : ''}); deploy it as the canary to call it`);
+          else {
+            await s.registry.version(name, forcedVersion); // a 404 for a version that does not exist
+            throw appError('conflict', `version ${forcedVersion} of "${name}" is not serving (stable v${serving.stable.version}${serving.canary ? `, canary v${serving.canary.version}` : ''}); deploy it as the canary to call it`);
+          }
         }
         const target = forced === 'canary' ? serving.canary! : serving.stable;
         const rows = rowsFromV2(req.body, target.signature, name);
         const result = await s.predictions.predict(name, { rows, key: stickyKey(req), forced });
-        const served = result.version === serving.stable.version ? serving.stable : result.version === serving.canary?.version ? serving.canary : serving.stable;
+        const served = result.version === serving.canary?.version ? serving.canary : serving.stable;
         return {
           model_name: name,
           model_version: String(result.version),
