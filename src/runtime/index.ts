@@ -1,8 +1,8 @@
-export { ModelOutputError, type ModelRuntime, type PredictOptions } from './model-runtime.js';
+export { ModelOutputError, scoresSynchronously, settlesNextTurn, type ModelRuntime, type PredictOptions, type SynchronousRuntime, type TurnBoundRuntime } from './model-runtime.js';
 export { inspectOnnx, type InspectedModel } from './onnx/inspect-onnx.js';
 export { FaultInjectingRuntime, InjectedFaultError } from './fault-injection.js';
 export { BatchTurn, MicroBatchingRuntime, type MicroBatchOptions } from './micro-batching.js';
-export { OnnxModelRuntime } from './onnx/onnx-runtime.js';
+export { NativeOnnxRuntime, OnnxModelRuntime } from './onnx/onnx-runtime.js';
 export { ElemType, buildModel, floatTensor, int64Tensor, onnx, tensorInfo, type GraphSpec, type NodeSpec } from './onnx/onnx-graph.js';
 export * from './upstream/index.js';
 export { predictionsFrom } from './predictions-from-outputs.js';

@@ -2,26 +2,20 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FeatureRow, ModelSignature, Prediction } from '../domain/index.js';
 import { BatchTurn, MicroBatchingRuntime } from './micro-batching.js';
-import type { ModelRuntime } from './model-runtime.js';
+import { scoresSynchronously, settlesNextTurn, type ModelRuntime, type SynchronousRuntime } from './model-runtime.js';
 
 /**
  * Scores a row as the sum of its features, and records every call it gets. Promise-based like an
- * out-of-process model, or also synchronous (`predictNow`) like the in-process ONNX runtime.
+ * out-of-process model, or also synchronous (`SyncSummingRuntime`) like the in-process ONNX runtime.
  */
 class SummingRuntime implements ModelRuntime {
   readonly calls: number[][] = [];
   closed = false;
   failOn: number | undefined;
-  readonly predictNow: ((rows: readonly FeatureRow[]) => Prediction[]) | undefined;
 
-  constructor(
-    synchronous: boolean,
-    private readonly events?: { name: string; log: string[] },
-  ) {
-    if (synchronous) this.predictNow = (rows) => this.score(rows);
-  }
+  constructor(private readonly events?: { name: string; log: string[] }) {}
 
-  private score(input: readonly FeatureRow[]): Prediction[] {
+  protected score(input: readonly FeatureRow[]): Prediction[] {
     const rows = input as readonly (readonly number[])[];
     this.calls.push(rows.map((r) => r[0]!));
     this.events?.log.push(`call ${this.events.name}`);
@@ -43,33 +37,43 @@ class SummingRuntime implements ModelRuntime {
   }
 }
 
+class SyncSummingRuntime extends SummingRuntime implements SynchronousRuntime {
+  predictNow(rows: readonly FeatureRow[]): Prediction[] {
+    return this.score(rows);
+  }
+}
+
+const summing = (synchronous: boolean, events?: { name: string; log: string[] }): SummingRuntime =>
+  synchronous ? new SyncSummingRuntime(events) : new SummingRuntime(events);
+
 const row = (id: number): FeatureRow => [id, 0.5];
 
 for (const synchronous of [false, true]) describe(`micro-batching over a ${synchronous ? 'synchronous' : 'promise-based'} runtime`, () => {
   it('scores requests of the same event-loop turn in one call, each getting its own rows back', async () => {
-    const inner = new SummingRuntime(synchronous);
-    const batched = new MicroBatchingRuntime(inner, { maxRows: 64 });
+    const inner = summing(synchronous);
+    const batched = MicroBatchingRuntime.over(inner, { maxRows: 64 });
     const replies = await Promise.all([batched.predict([row(1)]), batched.predict([row(2), row(3)]), batched.predict([row(4)])]);
     assert.deepEqual(inner.calls, [[1, 2, 3, 4]]);
     assert.deepEqual(replies, [[{ prediction: 1.5 }], [{ prediction: 2.5 }, { prediction: 3.5 }], [{ prediction: 4.5 }]]);
   });
 
   it('adds no wait for a lone request, and requests of later turns get calls of their own', async () => {
-    const inner = new SummingRuntime(synchronous);
-    const batched = new MicroBatchingRuntime(inner, { maxRows: 64 });
+    const inner = summing(synchronous);
+    const batched = MicroBatchingRuntime.over(inner, { maxRows: 64 });
     const started = performance.now();
     assert.deepEqual(await batched.predict([row(1)]), [{ prediction: 1.5 }]);
     assert.ok(performance.now() - started < 20, 'a lone request is scored in the next turn, with no timer');
     // Only over a synchronous runtime can the batcher promise an answer by the next turn (callers then skip their deadline).
-    assert.equal(batched.settlesNextTurn, synchronous);
+    assert.equal(settlesNextTurn(batched), synchronous);
+    assert.equal(scoresSynchronously(inner), synchronous);
     await batched.predict([row(2)]);
     assert.deepEqual(inner.calls, [[1], [2]]);
   });
 
   it('never puts more than maxRows in one call; a larger request runs alone', async () => {
-    const inner = new SummingRuntime(synchronous);
+    const inner = summing(synchronous);
     const seen: [number, number][] = [];
-    const batched = new MicroBatchingRuntime(inner, { maxRows: 4, onBatch: (rows, requests) => seen.push([rows, requests]) });
+    const batched = MicroBatchingRuntime.over(inner, { maxRows: 4, onBatch: (rows, requests) => seen.push([rows, requests]) });
     const big = [row(10), row(11), row(12), row(13), row(14), row(15)];
     await Promise.all([batched.predict([row(1), row(2)]), batched.predict([row(3), row(4)]), batched.predict([row(5)]), batched.predict(big), batched.predict([row(6)])]);
     assert.deepEqual(inner.calls, [[1, 2, 3, 4], [5], [10, 11, 12, 13, 14, 15], [6]]);
@@ -77,9 +81,9 @@ for (const synchronous of [false, true]) describe(`micro-batching over a ${synch
   });
 
   it('when a batch fails, scores each request alone so only the one that causes it fails', async () => {
-    const inner = new SummingRuntime(synchronous);
+    const inner = summing(synchronous);
     inner.failOn = 2;
-    const batched = new MicroBatchingRuntime(inner, { maxRows: 64 });
+    const batched = MicroBatchingRuntime.over(inner, { maxRows: 64 });
     const results = await Promise.allSettled([batched.predict([row(1)]), batched.predict([row(2)]), batched.predict([row(3)])]);
     assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
     assert.match(String((results[1] as PromiseRejectedResult).reason), /cannot score 2/);
@@ -87,8 +91,8 @@ for (const synchronous of [false, true]) describe(`micro-batching over a ${synch
   });
 
   it('close scores what is queued, then closes the model and refuses new work', async () => {
-    const inner = new SummingRuntime(synchronous);
-    const batched = new MicroBatchingRuntime(inner, { maxRows: 64 });
+    const inner = summing(synchronous);
+    const batched = MicroBatchingRuntime.over(inner, { maxRows: 64 });
     const queued = batched.predict([row(7)]);
     await batched.close();
     assert.deepEqual(await queued, [{ prediction: 7.5 }]);
@@ -103,10 +107,10 @@ describe('stable and canary batchers sharing a turn', () => {
   function pair() {
     const log: string[] = [];
     const turn = new BatchTurn();
-    const stableModel = new SummingRuntime(true, { name: 'stable', log });
-    const canaryModel = new SummingRuntime(true, { name: 'canary', log });
-    const stable = new MicroBatchingRuntime(stableModel, { maxRows: 64, turn });
-    const canary = new MicroBatchingRuntime(canaryModel, { maxRows: 64, turn });
+    const stableModel = summing(true, { name: 'stable', log });
+    const canaryModel = summing(true, { name: 'canary', log });
+    const stable = MicroBatchingRuntime.over(stableModel, { maxRows: 64, turn });
+    const canary = MicroBatchingRuntime.over(canaryModel, { maxRows: 64, turn });
     const ask = (batcher: MicroBatchingRuntime, name: string, id: number) =>
       batcher.predict([row(id)]).then(
         (p) => log.push(`answer ${name}${id} ${p[0]!.prediction}`),

@@ -1,5 +1,5 @@
 import type { FeatureRow, ModelSignature, Prediction } from '../domain/index.js';
-import type { ModelRuntime, PredictOptions } from './model-runtime.js';
+import { scoresSynchronously, type ModelRuntime, type PredictOptions, type TurnBoundRuntime } from './model-runtime.js';
 
 /** A request waiting for its turn's model call. A synchronous call stores its outcome here, and the turn settles it once every call of the turn has run. */
 class Waiting {
@@ -95,7 +95,7 @@ export class BatchTurn {
  * above its per-row cost, so under load this pays; at low load a request is alone in its turn and
  * goes on at once, with no timer. The price is one pass of the event loop (microseconds when idle;
  * under load, the time of one turn, which the batching more than repays). A runtime that scores
- * synchronously (`predictNow`) is called right there; onnxruntime-node's promise API would defer
+ * synchronously (a `SynchronousRuntime`) is called right there; onnxruntime-node's promise API would defer
  * the run by one more pass.
  *
  * Written here rather than taken from a library: the batching libraries on npm (dataloader and
@@ -106,15 +106,20 @@ export class MicroBatchingRuntime implements ModelRuntime {
   private closed = false;
   private readonly running = new Set<Promise<void>>();
 
-  readonly settlesNextTurn: boolean;
+  /** The inner runtime's synchronous scoring, when it has one. */
+  private readonly now: ((rows: readonly FeatureRow[]) => Prediction[]) | undefined;
 
   constructor(
     private readonly inner: ModelRuntime,
     private readonly opts: MicroBatchOptions,
   ) {
-    // Over a synchronous runtime every queued request is scored in the flush of the next check phase.
-    this.settlesNextTurn = inner.predictNow !== undefined;
+    this.now = scoresSynchronously(inner) ? (rows) => inner.predictNow(rows) : undefined;
     this.turn = opts.turn ?? new BatchTurn();
+  }
+
+  /** A batcher over `inner`: one that says it settles next turn when `inner` scores synchronously. */
+  static over(inner: ModelRuntime, opts: MicroBatchOptions): MicroBatchingRuntime {
+    return scoresSynchronously(inner) ? new TurnBoundMicroBatchingRuntime(inner, opts) : new MicroBatchingRuntime(inner, opts);
   }
 
   describe(): ModelSignature {
@@ -146,7 +151,7 @@ export class MicroBatchingRuntime implements ModelRuntime {
 
   private start(batch: Waiting[], rows: number): void {
     this.opts.onBatch?.(rows, batch.length);
-    const now = this.inner.predictNow;
+    const now = this.now;
     if (now !== undefined) {
       this.runNow(now, batch, rows);
       return;
@@ -207,4 +212,9 @@ export class MicroBatchingRuntime implements ModelRuntime {
     await Promise.allSettled([...this.running]);
     await this.inner.close();
   }
+}
+
+/** Over a synchronous runtime every queued request is scored in the flush of the next check phase. */
+class TurnBoundMicroBatchingRuntime extends MicroBatchingRuntime implements TurnBoundRuntime {
+  readonly settlesNextTurn = true as const;
 }

@@ -10,18 +10,34 @@ export interface PredictOptions {
 /** One loaded model version, ready to score rows. */
 export interface ModelRuntime {
   predict(rows: readonly FeatureRow[], opts?: PredictOptions): Promise<Prediction[]>;
-  /**
-   * Present when the runtime scores synchronously (an in-process model): the same answer as
-   * `predict`, without a promise. The micro-batcher calls it from its own loop turn.
-   */
-  readonly predictNow?: ((rows: readonly FeatureRow[]) => Prediction[]) | undefined;
-  /**
-   * True when `predict` settles within the next event-loop turn whatever the model does (it is
-   * scored synchronously there): no timer could fire first, so a caller's deadline has nothing to cut.
-   */
-  readonly settlesNextTurn?: boolean;
   describe(): ModelSignature;
   close(): Promise<void>;
+}
+
+/**
+ * A runtime that scores on the caller's stack (an in-process model): the same answer as
+ * `predict`, without a promise. The micro-batcher calls it from its own loop turn. A capability
+ * a runtime has or lacks, checked with `scoresSynchronously`, not an optional member of the port.
+ */
+export interface SynchronousRuntime extends ModelRuntime {
+  predictNow(rows: readonly FeatureRow[]): Prediction[];
+}
+
+export function scoresSynchronously(runtime: ModelRuntime): runtime is SynchronousRuntime {
+  return typeof (runtime as Partial<SynchronousRuntime>).predictNow === 'function';
+}
+
+/**
+ * A runtime whose `predict` settles within the next event-loop turn whatever the model does (it
+ * is scored synchronously there): no timer could fire first, so a caller's deadline has nothing
+ * to cut and the caller need not arm one.
+ */
+export interface TurnBoundRuntime extends ModelRuntime {
+  readonly settlesNextTurn: true;
+}
+
+export function settlesNextTurn(runtime: ModelRuntime): runtime is TurnBoundRuntime {
+  return (runtime as Partial<TurnBoundRuntime>).settlesNextTurn === true;
 }
 
 /** A model produced output coalmine cannot use (NaN, wrong shape, wrong type): the model's fault. */

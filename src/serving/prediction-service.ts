@@ -2,7 +2,7 @@ import { CallDeadlines } from './call-deadlines.js';
 import { AppError, hasFaults, appError, type FeatureRow, type Label, type Model, type ModelVersion, type Prediction, type Variant } from '../domain/index.js';
 import type { ModelRegistry, ModelSettingsService } from '../registry/index.js';
 import { pickVariant, seedForModel } from '../routing/index.js';
-import { FaultInjectingRuntime, ModelOutputError, UpstreamRejectedError, type ModelRuntime } from '../runtime/index.js';
+import { FaultInjectingRuntime, ModelOutputError, settlesNextTurn, UpstreamRejectedError, type ModelRuntime } from '../runtime/index.js';
 import type { PredictionLog, Telemetry } from '../telemetry/index.js';
 import { uuidv7 } from './request-id.js';
 import type { PoolLogger, RuntimePool } from './runtime-pool.js';
@@ -200,7 +200,7 @@ export class PredictionService {
     }
     // A synchronous model blocks the thread its deadline timer would run on: by the time the
     // timer could fire, the answer is there. Such calls skip the deadline's bookkeeping.
-    return runtime.settlesNextTurn === true ? runtime.predict(rows) : this.deadlines.run((opts) => runtime.predict(rows, opts), requestId);
+    return settlesNextTurn(runtime) ? runtime.predict(rows) : this.deadlines.run((opts) => runtime.predict(rows, opts), requestId);
   }
 
   private record(route: LiveRoute, variant: Variant, version: ModelVersion, forced: boolean, requestId: string, latencyMs: number, predictions: Prediction[], labels: PredictRequest['labels']): void {

@@ -126,7 +126,7 @@ export class RuntimePool implements VersionLoader {
   private batched(runtime: ModelRuntime, version: ModelVersion, factory: RuntimeFactory): ModelRuntime {
     const { microBatchRows, onBatch } = this.opts;
     if (microBatchRows <= 0 || !factory.batchable) return runtime;
-    return new MicroBatchingRuntime(runtime, {
+    return MicroBatchingRuntime.over(runtime, {
       maxRows: microBatchRows,
       turn: this.turn,
       ...(onBatch ? { onBatch: (rows: number, requests: number) => onBatch(version.model, version.version, rows, requests) } : {}),

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { inputValues, type FeatureRow, type InputSpec, type ModelSignature, type Prediction } from '../../domain/index.js';
-import { ModelOutputError, type ModelRuntime, type PredictOptions } from '../model-runtime.js';
+import { ModelOutputError, type ModelRuntime, type PredictOptions, type SynchronousRuntime } from '../model-runtime.js';
 import { predictionsFrom } from '../predictions-from-outputs.js';
 import { openNativeSession, type NativeSession, type RunOutputs } from './native-session.js';
 
@@ -64,23 +64,21 @@ export interface OnnxLoadOptions {
   readonly native?: boolean;
 }
 
-/** A model version served in-process by onnxruntime-node. */
+/**
+ * A model version served in-process by onnxruntime-node. `load` gives the synchronous runtime
+ * (the native session, `NativeOnnxRuntime`) unless told otherwise; this base class scores through
+ * onnxruntime-node's public, promise-based API.
+ */
 export class OnnxModelRuntime implements ModelRuntime {
-  /** Set when the native session is in use: scoring needs no await. */
-  readonly predictNow: ((rows: readonly FeatureRow[]) => Prediction[]) | undefined;
   /** The outputs to fetch, in the form the native session takes. */
-  private readonly fetchNames: Record<string, null> = {};
+  protected readonly fetchNames: Record<string, null> = {};
 
-  private constructor(
+  protected constructor(
     private readonly session: { readonly native: NativeSession } | { readonly public: ort.InferenceSession },
-    private readonly signature: ModelSignature,
+    protected readonly signature: ModelSignature,
     private readonly fetches: readonly string[],
   ) {
     for (const f of fetches) this.fetchNames[f] = null;
-    if ('native' in session) {
-      const native = session.native;
-      this.predictNow = (rows) => this.runNative(native, rows);
-    }
   }
 
   static async load(source: string | Uint8Array, signature: ModelSignature, load: OnnxLoadOptions = {}): Promise<OnnxModelRuntime> {
@@ -95,14 +93,13 @@ export class OnnxModelRuntime implements ModelRuntime {
       // re-plans for each new shape (calls of 1-13 rows: 25 µs with it, 21 µs without).
       enableMemPattern: false,
     };
-    const native = load.native === false ? null : await openNativeSession(source, options);
-    const session = native
-      ? { native }
-      : { public: typeof source === 'string' ? await ort.InferenceSession.create(source, options) : await ort.InferenceSession.create(source, options) };
     const fetches = [signature.outputs.probabilities, signature.outputs.label, signature.outputs.value].filter(
       (n): n is string => n !== undefined,
     );
-    return new OnnxModelRuntime(session, signature, fetches);
+    const native = load.native === false ? null : await openNativeSession(source, options);
+    if (native) return new NativeOnnxRuntime(native, signature, fetches);
+    const session = typeof source === 'string' ? await ort.InferenceSession.create(source, options) : await ort.InferenceSession.create(source, options);
+    return new OnnxModelRuntime({ public: session }, signature, fetches);
   }
 
   describe(): ModelSignature {
@@ -116,7 +113,7 @@ export class OnnxModelRuntime implements ModelRuntime {
     return this.decode(out, rows.length);
   }
 
-  private runNative(native: NativeSession, rows: readonly FeatureRow[]): Prediction[] {
+  protected runNative(native: NativeSession, rows: readonly FeatureRow[]): Prediction[] {
     return this.decode(native.run(this.feeds(rows), this.fetchNames, {}), rows.length);
   }
 
@@ -144,5 +141,20 @@ export class OnnxModelRuntime implements ModelRuntime {
   async close(): Promise<void> {
     if ('native' in this.session) this.session.native.dispose();
     else await this.session.public.release();
+  }
+}
+
+/** The native session: scoring needs no await, so the micro-batcher scores it in its own turn. */
+export class NativeOnnxRuntime extends OnnxModelRuntime implements SynchronousRuntime {
+  constructor(
+    private readonly native: NativeSession,
+    signature: ModelSignature,
+    fetches: readonly string[],
+  ) {
+    super({ native }, signature, fetches);
+  }
+
+  predictNow(rows: readonly FeatureRow[]): Prediction[] {
+    return this.runNative(this.native, rows);
   }
 }
