@@ -58,10 +58,12 @@ describe('versions served by model servers', () => {
     assert.deepEqual(ml.json.upstream, { url: mlflow.url, protocol: 'mlflow' });
     assert.equal(ml.json.signature.task, 'binary_classifier');
     assert.deepEqual(ml.json.signature.outputs, { probabilities: 'predictions' });
-    const t = await register('gw', { url: `${tf.url}/v1/models/churn`, features: 3, task: 'classifier' });
+    // TF Serving publishes its SignatureDef: no --features needed.
+    const t = await register('gw', { url: `${tf.url}/v1/models/churn`, task: 'classifier' });
     assert.equal(t.status, 201, JSON.stringify(t.json));
     assert.equal(t.json.upstream.protocol, 'tf-serving');
     assert.equal(t.json.signature.task, 'binary_classifier');
+    assert.deepEqual(t.json.signature.inputs, [{ name: 'x', type: 'float32', shape: [-1, 3] }], 'the inputs of its metadata');
     for (const v of [2, 3]) {
       assert.equal((await s.request('POST', '/v1/models/gw/deploy', { version: v, weight: 0 })).status, 200);
       const p = await predict('gw', row(5), { 'x-coalmine-variant': 'canary' });
@@ -107,6 +109,14 @@ describe('versions served by model servers', () => {
     const noFeatures = await register('gw', { url: mlflow.url });
     assert.equal(noFeatures.status, 400);
     assert.match(noFeatures.json.error.message, /publishes no signature.*--features N/);
+    const kserveV1 = await startTfServingServer(MODEL, { metadata: false });
+    try {
+      const noMetadata = await register('gw', { url: `${kserveV1.url}/v1/models/churn` });
+      assert.equal(noMetadata.status, 400);
+      assert.match(noMetadata.json.error.message, /GET .*\/v1\/models\/churn\/metadata answered 404, so coalmine cannot tell what it takes: give the number of features \(--features N/);
+    } finally {
+      await kserveV1.close();
+    }
     const wrongWidth = await register('gw', { url: mlflow.url, features: 5 });
     assert.equal(wrongWidth.status, 424);
     assert.match(wrongWidth.json.error.message, /refused a probe row of input: float64\[N, 5\] \(400: Failed to enforce schema of data: row 0 must hold 3 numbers\)/);

@@ -51,7 +51,7 @@ export function modelCommands(program: Command): void {
     .option('-m, --metric <name=value>', 'a metric from training, e.g. accuracy=0.91 (repeatable)', parseMetricOption, {})
     .option('-u, --upstream <url>', 'a model server that serves this version: http://host:port/v2/models/<m> (Open Inference Protocol), http://host:port (MLflow), http://host:port/v1/models/<m> (TF Serving)')
     .option('--protocol <name>', 'open-inference, mlflow or tf-serving (default: inferred from the URL)')
-    .option('--features <n>', 'values per row, for a server that publishes no signature (MLflow, TF Serving)', (raw: string) => parsePositiveInt(raw, '--features'))
+    .option('--features <n>', 'values per row, for a server that publishes no signature (MLflow, KServe V1)', (raw: string) => parsePositiveInt(raw, '--features'))
     .option('--task <task>', 'classifier or regressor, when the server\'s answer does not say (a bare number per row)')
     .action(async (name: string, file: string | undefined, opts: AddOptions, cmd: Command) => {
       const { client, json } = context(cmd);

@@ -3,6 +3,7 @@ import { decodeList, rolesFromSample } from './list-predictions.js';
 import { failedCall, hintedInputs, probeGet, probeRow, unavailable, upstreamMessage, type InferCall, type ProtocolClient, type UpstreamHints } from './protocol-client.js';
 import type { UpstreamHttp, UpstreamReply } from './upstream-http.js';
 import type { UpstreamTarget } from './upstream-target.js';
+import { inputsFromTfMetadata } from './tf-serving-metadata.js';
 
 /** The `predictions` of an answer; MLflow 1.x answered with the bare list. */
 function predictionsOf(reply: UpstreamReply): unknown {
@@ -27,10 +28,15 @@ abstract class ListProtocolClient implements ProtocolClient {
   protected abstract encode(rows: readonly FeatureRow[], inputs: readonly InputSpec[]): unknown;
   abstract ready(): Promise<string | null>;
 
+  /** The inputs the server publishes, or why it publishes none usable (null: the protocol has no such read). */
+  protected publishedInputs(): Promise<InputSpec[] | string | null> {
+    return Promise.resolve(null);
+  }
+
   async discover(hints: UpstreamHints): Promise<ModelSignature> {
     const why = await this.ready();
     if (why !== null) unavailable(this.target.url, why);
-    const inputs = hintedInputs(this.target.url, hints);
+    const inputs = await this.inputs(hints);
     let reply: UpstreamReply;
     try {
       reply = await this.http.call({ method: 'POST', url: this.inferUrl, body: this.encode([probeRow(inputs)], inputs), timeoutMs: 10_000 });
@@ -49,6 +55,18 @@ abstract class ListProtocolClient implements ProtocolClient {
       throw appError('upstream_unavailable', `${(err as Error).message}; nothing was registered`);
     }
     return { ...roles, inputs, opsets: {}, producer: this.producer, rewrites: [] };
+  }
+
+  /** The operator's hints win; otherwise what the server publishes, with fixed widths, since a probe row needs them. */
+  private async inputs(hints: UpstreamHints): Promise<InputSpec[]> {
+    if (hints.features !== undefined || (hints.inputs && hints.inputs.length > 0)) return hintedInputs(this.target.url, hints);
+    const published = await this.publishedInputs();
+    if (Array.isArray(published)) {
+      const open = published.find((i) => i.width === null);
+      if (open === undefined) return published;
+      return hintedInputs(this.target.url, hints, `its metadata leaves the width of input "${open.name}" open`);
+    }
+    return hintedInputs(this.target.url, hints, published ?? undefined);
   }
 
   async infer(rows: readonly FeatureRow[], sig: ModelSignature, call: InferCall): Promise<Prediction[]> {
@@ -102,6 +120,19 @@ export class TfServingClient extends ListProtocolClient {
     const serving = states.filter((s) => s.state === 'AVAILABLE' && (wanted === null || String(s.version) === wanted));
     if (serving.length > 0) return null;
     return `GET ${url} lists no AVAILABLE version${wanted ? ` ${wanted}` : ''} (states: ${states.map((s) => `${String(s.version)} ${String(s.state)}`).join(', ') || 'none'})`;
+  }
+
+  /**
+   * TF Serving publishes its SignatureDef at `…/metadata`; KServe V1 servers do not (a 404), and
+   * then the operator's hints are needed.
+   */
+  protected override async publishedInputs(): Promise<InputSpec[] | string> {
+    const url = `${this.target.url}/metadata`;
+    const reply = await probeGet(this.http, url);
+    if (typeof reply === 'string') return reply;
+    if (reply.status !== 200) return `GET ${url} answered ${reply.status}`;
+    const inputs = inputsFromTfMetadata(reply.json);
+    return typeof inputs === 'string' ? `GET ${url}: ${inputs}` : inputs;
   }
 
   /** The row format: `{"instances": [...]}`, arrays for one input, objects keyed by input name otherwise. */

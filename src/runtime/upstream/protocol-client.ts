@@ -86,11 +86,11 @@ export function probeRow(inputs: readonly InputSpec[]): FeatureRow {
 }
 
 /** The inputs of a server that publishes none: the operator's named inputs, or one float input of `features` values. */
-export function hintedInputs(url: string, hints: UpstreamHints): InputSpec[] {
+export function hintedInputs(url: string, hints: UpstreamHints, unpublished = 'it publishes no signature'): InputSpec[] {
   if (hints.inputs && hints.inputs.length > 0) return [...hints.inputs];
   if (hints.features !== undefined) return [{ name: 'input', type: 'float64', rank: 2, width: hints.features }];
   throw appError(
     'invalid_request',
-    `${url} publishes no signature, so coalmine cannot tell what it takes: give the number of features (--features N, or "features": N in "upstream") or its named inputs ("inputs": [{"name", "type", "shape"}])`,
+    `${url}: ${unpublished}, so coalmine cannot tell what it takes: give the number of features (--features N, or "features": N in "upstream") or its named inputs ("inputs": [{"name", "type", "shape"}])`,
   );
 }

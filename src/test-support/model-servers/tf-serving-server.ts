@@ -4,9 +4,11 @@ import { defaultKnobs, inferenceGate, listen, probabilityOf, sendJson, wrongRow,
  * TF Serving's REST API, written from its documentation (tensorflow.org/tfx/serving/api_rest):
  * GET /v1/models/<m> answers model_version_status, POST /v1/models/<m>:predict takes the row
  * format {"instances": […]} and answers {"predictions": […]}, here one probability per row
- * (a sigmoid output [N, 1]); errors are {"error": "…"}.
+ * (a sigmoid output [N, 1]); errors are {"error": "…"}. GET /v1/models/<m>/metadata answers the
+ * SignatureDef (one DT_FLOAT input "x" of shape [-1, width]) unless `metadata` is false, as a
+ * KServe V1 server, which has no such endpoint, would.
  */
-export async function startTfServingServer(model: TestModel): Promise<RunningServer> {
+export async function startTfServingServer(model: TestModel, opts: { metadata?: boolean } = {}): Promise<RunningServer> {
   const knobs = defaultKnobs();
   const received: RunningServer['received'] = [];
   const counter = { n: 0 };
@@ -18,6 +20,24 @@ export async function startTfServingServer(model: TestModel): Promise<RunningSer
       if (req.method === 'GET' && path === base) {
         const state = knobs.ready ? 'AVAILABLE' : 'LOADING';
         return sendJson(res, 200, { model_version_status: [{ version: '1', state, status: { error_code: 'OK', error_message: '' } }] });
+      }
+      if (req.method === 'GET' && path === `${base}/metadata` && opts.metadata !== false) {
+        // int64 sizes travel as strings, as TF Serving's protobuf-to-JSON writes them.
+        const dim = [{ size: '-1', name: '' }, { size: String(width), name: '' }];
+        return sendJson(res, 200, {
+          model_spec: { name: model.name, signature_name: '', version: '1' },
+          metadata: {
+            signature_def: {
+              signature_def: {
+                serving_default: {
+                  inputs: { x: { dtype: 'DT_FLOAT', tensor_shape: { dim, unknown_rank: false }, name: 'serving_default_x:0' } },
+                  outputs: { output_0: { dtype: 'DT_FLOAT', tensor_shape: { dim: [{ size: '-1', name: '' }, { size: '1', name: '' }], unknown_rank: false }, name: 'StatefulPartitionedCall:0' } },
+                  method_name: 'tensorflow/serving/predict',
+                },
+              },
+            },
+          },
+        });
       }
       if (req.method !== 'POST' || path !== `${base}:predict`) return sendJson(res, 404, { error: `Servable not found for request: ${req.method} ${path}` });
       received.push({ headers: req.headers, body });
