@@ -1,8 +1,9 @@
 /**
  * The gateway scenario of `npm run bench` (alone: `npm run bench:gateway`): coalmine in front of a
  * fast Open Inference Protocol upstream (coalmine itself serving the example model over /v2),
- * against Debian's nginx with proxy_pass and keep-alive to the same upstream, and the upstream
- * called directly, in the same run. All three take the identical request on the identical path.
+ * against Debian's nginx with proxy_pass and keep-alive to the same upstream, against the floor of
+ * any Node.js gateway (bench/node-proxy.ts: node:http and undici passing bodies through), and the
+ * upstream called directly, in the same run. All four take the identical request on the identical path.
  *
  * - Throughput and CPU: autocannon slices rotated over the three paths (each round in another
  *   order), the CPU each proxy spends per request read from /proc (coalmine's whole process;
@@ -16,6 +17,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { churnRows } from '../src/examples/index.js';
 import { startBenchServer, type BenchServer } from './bench-process.js';
@@ -119,8 +121,33 @@ http {
   };
 }
 
+/** bench/node-proxy.ts in its own process, in front of `upstream`. */
+async function startNodeProxy(upstream: string): Promise<{ readonly url: string; readonly pid: number; stop(): Promise<void> }> {
+  const port = 40_000 + Math.floor(Math.random() * 10_000);
+  const script = fileURLToPath(new URL('./node-proxy.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, upstream, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`node proxy exited with ${code}`)));
+    child.stdout!.on('data', (d: Buffer) => {
+      const m = /ready (\S+)/.exec(d.toString());
+      if (m) resolve(m[1]!);
+    });
+  });
+  return {
+    url,
+    pid: child.pid!,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+type PathName = 'direct' | 'nginx' | 'node_floor' | 'coalmine';
+
 interface Target {
-  readonly name: 'direct' | 'nginx' | 'coalmine';
+  readonly name: PathName;
   readonly url: string;
   /** The proxy's processes whose CPU is its cost (none for the direct path). */
   readonly pids: readonly number[];
@@ -174,7 +201,12 @@ export interface GatewayResult {
   readonly paths: Record<string, { requests_per_s: number; p99_ms: number; cpu_us_per_request: number | null; light_load_p50_ms: number; light_load_p99_ms: number }>;
   readonly coalmine_added_p50_ms: number;
   readonly nginx_added_p50_ms: number;
+  readonly node_floor_added_p50_ms: number;
   readonly ratio_cpu_coalmine_vs_nginx: number;
+  /** What any Node.js gateway pays against nginx: the part of the ratio above that is not coalmine's work. */
+  readonly ratio_cpu_node_floor_vs_nginx: number;
+  /** coalmine's CPU per request over the Node floor's: what coalmine's own work costs on top. */
+  readonly ratio_cpu_coalmine_vs_node_floor: number;
   readonly errors: number;
 }
 
@@ -188,25 +220,28 @@ export async function runGatewayBench(): Promise<GatewayResult | null> {
   let upstream: BenchServer | undefined;
   let gateway: BenchServer | undefined;
   let nginx: Nginx | undefined;
+  let floor: Awaited<ReturnType<typeof startNodeProxy>> | undefined;
   try {
     upstream = await startBenchServer();
     await fetch(`${upstream.url}/v1/models/churn/traffic`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ canary_weight: 0 }) });
     gateway = await startBenchServer({ upstream: upstream.url });
     nginx = await startNginx(nginxBinary, upstream.url);
+    floor = await startNodeProxy(upstream.url);
     const targets: Target[] = [
       { name: 'direct', url: upstream.url, pids: [] },
       { name: 'nginx', url: nginx.url, pids: nginx.workers },
+      { name: 'node_floor', url: floor.url, pids: [floor.pid] },
       { name: 'coalmine', url: gateway.url, pids: [gateway.pid] },
     ];
     for (const t of targets) await slice(t, 2); // warm-up: JIT, keep-alive pools
-    const slices: Record<string, Slice[]> = { direct: [], nginx: [], coalmine: [] };
+    const slices: Record<PathName, Slice[]> = { direct: [], nginx: [], node_floor: [], coalmine: [] };
     for (let round = 0; round < ROUNDS; round++) {
       // Each round in another order, so no path always runs first or last.
       const order = [...targets.slice(round % targets.length), ...targets.slice(0, round % targets.length)];
       for (const t of order) slices[t.name]!.push(await slice(t, SLICE_S));
     }
     const light = await latencies(targets);
-    const paths: GatewayResult['paths'] = {};
+    const paths: Record<PathName, GatewayResult['paths'][string]> = {} as Record<PathName, GatewayResult['paths'][string]>;
     for (const t of targets) {
       const xs = slices[t.name]!;
       const requests = xs.reduce((a, m) => a + m.requests, 0);
@@ -222,12 +257,16 @@ export async function runGatewayBench(): Promise<GatewayResult | null> {
       scenario: 'gateway',
       upstream: 'coalmine serving the example model over /v2 (its own process)',
       paths,
-      coalmine_added_p50_ms: r3(paths.coalmine!.light_load_p50_ms - paths.direct!.light_load_p50_ms),
-      nginx_added_p50_ms: r3(paths.nginx!.light_load_p50_ms - paths.direct!.light_load_p50_ms),
-      ratio_cpu_coalmine_vs_nginx: r3(paths.coalmine!.cpu_us_per_request! / Math.max(0.1, paths.nginx!.cpu_us_per_request!)),
+      coalmine_added_p50_ms: r3(paths.coalmine.light_load_p50_ms - paths.direct.light_load_p50_ms),
+      nginx_added_p50_ms: r3(paths.nginx.light_load_p50_ms - paths.direct.light_load_p50_ms),
+      node_floor_added_p50_ms: r3(paths.node_floor.light_load_p50_ms - paths.direct.light_load_p50_ms),
+      ratio_cpu_coalmine_vs_nginx: r3(paths.coalmine.cpu_us_per_request! / Math.max(0.1, paths.nginx.cpu_us_per_request!)),
+      ratio_cpu_node_floor_vs_nginx: r3(paths.node_floor.cpu_us_per_request! / Math.max(0.1, paths.nginx.cpu_us_per_request!)),
+      ratio_cpu_coalmine_vs_node_floor: r3(paths.coalmine.cpu_us_per_request! / Math.max(0.1, paths.node_floor.cpu_us_per_request!)),
       errors: Object.values(slices).flat().reduce((a, m) => a + m.errors, 0),
     };
   } finally {
+    await floor?.stop();
     await nginx?.stop();
     await gateway?.stop();
     await upstream?.stop();
@@ -236,7 +275,13 @@ export async function runGatewayBench(): Promise<GatewayResult | null> {
 
 /** The line a reader checks against the targets. */
 export function gatewaySummary(g: GatewayResult): string {
-  return `gateway: coalmine adds ${g.coalmine_added_p50_ms} ms at p50 over the direct path (target ≤ 0.3; nginx adds ${g.nginx_added_p50_ms}), and spends ${g.ratio_cpu_coalmine_vs_nginx}× nginx's CPU per request (target ≤ 2: ${g.paths.coalmine!.cpu_us_per_request} µs against ${g.paths.nginx!.cpu_us_per_request} µs)`;
+  const p = g.paths;
+  return (
+    `gateway: coalmine adds ${g.coalmine_added_p50_ms} ms at p50 over the direct path (target ≤ 0.3; nginx adds ${g.nginx_added_p50_ms}, the Node floor ${g.node_floor_added_p50_ms}), ` +
+    `and spends ${g.ratio_cpu_coalmine_vs_nginx}× nginx's CPU per request (target ≤ 2: ${p.coalmine!.cpu_us_per_request} µs against ${p.nginx!.cpu_us_per_request} µs). ` +
+    `A bare Node.js proxy (node:http + undici, no parsing) spends ${g.ratio_cpu_node_floor_vs_nginx}× nginx's (${p.node_floor!.cpu_us_per_request} µs): that much is Node's, ` +
+    `and coalmine's own work costs ${g.ratio_cpu_coalmine_vs_node_floor}× the floor`
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
