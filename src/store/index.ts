@@ -9,3 +9,12 @@ export { WorkerPredictionLogStore } from './sqlite/worker-prediction-log-store.j
 export type { NewNotification, OutboxItem, OutboxStore, RolloutStore } from './rollout-store.js';
 export { MemoryRolloutStore } from './memory/memory-rollout-store.js';
 export { SqliteRolloutStore } from './sqlite/sqlite-rollout-store.js';
+export type { ArtifactBlobs } from './artifact-blobs.js';
+export { CHANGE_CHANNEL, NoChangeStream, parseStoreChange, type ChangeStream, type StoreChange, type StoreLink } from './change-stream.js';
+export { migratePostgres, openPostgres, POSTGRES_SCHEMA_VERSION, type Sql } from './postgres/postgres-database.js';
+export { PostgresRegistryStore } from './postgres/postgres-registry-store.js';
+export { PostgresRolloutStore } from './postgres/postgres-rollout-store.js';
+export { PostgresSettingsStore, PostgresTelemetryStore } from './postgres/postgres-telemetry-store.js';
+export { PostgresPredictionLogStore } from './postgres/postgres-prediction-log-store.js';
+export { PostgresArtifactBlobs } from './postgres/postgres-artifacts.js';
+export { PostgresChangeStream } from './postgres/postgres-change-stream.js';

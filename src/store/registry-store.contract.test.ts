@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { ModelSignature } from '../domain/index.js';
-import { MemoryRegistryStore, openDatabase, SqliteRegistryStore, type NewVersion, type RegistryStore } from './index.js';
+import { migratedDatabase, postgresUnavailable } from '../test-support/postgres-server.js';
+import { MemoryRegistryStore, openDatabase, PostgresRegistryStore, SqliteRegistryStore, type NewVersion, type RegistryStore } from './index.js';
 
 const signature: ModelSignature = {
   task: 'binary_classifier',
@@ -31,21 +32,32 @@ const version = (model: string, at = '2026-01-01T00:00:00.000Z'): NewVersion => 
 });
 
 const dirs: string[] = [];
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const closers: (() => Promise<void>)[] = [];
+after(async () => {
+  dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+  await Promise.all(closers.map((c) => c()));
+});
 
-const implementations: Record<string, () => RegistryStore> = {
+const noPostgres = postgresUnavailable();
+
+const implementations: Record<string, () => RegistryStore | Promise<RegistryStore>> = {
   memory: () => new MemoryRegistryStore(),
   sqlite: () => {
     const dir = mkdtempSync(join(tmpdir(), 'coalmine-store-'));
     dirs.push(dir);
     return new SqliteRegistryStore(openDatabase(join(dir, 'coalmine.db')));
   },
+  postgres: async () => {
+    const db = await migratedDatabase();
+    closers.push(db.close);
+    return new PostgresRegistryStore(db.sql);
+  },
 };
 
 for (const [name, make] of Object.entries(implementations)) {
-  describe(`RegistryStore contract: ${name}`, () => {
+  describe(`RegistryStore contract: ${name}`, { skip: name === 'postgres' ? (noPostgres ?? false) : false }, () => {
     it('numbers versions per model and makes the first one stable', async () => {
-      const store = make();
+      const store = await make();
       await store.addVersion(version('a'));
       const a2 = await store.addVersion(version('a'));
       const b1 = await store.addVersion(version('b'));
@@ -59,7 +71,7 @@ for (const [name, make] of Object.entries(implementations)) {
     });
 
     it('keeps each version\'s source: an ONNX file, or a model server', async () => {
-      const store = make();
+      const store = await make();
       await store.addVersion(version('g'));
       const upstream = { kind: 'open-inference', url: 'http://127.0.0.1:8000/v2/models/churn' } as const;
       const g = await store.addVersion({ ...version('g'), origin: upstream.url, source: upstream });
@@ -70,7 +82,7 @@ for (const [name, make] of Object.entries(implementations)) {
     });
 
     it('saves routing with a revision check and logs every change', async () => {
-      const store = make();
+      const store = await make();
       const model = await store.addVersion(version('m'));
       await store.addVersion(version('m'));
       const change = { ...model.routing, canaryVersion: 2, canaryWeightBp: 1050 };
@@ -88,7 +100,7 @@ for (const [name, make] of Object.entries(implementations)) {
     });
 
     it('refuses routing for an unknown model', async () => {
-      const store = make();
+      const store = await make();
       await assert.rejects(
         store.saveRouting('nope', { stableVersion: 1, canaryVersion: null, canaryWeightBp: 0, previousStableVersion: null, lastCanaryVersion: null }, 1, {
           action: 'reset',

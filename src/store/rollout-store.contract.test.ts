@@ -4,10 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { isAppError, type Rollout } from '../domain/index.js';
-import { MemoryRolloutStore, openDatabase, SqliteRolloutStore, type OutboxStore, type RolloutStore } from './index.js';
+import { migratedDatabase, postgresUnavailable } from '../test-support/postgres-server.js';
+import { MemoryRolloutStore, openDatabase, PostgresRolloutStore, SqliteRolloutStore, type OutboxStore, type RolloutStore } from './index.js';
 
 const dirs: string[] = [];
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const closers: (() => Promise<void>)[] = [];
+after(async () => {
+  dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+  await Promise.all(closers.map((c) => c()));
+});
+const noPostgres = postgresUnavailable();
 
 const T = '2026-01-01T00:00:00.000Z';
 const rollout = (id: string, model = 'churn', at = T): Rollout => ({
@@ -18,7 +24,7 @@ const rollout = (id: string, model = 'churn', at = T): Rollout => ({
 
 type Store = RolloutStore & OutboxStore;
 
-const implementations: [string, () => Store][] = [
+const implementations: [string, () => Store | Promise<Store>][] = [
   ['memory', () => new MemoryRolloutStore()],
   [
     'sqlite',
@@ -28,13 +34,21 @@ const implementations: [string, () => Store][] = [
       return new SqliteRolloutStore(openDatabase(join(dir, 'coalmine.db')));
     },
   ],
+  [
+    'postgres',
+    async () => {
+      const db = await migratedDatabase();
+      closers.push(db.close);
+      return new PostgresRolloutStore(db.sql);
+    },
+  ],
 ];
 
 /** One contract, every implementation (as Hono runs one router suite against each router). */
 for (const [name, make] of implementations) {
-  describe(`RolloutStore contract: ${name}`, () => {
+  describe(`RolloutStore contract: ${name}`, { skip: name === 'postgres' ? (noPostgres ?? false) : false }, () => {
     it('keeps one active rollout per model; a finished one makes room', async () => {
-      const s = make();
+      const s = await make();
       await s.create(rollout('a'));
       await assert.rejects(s.create(rollout('b')), (e: unknown) => isAppError(e) && e.code === 'conflict');
       await s.create(rollout('other', 'fraud'));
@@ -47,7 +61,7 @@ for (const [name, make] of implementations) {
     });
 
     it('saves against the expected revision only, and never twice from the same revision', async () => {
-      const s = make();
+      const s = await make();
       await s.create(rollout('a'));
       const first = (await s.get('churn'))!;
       const saved = await s.save({ ...first, stepIndex: 1 }, first.revision, []);
@@ -57,7 +71,7 @@ for (const [name, make] of implementations) {
     });
 
     it('stores notifications with their change; delivery and retries move them through the outbox', async () => {
-      const s = make();
+      const s = await make();
       await s.create(rollout('a'));
       const r = (await s.get('churn'))!;
       await s.save({ ...r, phase: 'paused' }, r.revision, [{ url: 'http://127.0.0.1:9/a', payload: '{"n":1}' }, { url: 'http://127.0.0.1:9/b', payload: '{"n":2}' }]);

@@ -5,8 +5,12 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import pino from 'pino';
 import { DEFAULT_SETTINGS, requestIdTimePrefix, type PredictionLogEntry } from '../domain/index.js';
+import { migratedDatabase, postgresUnavailable } from '../test-support/postgres-server.js';
 import {
   openDatabase,
+  PostgresPredictionLogStore,
+  PostgresSettingsStore,
+  PostgresTelemetryStore,
   SqlitePredictionLogStore,
   SqliteSettingsStore,
   SqliteTelemetryStore,
@@ -23,7 +27,18 @@ import {
  * a PostgreSQL implementation joins these lists and must pass the same cases.
  */
 const dirs: string[] = [];
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const closers: (() => Promise<void>)[] = [];
+after(async () => {
+  dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+  await Promise.all(closers.map((c) => c()));
+});
+const noPostgres = postgresUnavailable();
+const skipFor = (name: string) => ({ skip: name === 'postgres' ? (noPostgres ?? false) : false });
+async function pg() {
+  const db = await migratedDatabase();
+  closers.push(db.close);
+  return db.sql;
+}
 const newFile = () => {
   const d = mkdtempSync(join(tmpdir(), 'coalmine-contract-'));
   dirs.push(d);
@@ -32,12 +47,15 @@ const newFile = () => {
 
 const bucket = (bucketStart: number, writer: string, data: string, variant: 'stable' | 'canary' = 'stable'): BucketRow => ({ model: 'churn', bucketStart, variant, version: 1, revision: 3, forced: false, writer, data });
 
-const telemetryStores: [string, () => TelemetryStore][] = [['sqlite', () => new SqliteTelemetryStore(openDatabase(newFile(), 'NORMAL'))]];
+const telemetryStores: [string, () => TelemetryStore | Promise<TelemetryStore>][] = [
+  ['sqlite', () => new SqliteTelemetryStore(openDatabase(newFile(), 'NORMAL'))],
+  ['postgres', async () => new PostgresTelemetryStore(await pg())],
+];
 
 for (const [name, make] of telemetryStores) {
-  describe(`TelemetryStore contract: ${name}`, () => {
+  describe(`TelemetryStore contract: ${name}`, skipFor(name), () => {
     it('upserts each writer its own row, reads a time range, and purges what is older', async () => {
-      const s = make();
+      const s = await make();
       await s.writeBuckets([bucket(0, 'a', '{"v":1}'), bucket(0, 'b', '{"v":2}'), bucket(5000, 'a', '{"v":3}', 'canary')]);
       await s.writeBuckets([bucket(0, 'a', '{"v":10}')]);
       const rows = await s.readBuckets('churn', 0, 5000);
@@ -50,12 +68,15 @@ for (const [name, make] of telemetryStores) {
   });
 }
 
-const settingsStores: [string, () => SettingsStore][] = [['sqlite', () => new SqliteSettingsStore(openDatabase(newFile()))]];
+const settingsStores: [string, () => SettingsStore | Promise<SettingsStore>][] = [
+  ['sqlite', () => new SqliteSettingsStore(openDatabase(newFile()))],
+  ['postgres', async () => new PostgresSettingsStore(await pg())],
+];
 
 for (const [name, make] of settingsStores) {
-  describe(`SettingsStore contract: ${name}`, () => {
+  describe(`SettingsStore contract: ${name}`, skipFor(name), () => {
     it('has nothing for a model until saved, then the last save', async () => {
-      const s = make();
+      const s = await make();
       assert.equal(await s.get('churn'), undefined);
       await s.save('churn', DEFAULT_SETTINGS, '2026-01-01T00:00:00Z');
       const faults = { canary: { wrongRate: 0.4, delayMs: [0, 0] as const, errorRate: 0 } };
@@ -72,7 +93,7 @@ const entry = (ms: number, row = 0, label: number | null = null): PredictionLogE
   requestId: idAt(ms), row, model: 'churn', variant: 'canary', version: 2, revision: 7, forced: false, createdAt: ms, prediction: 1, probability: 0.75, label, labelledAt: label === null ? null : ms,
 });
 
-const logStores: [string, () => { store: PredictionLogStore; close: () => Promise<void> }][] = [
+const logStores: [string, () => { store: PredictionLogStore; close: () => Promise<void> } | Promise<{ store: PredictionLogStore; close: () => Promise<void> }>][] = [
   ['sqlite', () => ({ store: new SqlitePredictionLogStore(openDatabase(newFile(), 'NORMAL')), close: async () => undefined })],
   [
     'sqlite through the writer thread',
@@ -82,12 +103,13 @@ const logStores: [string, () => { store: PredictionLogStore; close: () => Promis
       return { store, close: () => store.close() };
     },
   ],
+  ['postgres', async () => ({ store: new PostgresPredictionLogStore(await pg()), close: async () => undefined })],
 ];
 
 for (const [name, make] of logStores) {
-  describe(`PredictionLogStore contract: ${name}`, () => {
+  describe(`PredictionLogStore contract: ${name}`, skipFor(name), () => {
     it('finds what was appended (and nothing else), labels each row once, and purges by age then by count', async () => {
-      const { store, close } = make();
+      const { store, close } = await make();
       try {
         await store.append([entry(T0), entry(T0, 1), entry(T0 + 50, 0, 1), entry(T0 + 60_000)]);
         const found = await store.find([{ requestId: idAt(T0), row: 1 }, { requestId: idAt(T0 + 50), row: 0 }, { requestId: idAt(T0 + 7), row: 0 }]);
