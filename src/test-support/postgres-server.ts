@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
+import { migratePostgres, openPostgres, type Sql } from '../store/index.js';
 
 /**
  * A real PostgreSQL server for the tests (Debian's `postgresql` package), on a temporary
@@ -182,8 +183,7 @@ export async function testDatabase(): Promise<TestDatabase> {
 }
 
 /** A fresh database, migrated, with a connection pool on it: what a PostgreSQL store test starts from. */
-export async function migratedDatabase(): Promise<{ readonly url: string; readonly sql: import('../store/index.js').Sql; close(): Promise<void> }> {
-  const { migratePostgres, openPostgres } = await import('../store/index.js');
+export async function migratedDatabase(): Promise<{ readonly url: string; readonly sql: Sql; close(): Promise<void> }> {
   const db = await testDatabase();
   const sql = openPostgres(db.url, { max: 4 });
   await migratePostgres(sql);
