@@ -58,10 +58,14 @@ function fromFastify(err: FastifyError, req: FastifyRequest, limits: Limits): [E
   // A request stream that broke or timed out while its body was read.
   if (err.code === 'ECONNRESET' || err.code === 'ERR_STREAM_PREMATURE_CLOSE') return ['invalid_request', 'the request body ended before it was complete'];
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return ['request_timeout', `the request was not received within ${limits.requestTimeoutMs / 1000} s (COALMINE_REQUEST_TIMEOUT_MS)`];
+  // PostgreSQL out of reach (postgres.js's and the socket's codes, or the server shutting down).
+  if (STORE_DOWN.has(String(err.code))) return ['store_unavailable', `the shared database cannot be reached (${err.code}), so the change was not saved; retry once it is back`];
   // SQLite (and the file system) on a full disk: nothing was written, and the operator can act.
   if (err.code === 'SQLITE_FULL' || err.code === 'ENOSPC') return ['storage_full', "the data directory's disk is full, so the change could not be saved; free some space and try again (nothing was changed)"];
   return undefined;
 }
+
+const STORE_DOWN = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', '57P01', '57P02', '57P03']);
 
 /** The code and message a failure is answered with, logging what is ours to fix. */
 function resolveError(err: FastifyError, req: FastifyRequest, limits: Limits): [ErrorCode, string] {
@@ -72,6 +76,7 @@ function resolveError(err: FastifyError, req: FastifyRequest, limits: Limits): [
   const mapped = fromFastify(err, req, limits);
   if (mapped) {
     if (mapped[0] === 'storage_full') req.log.warn({ err: err.message }, 'a change was refused: the disk is full');
+    if (mapped[0] === 'store_unavailable') req.log.warn({ err: err.message }, 'a request failed: the shared database cannot be reached');
     return mapped;
   }
   req.log.error({ err }, 'unexpected error');

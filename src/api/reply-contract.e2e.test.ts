@@ -108,7 +108,7 @@ describe('reply contract', () => {
 
   it('the views themselves match the schemas: a field added to a view but not to its schema would be dropped silently by the serializer', async () => {
     const model = await s.app.registry.get('churn');
-    const versions = { loadError: () => undefined, notReady: () => undefined };
+    const versions = { loadError: () => undefined, notReady: () => undefined, servingRevision: () => 3 };
     check(R.ModelView, modelView(model, versions, s.app.settings.get('churn')), 'modelView');
     check(R.VersionView, versionView(model.versions[0]!, 'stable', versions), 'versionView');
     const rollouts = await s.app.rollouts.list('churn');

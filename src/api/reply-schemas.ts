@@ -56,6 +56,8 @@ export const ModelView = strict({
   previous_stable_version: Nullable(Int),
   last_canary_version: Nullable(Int),
   revision: Int,
+  /** The revision this process's predictions use now: equal to `revision` once a change has reached it. */
+  serving_revision: Nullable(Int),
   updated_at: Str,
   faults: Faults,
   metrics_since: Nullable(Str),
@@ -130,7 +132,16 @@ export const Info = strict({
   stream_tick_ms: Int,
 });
 
-export const Health = strict({ status: Type.Literal('ok') });
+/** Liveness, and whether this process reaches its state: a replica that lost the database stays alive, serving its last routing. */
+export const Health = strict({
+  status: Type.Literal('ok'),
+  state: strict({
+    store: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')]),
+    connected: Type.Boolean(),
+    since: Str,
+    error: Type.Union([Str, Type.Null()]),
+  }),
+});
 export const Readiness = strict({ status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]), problems: Type.Array(Str) });
 
 const variantMetricsProperties = {

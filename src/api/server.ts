@@ -64,6 +64,15 @@ export function buildServer(s: ApiServices, logger: Logger): FastifyInstance {
   installOpenApi(app);
   installRequestGuards(app, { allowedHosts: s.config.allowedHosts, listenHost: s.config.host });
   installAuth(app, { token: s.adminToken, protectReads: s.config.protectReads });
+  // A replica cut off from the shared database refuses changes at once, rather than after a
+  // connect timeout, and says why; predictions go on with the routing it has.
+  app.addHook('preHandler', async (req) => {
+    if (req.routeOptions.config.access !== 'admin' || req.method === 'GET') return;
+    const link = s.state();
+    if (!link.connected) {
+      throw new AppError('store_unavailable', `this replica cannot reach the shared database (since ${new Date(link.since).toISOString()}: ${link.error ?? 'no answer'}), so it cannot save the change; it keeps serving predictions on its last routing. Retry once the database is back`);
+    }
+  });
   const feed = new LiveFeed(s, logger, { tickMs: s.config.streamTickMs, maxClients: s.config.maxStreams });
   // Every route in one plugin registered after the OpenAPI collector, so it sees them all.
   void app.register(async (api) => {

@@ -30,4 +30,14 @@ export interface ApiServices {
   readonly adminToken: string | null;
   /** State changes, for the live stream. */
   readonly changes: ChangeSource;
+  /** Which store holds the state, and whether this process reaches it now. */
+  readonly state: () => StateLink;
+}
+
+export interface StateLink {
+  readonly store: 'sqlite' | 'postgres';
+  readonly connected: boolean;
+  /** Epoch ms of the last change of `connected`. */
+  readonly since: number;
+  readonly error: string | null;
 }

@@ -7,6 +7,8 @@ export interface VersionState {
   loadError(model: string, version: number): string | undefined;
   /** Why a version's model server is not ready now, if it is not. */
   notReady(model: string, version: number): string | undefined;
+  /** The routing revision this process serves the model with now (with replicas, it trails a change by the time the change takes to arrive). */
+  servingRevision(model: string): number | null;
 }
 
 const SHAPE_UNKNOWN = -1;
@@ -64,6 +66,7 @@ export function modelView(m: Model, state: VersionState, settings?: ModelSetting
     previous_stable_version: r.previousStableVersion,
     last_canary_version: r.lastCanaryVersion,
     revision: r.revision,
+    serving_revision: state.servingRevision(m.name),
     updated_at: r.updatedAt,
     faults: settings ? faultsView(settings) : {},
     metrics_since: settings?.metricsSince ?? null,

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
+import type { ModelVersion } from '../domain/index.js';
 import { buildServer, ManualRouting } from '../api/index.js';
 import { CanaryChecks } from '../checks/index.js';
 import { loadConfig, type Config, type ConfigOverrides } from '../config/index.js';
@@ -13,6 +14,7 @@ import { ChangeFeed } from './change-feed.js';
 import { BackgroundJobs } from './background-jobs.js';
 import { RegistryTrafficRouter } from './registry-traffic-router.js';
 import { openStores } from './stores.js';
+import { followReplicas } from './replica-sync.js';
 import { watchRouting } from './routing-views.js';
 import { FeedbackService, PredictionLog, PrometheusMetrics, Telemetry } from '../telemetry/index.js';
 
@@ -65,15 +67,30 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
   const now = options.now ?? (() => new Date());
   // Read on every prediction (telemetry buckets): without an injected clock, no Date per call.
   const nowMs = options.now ? () => now().getTime() : Date.now;
-  const stores = openStores(config, log);
+  const stores = await openStores(config, log);
   const files = stores.files;
+  const blobs = stores.blobs;
   const prometheus = new PrometheusMetrics();
+  prometheus.watchStore(() => stores.changes.link());
   const { pool, upstreamHttp } = runtimeSources((artifact) => files.path(artifact), log, {
     microBatchRows: config.microBatchRows,
     onBatch: (model, version, _rows, requests) => prometheus.onBatch(model, version, requests),
     upstreamTimeoutMs: config.predictTimeoutMs,
+    // A replica that has not seen a file yet copies it from the shared database, by its sha256.
+    ...(blobs
+      ? {
+          fetchArtifact: async (version: ModelVersion) => {
+            if (version.source.kind !== 'onnx') return false;
+            const bytes = await blobs.get(version.source.sha256);
+            if (bytes === undefined) return false;
+            const written = await files.write(version.model, bytes);
+            log.info({ model: version.model, version: version.version, sha256: written.sha256 }, 'copied a model file from the shared database into the data directory');
+            return written.artifact === version.source.artifact;
+          },
+        }
+      : {}),
   });
-  const registry = new ModelRegistry({ store: stores.registry, files, loader: pool, now, resetCanaryWeightBp: config.resetCanaryWeightBp });
+  const registry = new ModelRegistry({ store: stores.registry, files, blobs, loader: pool, now, resetCanaryWeightBp: config.resetCanaryWeightBp });
   const settings = new ModelSettingsService(stores.settings, now);
   const telemetry = new Telemetry({ store: stores.telemetry, now: nowMs, retentionMs: config.telemetryRetentionMs, prometheus, ...(options.random ? { random: options.random } : {}) });
   let droppedSinceWarning = 0;
@@ -134,6 +151,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
   await predictions.start();
   const models = await registry.list();
   for (const m of models) {
+    registry.seed(m);
     routingViews.seed(m);
     const r = await rolloutStore.get(m.name);
     if (r) prometheus.setPhase(m.name, r.phase);
@@ -158,7 +176,24 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
 
   const manual = new ManualRouting(registry, rollouts, settings);
   const http = buildServer(
-    { config, registry, files, settings, predictions, telemetry, metrics, checks, feedback, prometheus, rollouts, manual, versions: { loadError: (m, v) => pool.loadFailure(m, v), notReady: (m, v) => pool.unready(m, v) }, changes, adminToken: admin.token },
+    {
+      config,
+      registry,
+      files,
+      settings,
+      predictions,
+      telemetry,
+      metrics,
+      checks,
+      feedback,
+      prometheus,
+      rollouts,
+      manual,
+      versions: { loadError: (m, v) => pool.loadFailure(m, v), notReady: (m, v) => pool.unready(m, v), servingRevision: (m) => predictions.servingRevision(m) },
+      changes,
+      adminToken: admin.token,
+      state: () => ({ store: stores.kind, ...stores.changes.link() }),
+    },
     log,
   );
   let closed = false;
@@ -181,6 +216,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
     adminToken: admin.token,
     flush,
     async listen() {
+      await followReplicas({ stream: stores.changes, registry, settings, changes, log, catchUp: stores.kind === 'postgres' });
       await jobs.start(models.map((m) => m.name));
       const address = await http.listen({ host: config.host, port: config.port });
       log.info({ url: address, dataDir: config.dataDir }, 'coalmine listening');

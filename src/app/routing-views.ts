@@ -29,10 +29,11 @@ export function watchRouting(o: RoutingViewsOptions): { seed(model: Model): void
     }
   };
   o.registry.onRoutingChange(exportRouting);
-  o.registry.onRoutingChange((m) => {
+  o.registry.onRoutingChange((m, origin) => {
     const before = canaryOf.get(m.name);
     canaryOf.set(m.name, m.routing.canaryVersion);
-    if (before !== undefined && before !== null && m.routing.canaryVersion === null && hasFaults(o.settings.get(m.name).faults.canary)) {
+    // The replica that made the change clears the faults; the others read the cleared settings back.
+    if (origin === 'local' && before !== undefined && before !== null && m.routing.canaryVersion === null && hasFaults(o.settings.get(m.name).faults.canary)) {
       o.settings.setFault(m.name, 'canary', null).then(
         () => o.log.info({ model: m.name, version: before }, 'canary faults cleared: the canary they were injected into is gone'),
         (err: unknown) => o.log.warn({ model: m.name, err }, 'could not clear the faults of a removed canary'),

@@ -1,34 +1,64 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Config } from '../config/index.js';
+import { redactDatabaseUrl, type Config } from '../config/index.js';
 import { ArtifactFiles } from '../registry/index.js';
 import {
   lockDataDir,
+  migratePostgres,
+  NoChangeStream,
   openDatabase,
+  openPostgres,
+  PostgresArtifactBlobs,
+  PostgresChangeStream,
+  PostgresPredictionLogStore,
+  PostgresRegistryStore,
+  PostgresRolloutStore,
+  PostgresSettingsStore,
+  PostgresTelemetryStore,
   SqlitePredictionLogStore,
   SqliteRegistryStore,
   SqliteRolloutStore,
   SqliteSettingsStore,
   SqliteTelemetryStore,
   WorkerPredictionLogStore,
+  type ArtifactBlobs,
+  type ChangeStream,
+  type OutboxStore,
+  type PredictionLogStore,
+  type RegistryStore,
+  type RolloutStore,
+  type SettingsStore,
+  type TelemetryStore,
 } from '../store/index.js';
 import { checkDatabaseIsNotLost, markDataDir, removeInterruptedUploads } from './data-dir.js';
 
-/** Every store of the embedded shape, opened on one data directory that this process owns. */
+/** Every store port, opened on the embedded SQLite database or on a shared PostgreSQL one. */
 export interface Stores {
-  readonly dbFile: string;
+  readonly kind: 'sqlite' | 'postgres';
+  /** Where the state is, for logs and messages (a database URL without its password). */
+  readonly where: string;
+  /** The data directory's model files: the only copy on SQLite, a local cache by sha256 on PostgreSQL. */
   readonly files: ArtifactFiles;
-  readonly registry: SqliteRegistryStore;
-  readonly settings: SqliteSettingsStore;
-  readonly telemetry: SqliteTelemetryStore;
-  readonly predictionLog: WorkerPredictionLogStore;
-  readonly rollouts: SqliteRolloutStore;
+  /** The model files every replica can read (PostgreSQL); null on SQLite. */
+  readonly blobs: ArtifactBlobs | null;
+  readonly registry: RegistryStore;
+  readonly settings: SettingsStore;
+  readonly telemetry: TelemetryStore;
+  readonly predictionLog: PredictionLogStore & { close?(): Promise<void> };
+  readonly rollouts: RolloutStore & OutboxStore;
+  /** Other replicas' changes (PostgreSQL's LISTEN/NOTIFY); nothing on SQLite, whose one process makes them all. */
+  readonly changes: ChangeStream;
   /** Closes the connections and releases the data directory (after the writer thread has drained). */
   close(): Promise<void>;
 }
 
-/** The one place that opens state: the lock first, then the checks, then the databases. */
-export function openStores(config: Config, log: Logger): Stores {
+/** The one place that opens state. */
+export async function openStores(config: Config, log: Logger): Promise<Stores> {
+  return config.databaseUrl !== null ? openPostgresStores(config, config.databaseUrl, log) : openSqliteStores(config, log);
+}
+
+/** The embedded shape: one SQLite file in a data directory this process owns (the lock first, then the checks, then the databases). */
+function openSqliteStores(config: Config, log: Logger): Stores {
   const dbFile = join(config.dataDir, 'coalmine.db');
   const lock = lockDataDir(config.dataDir);
   let db: ReturnType<typeof openDatabase>;
@@ -46,18 +76,64 @@ export function openStores(config: Config, log: Logger): Stores {
   const telemetryDb = openDatabase(dbFile, 'NORMAL');
   const predictionLog = new WorkerPredictionLogStore(dbFile, new SqlitePredictionLogStore(telemetryDb), log);
   return {
-    dbFile,
+    kind: 'sqlite',
+    where: dbFile,
     files: new ArtifactFiles(config.dataDir),
+    blobs: null,
     registry: new SqliteRegistryStore(db),
     settings: new SqliteSettingsStore(db),
     telemetry: new SqliteTelemetryStore(telemetryDb),
     predictionLog,
     rollouts: new SqliteRolloutStore(db),
+    changes: new NoChangeStream(),
     async close() {
       await predictionLog.close();
       telemetryDb.close();
       db.close();
       lock.release();
+    },
+  };
+}
+
+/**
+ * Replicas on one PostgreSQL state. The data directory holds only this replica's cache of model
+ * files (fetched from the database by sha256) and its admin token file, so replicas may share
+ * one or each have their own.
+ */
+async function openPostgresStores(config: Config, url: string, log: Logger): Promise<Stores> {
+  const where = redactDatabaseUrl(url);
+  const sql = openPostgres(url);
+  try {
+    await migratePostgres(sql, (from, to) => log.info({ database: where, from, to }, `upgrading the database's schema from ${from} to ${to}`));
+  } catch (err) {
+    await sql.end({ timeout: 1 }).catch(() => undefined);
+    const why = err instanceof Error ? err.message : String(err);
+    throw new Error(`cannot open the state in ${where}: ${why}`);
+  }
+  // LISTEN holds a connection of its own for as long as the replica runs.
+  const listener = openPostgres(url, { max: 1 });
+  const changes = new PostgresChangeStream(listener, {
+    onLink: (link) => {
+      if (link.connected) log.info({ database: where }, 'the database is reachable again; reading the state again');
+      else log.warn({ database: where, err: link.error }, 'lost the database: serving the last routing, refusing changes until it is back');
+    },
+  });
+  removeInterruptedUploads(join(config.dataDir, 'models'), log);
+  return {
+    kind: 'postgres',
+    where,
+    files: new ArtifactFiles(config.dataDir),
+    blobs: new PostgresArtifactBlobs(sql),
+    registry: new PostgresRegistryStore(sql),
+    settings: new PostgresSettingsStore(sql),
+    telemetry: new PostgresTelemetryStore(sql),
+    predictionLog: new PostgresPredictionLogStore(sql),
+    rollouts: new PostgresRolloutStore(sql),
+    changes,
+    async close() {
+      await changes.close();
+      await listener.end({ timeout: 5 });
+      await sql.end({ timeout: 5 });
     },
   };
 }

@@ -59,6 +59,11 @@ export interface Config {
   readonly maxConcurrentUploads: number;
   /** How often each serving model server's readiness is checked again. */
   readonly upstreamReadinessIntervalMs: number;
+  /**
+   * The shared state of several replicas (`postgres://…`); null: the embedded SQLite database in
+   * the data directory, which one process owns.
+   */
+  readonly databaseUrl: string | null;
 }
 
 /** Everything a caller may set explicitly (CLI flags, tests); unset fields come from the environment. */
@@ -156,12 +161,38 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     maxConnectionsPerClient: overrides.maxConnectionsPerClient ?? intFrom(env, 'COALMINE_MAX_CONNECTIONS_PER_CLIENT', 512, 0, 1_000_000),
     maxConcurrentUploads: overrides.maxConcurrentUploads ?? intFrom(env, 'COALMINE_MAX_CONCURRENT_UPLOADS', 2, 1, 64),
     upstreamReadinessIntervalMs: overrides.upstreamReadinessIntervalMs ?? intFrom(env, 'COALMINE_UPSTREAM_READINESS_INTERVAL_MS', 5000, 100, 600_000),
+    databaseUrl: databaseUrlFrom(overrides.databaseUrl !== undefined ? overrides.databaseUrl : env.COALMINE_DATABASE_URL?.trim() || null),
   };
   if (config.adminToken !== null) checkToken(config.adminToken, 'the admin token');
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {
     throw configError(`port ${config.port} must be between 0 and 65535`);
   }
   return Object.freeze(config);
+}
+
+function databaseUrlFrom(raw: string | null): string | null {
+  if (raw === null || raw === '') return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw configError('COALMINE_DATABASE_URL (--database-url) is not a URL; give postgres://user:password@host:5432/database');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw configError(`COALMINE_DATABASE_URL (--database-url) must be a postgres:// URL, not ${url.protocol}//…; leave it unset for the embedded SQLite database in the data directory`);
+  }
+  return raw;
+}
+
+/** A database URL fit for logs and messages: the password replaced. */
+export function redactDatabaseUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return 'the database';
+  }
 }
 
 function hostsFrom(env: NodeJS.ProcessEnv): string[] {

@@ -1,1 +1,1 @@
-export { checkToken, clientDataDir, clientToken, clientUrl, defaultModelName, loadConfig, type Config, type ConfigOverrides, type LogLevel } from './config.js';
+export { checkToken, clientDataDir, clientToken, clientUrl, defaultModelName, loadConfig, redactDatabaseUrl, type Config, type ConfigOverrides, type LogLevel } from './config.js';

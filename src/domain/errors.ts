@@ -36,6 +36,7 @@ export const ERROR_STATUS = {
   internal: 500,
   model_error: 500,
   model_unavailable: 503,
+  store_unavailable: 503,
   too_many_streams: 503,
   too_many_uploads: 503,
   too_many_connections: 503,

@@ -11,7 +11,7 @@ import {
   type Routing,
   type RoutingEvent,
 } from '../domain/index.js';
-import type { RegistryStore, RoutingChange } from '../store/index.js';
+import type { ArtifactBlobs, RegistryStore, RoutingChange } from '../store/index.js';
 import { ArtifactFiles, type StagedArtifact } from './artifact-files.js';
 
 import type { AcceptedModel, UpstreamRequest, VersionLoader } from './version-loader.js';
@@ -25,12 +25,16 @@ export interface RegisterInput {
 export interface RegistryOptions {
   readonly store: RegistryStore;
   readonly files: ArtifactFiles;
+  /** Where every replica finds the model files (PostgreSQL); absent when the data directory is the only copy. */
+  readonly blobs?: ArtifactBlobs | null;
   readonly loader: VersionLoader;
   readonly now: () => Date;
   readonly resetCanaryWeightBp: BasisPoints;
 }
 
-export type RoutingListener = (model: Model) => void;
+/** `remote`: the change was made by another replica and read back from the shared store. */
+export type ChangeOrigin = 'local' | 'remote';
+export type RoutingListener = (model: Model, origin: ChangeOrigin) => void;
 
 const pct = (bp: number): string => `${bp / 100}%`;
 
@@ -42,6 +46,9 @@ const pct = (bp: number): string => `${bp / 100}%`;
 export class ModelRegistry {
   private readonly listeners: RoutingListener[] = [];
   private readonly mutex = new KeyedMutex();
+  private readonly refreshing = new KeyedMutex();
+  /** What listeners last saw of each model: a change read back is passed on only if it is newer. */
+  private readonly seen = new Map<string, { readonly revision: number; readonly versions: number }>();
 
   constructor(private readonly opts: RegistryOptions) {}
 
@@ -103,6 +110,8 @@ export class ModelRegistry {
     const same = (await this.opts.store.getModel(name))?.versions.find((v) => v.source.kind === 'onnx' && v.source.sha256 === sha);
     if (same) throw appError('conflict', `this file is already version ${same.version} of "${name}" (same sha256); deploy it with: coalmine --model ${name} deploy ${same.version}`);
     const { artifact, sha256 } = await this.opts.files.write(name, accepted.bytes, staged);
+    // Stored for the other replicas before the version that names it exists.
+    await this.opts.blobs?.put(sha256, accepted.bytes);
     return this.save(name, { kind: 'onnx', artifact, sha256, sizeBytes: accepted.bytes.length }, accepted.signature, input, 'upload');
   }
 
@@ -231,7 +240,38 @@ export class ModelRegistry {
     });
   }
 
-  private emit(model: Model): void {
-    for (const listener of this.listeners) listener(model);
+  private isNewer(model: Model): boolean {
+    const last = this.seen.get(model.name);
+    return last === undefined || model.routing.revision > last.revision || (model.routing.revision === last.revision && model.versions.length > last.versions);
+  }
+
+  private emit(model: Model, origin: ChangeOrigin = 'local'): void {
+    if (!this.isNewer(model)) return;
+    this.seen.set(model.name, { revision: model.routing.revision, versions: model.versions.length });
+    for (const listener of this.listeners) listener(model, origin);
+  }
+
+  /** Marks the state listeners start from (read at startup), so reading it back changes nothing. */
+  seed(model: Model): void {
+    if (this.isNewer(model)) this.seen.set(model.name, { revision: model.routing.revision, versions: model.versions.length });
+  }
+
+  /**
+   * Reads a model again after another replica changed it, and passes it on when it is newer than
+   * what this replica last saw: routing in revision order, never backwards. The serving versions
+   * are loaded first (a file fetched, a model server checked), so the switch happens ready; one
+   * that cannot load is reported by the pool and its traffic falls back to stable.
+   */
+  async refresh(name: string): Promise<void> {
+    await this.refreshing.run(name, async () => {
+      const model = await this.opts.store.getModel(name);
+      if (!model || !this.isNewer(model)) return;
+      const r = model.routing;
+      for (const v of [r.stableVersion, r.canaryVersion]) {
+        const version = v === null ? undefined : model.versions.find((x) => x.version === v);
+        if (version) await this.opts.loader.ensureLoaded(version).catch(() => undefined);
+      }
+      this.emit(model, 'remote');
+    });
   }
 }

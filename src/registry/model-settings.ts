@@ -44,6 +44,13 @@ export class ModelSettingsService {
     this.listeners.push(listener);
   }
 
+  /** Reads a model's settings again (another replica changed them) and tells the listeners. */
+  async reload(model: string): Promise<void> {
+    const next = (await this.store.get(model)) ?? DEFAULT_SETTINGS;
+    this.cache.set(model, next);
+    for (const listener of this.listeners) listener(model, next);
+  }
+
   /** Synchronous, for the hot path. */
   get(model: string): ModelSettings {
     return this.cache.get(model) ?? DEFAULT_SETTINGS;

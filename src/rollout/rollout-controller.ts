@@ -126,7 +126,7 @@ export class RolloutController {
     if (saved.phase !== current.phase) {
       this.opts.onPhase?.(model, saved.phase);
       this.opts.log.info({ model, rollout: saved.id, from: current.phase, to: saved.phase, reason: saved.history.at(-1)?.reason }, 'rollout phase changed');
-      void this.opts.webhooks?.deliver();
+      void this.opts.webhooks?.deliver().catch(() => undefined); // the timer retries; its failure is logged there
     }
     return this.carryOut(saved, r.effects);
   }
@@ -222,7 +222,15 @@ export class RolloutController {
 
   /** Reconciles every active rollout; runs on a timer. */
   async tickAll(): Promise<void> {
-    for (const r of await this.opts.store.active()) {
+    let active: Rollout[];
+    try {
+      active = await this.opts.store.active();
+    } catch (err) {
+      // The store is out of reach (a shared database down): nothing can be judged or saved until it is back.
+      this.opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'cannot read the active rollouts; will retry');
+      return;
+    }
+    for (const r of active) {
       await this.reconcile(r.model).catch((err: unknown) => this.opts.log.warn({ model: r.model, err: err instanceof Error ? err.message : String(err) }, 'rollout reconcile failed; will retry'));
     }
   }

@@ -27,7 +27,8 @@ export class WebhookSender {
   ) {}
 
   start(everyMs = 1000): void {
-    this.timer = setInterval(() => void this.deliver(), everyMs);
+    // A pass that cannot read the outbox (the store out of reach) waits for the next tick.
+    this.timer = setInterval(() => void this.deliver().catch((err: unknown) => this.log.warn({ error: err instanceof Error ? err.message : String(err) }, 'cannot read the webhook outbox; will retry')), everyMs);
     this.timer.unref();
   }
 

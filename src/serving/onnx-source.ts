@@ -46,16 +46,27 @@ export async function acceptOnnx(bytes: Uint8Array): Promise<AcceptedModel> {
 export class OnnxRuntimeFactory implements RuntimeFactory {
   readonly batchable = true;
 
-  constructor(private readonly artifactPath: (artifact: string) => string) {}
+  constructor(
+    private readonly artifactPath: (artifact: string) => string,
+    /**
+     * Fetches a file this replica does not have yet from the shared store (PostgreSQL) into the
+     * data directory; resolves false when the store has none. Absent on SQLite.
+     */
+    private readonly fetchMissing?: (version: ModelVersion & { readonly source: { readonly kind: 'onnx' } }) => Promise<boolean>,
+  ) {}
 
   async open(version: ModelVersion): Promise<ModelRuntime> {
     if (version.source.kind !== 'onnx') throw new Error(`version ${version.version} is not an ONNX file`);
     const { artifact, sha256 } = version.source;
     const path = this.artifactPath(artifact);
     // onnxruntime says only "File doesn't exist"; say which file and what to do.
-    await access(path).catch(() => {
-      throw new Error(`its file ${path} is missing (deleted or moved); restore it, or register the model again`);
-    });
+    const present = await access(path).then(
+      () => true,
+      () => false,
+    );
+    if (!present && !(this.fetchMissing && (await this.fetchMissing(version as ModelVersion & { readonly source: { readonly kind: 'onnx' } })))) {
+      throw new Error(`its file ${path} is missing (deleted or moved)${this.fetchMissing ? ', and the database has no copy' : ''}; restore it, or register the model again`);
+    }
     // A file changed or damaged on disk would load and serve wrong answers: check it first.
     const actual = await sha256File(path);
     if (actual !== sha256) {

@@ -112,6 +112,11 @@ export class PredictionService {
     return route ? { stable: route.stable.version, canary: route.canary?.version ?? null } : undefined;
   }
 
+  /** The routing revision the hot path uses for `name` now, or null for a model it does not serve. */
+  servingRevision(name: string): number | null {
+    return this.routes.get(name)?.revision ?? null;
+  }
+
   /** True when the version is loaded and, for a model server, ready now. */
   usable(name: string, version: number): boolean {
     return this.opts.pool.usable(name, version);

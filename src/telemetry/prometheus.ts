@@ -95,6 +95,19 @@ class TallyFamily {
 export class PrometheusMetrics {
   readonly registry = new Registry();
   private readonly weight = new Gauge({ name: 'coalmine_canary_weight_ratio', help: 'Configured share of traffic sent to the canary (0-1).', labelNames: ['model'], registers: [this.registry] });
+  private storeLink: () => { connected: boolean; since: number } = () => ({ connected: true, since: Date.now() });
+  private readonly store: Gauge = new Gauge({
+    name: 'coalmine_store_connected',
+    help: 'Whether this process reaches its state store (1) or serves its last routing without it (0).',
+    registers: [this.registry],
+    collect: (): void => this.store.set(this.storeLink().connected ? 1 : 0),
+  });
+  private readonly storeSince: Gauge = new Gauge({
+    name: 'coalmine_store_link_changed_seconds',
+    help: 'Unix time at which the store link last went down or came back.',
+    registers: [this.registry],
+    collect: (): void => this.storeSince.set(this.storeLink().since / 1000),
+  });
   private readonly phase = new Gauge({ name: 'coalmine_rollout_phase', help: 'Rollout phase of a model: 1 for the current phase, 0 otherwise.', labelNames: ['model', 'phase'], registers: [this.registry] });
   /** By model, then by version × 2 + (canary ? 1 : 0): no key string to build on every request. */
   private readonly byModel = new Map<string, Map<number, SeriesTally>>();
@@ -189,6 +202,11 @@ export class PrometheusMetrics {
 
   setWeight(model: string, ratio: number): void {
     this.weight.labels({ model }).set(ratio);
+  }
+
+  /** Where the store gauges read the link from (the replica's change stream). */
+  watchStore(link: () => { connected: boolean; since: number }): void {
+    this.storeLink = link;
   }
 
   setPhase(model: string, phase: (typeof ROLLOUT_PHASES)[number]): void {

@@ -59,7 +59,7 @@ function runAs(): { uid: number; gid: number } | undefined {
 }
 
 /** `detached`: the server does not keep this process alive (a test file's own server, stopped at beforeExit). */
-export async function startPostgres(opts: { detached?: boolean } = {}): Promise<RunningPostgres> {
+export async function startPostgres(opts: { detached?: boolean } = {}): Promise<RunningPostgres & Restartable> {
   const bin = findPostgresBin();
   if (!bin) throw new Error('PostgreSQL is not installed (Debian: apt-get install postgresql)');
   const user = runAs();
@@ -70,61 +70,75 @@ export async function startPostgres(opts: { detached?: boolean } = {}): Promise<
   execFileSync(join(bin, 'initdb'), ['-D', data, '-U', 'coalmine', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions'], { stdio: 'pipe', ...(user ?? {}) });
   const port = await freePort();
   const args = ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=400', '-c', 'shared_buffers=64MB'];
-  const child: ChildProcess = spawn(join(bin, 'postgres'), args, { stdio: ['ignore', 'ignore', 'pipe'], ...(user ?? {}) });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000);
-  });
   const url = `postgres://coalmine@127.0.0.1:${port}/postgres`;
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`postgres exited with ${code}: ${stderr}`))));
-  const ready = (async () => {
-    for (let i = 0; i < 200; i++) {
-      const sql = postgres(url, { max: 1, connect_timeout: 2, onnotice: () => undefined });
-      try {
-        await sql`SELECT 1`;
-        return;
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      } finally {
-        await sql.end({ timeout: 1 });
+  let child: ChildProcess | undefined;
+
+  const launch = async (): Promise<void> => {
+    const c: ChildProcess = spawn(join(bin, 'postgres'), args, { stdio: ['ignore', 'ignore', 'pipe'], ...(user ?? {}) });
+    child = c;
+    let stderr = '';
+    c.stderr!.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
+    const exited = new Promise<never>((_, reject) => c.once('exit', (code) => reject(new Error(`postgres exited with ${code}: ${stderr}`))));
+    exited.catch(() => undefined);
+    const ready = (async () => {
+      for (let i = 0; i < 200; i++) {
+        const sql = postgres(url, { max: 1, connect_timeout: 2, onnotice: () => undefined });
+        try {
+          await sql`SELECT 1`;
+          return;
+        } catch {
+          await new Promise((r) => setTimeout(r, 50));
+        } finally {
+          await sql.end({ timeout: 1 });
+        }
       }
-    }
-    throw new Error(`postgres did not accept connections on port ${port}: ${stderr}`);
-  })();
-  try {
+      throw new Error(`postgres did not accept connections on port ${port}: ${stderr}`);
+    })();
     await Promise.race([ready, exited]);
+    if (opts.detached) {
+      c.unref();
+      (c.stderr as unknown as { unref?: () => void }).unref?.();
+    }
+  };
+
+  /** Fast shutdown (open transactions rolled back, connections closed), the data kept. */
+  const halt = () =>
+    new Promise<void>((resolve) => {
+      const c = child;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
+      // Held while the server shuts down, which an unref'd child would not hold by itself.
+      const hold = setTimeout(() => undefined, 10_000);
+      c.once('exit', () => {
+        clearTimeout(hold);
+        resolve();
+      });
+      c.kill('SIGINT');
+    });
+
+  try {
+    await launch();
   } catch (err) {
-    child.kill('SIGKILL');
+    child?.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  if (opts.detached) {
-    child.unref();
-    (child.stderr as unknown as { unref?: () => void }).unref?.();
-  }
   return {
     url,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        // Held while the server shuts down, which an unref'd child would not hold by itself.
-        const hold = setTimeout(() => undefined, 10_000);
-        const done = () => {
-          clearTimeout(hold);
-          resolve();
-        };
-        if (child.exitCode !== null) {
-          rmSync(dir, { recursive: true, force: true });
-          done();
-          return;
-        }
-        child.once('exit', () => {
-          rmSync(dir, { recursive: true, force: true });
-          done();
-        });
-        // Fast shutdown: roll back open transactions, close connections, exit.
-        child.kill('SIGINT');
-      }),
+    halt,
+    resume: launch,
+    stop: async () => {
+      await halt();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
+}
+
+/** A server a test can take away and bring back on the same port, its data kept: a database outage. */
+export interface Restartable {
+  halt(): Promise<void>;
+  resume(): Promise<void>;
 }
 
 let own: Promise<RunningPostgres> | undefined;
@@ -157,9 +171,9 @@ export interface TestDatabase {
 
 let counter = 0;
 
-/** A new, empty database on the test server, for one test (or one group of replicas). */
-export async function testDatabase(): Promise<TestDatabase> {
-  const base = await server();
+/** A new, empty database on the test server (or on `on`, a server the test runs itself), for one test or one group of replicas. */
+export async function testDatabase(on?: string): Promise<TestDatabase> {
+  const base = on ?? (await server());
   const name = `t_${process.pid}_${Date.now().toString(36)}_${counter++}`;
   const admin = postgres(base, { max: 1, onnotice: () => undefined });
   try {

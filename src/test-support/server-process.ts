@@ -11,10 +11,10 @@ export interface ServerProcess {
 }
 
 /** Starts `coalmine serve` as its own process (through tsx), so a test can SIGKILL it. */
-export async function spawnServer(dataDir: string, port: number, extraArgs: string[] = []): Promise<ServerProcess> {
+export async function spawnServer(dataDir: string, port: number, extraArgs: string[] = [], env: Record<string, string> = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--data-dir', dataDir, '--port', String(port), ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, COALMINE_LOG_LEVEL: 'info' },
+    env: { ...process.env, COALMINE_LOG_LEVEL: 'info', ...env },
   });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));

@@ -3,7 +3,10 @@ import { Health, Readiness } from '../reply-schemas.js';
 import type { ApiServices } from '../services.js';
 
 export function healthRoutes(app: FastifyInstance, s: ApiServices): void {
-  app.get('/healthz', { schema: { response: { 200: Health } } }, async () => ({ status: 'ok' as const }));
+  app.get('/healthz', { schema: { response: { 200: Health } } }, async () => {
+    const link = s.state();
+    return { status: 'ok' as const, state: { store: link.store, connected: link.connected, since: new Date(link.since).toISOString(), error: link.error } };
+  });
 
   app.get('/readyz', { schema: { response: { 200: Readiness, 503: Readiness } } }, async (_req, reply) => {
     const { ready, problems } = s.predictions.ready();

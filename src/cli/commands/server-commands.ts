@@ -9,6 +9,7 @@ interface ServeOptions {
   host?: string;
   port?: string;
   dataDir?: string;
+  databaseUrl?: string;
   examples?: boolean;
   demo?: boolean;
   generateToken?: boolean;
@@ -21,6 +22,7 @@ function overrides(opts: ServeOptions): ConfigOverrides {
     ...(opts.host !== undefined ? { host: opts.host } : {}),
     ...(opts.port !== undefined ? { port: opts.port === '0' ? 0 : parsePositiveInt(opts.port, '--port') } : {}),
     ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
+    ...(opts.databaseUrl !== undefined ? { databaseUrl: opts.databaseUrl } : {}),
   };
 }
 
@@ -76,6 +78,7 @@ function addServerOptions(cmd: Command): Command {
     .option('--host <host>', 'address to listen on (env COALMINE_HOST, default 127.0.0.1)')
     .option('--port <port>', 'port to listen on (env COALMINE_PORT, default 8080)')
     .option('--data-dir <dir>', 'where models and state live (env COALMINE_DATA_DIR, default ./.coalmine)')
+    .option('--database-url <url>', 'keep the state in PostgreSQL, shared by every replica (env COALMINE_DATABASE_URL, postgres://…); the data directory then caches model files')
     .option('--generate-token', 'if no admin token is set, write a new one to <data-dir>/admin-token (needed to listen beyond loopback without COALMINE_ADMIN_TOKEN)');
 }
 
