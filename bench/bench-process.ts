@@ -20,9 +20,21 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 export async function startBenchServer(opts: { upstream?: string } = {}): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'coalmine-bench-'));
   const port = 30_000 + Math.floor(Math.random() * 10_000);
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'bench-server.ts'), dataDir, String(port), ...(opts.upstream ? [opts.upstream] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = await startScript('bench-server.ts', [dataDir, String(port), ...(opts.upstream ? [opts.upstream] : [])]);
+  return {
+    ...server,
+    stop: async () => {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs one of bench/'s scripts in its own process (through tsx) and resolves once it prints `ready <url>`; stop() sends SIGTERM and waits. */
+export async function startScript(script: string, args: readonly string[]): Promise<BenchServer> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
     child.stdout.on('data', (d: Buffer) => {
       const m = /ready (\S+)/.exec(d.toString());
       if (m) resolve(m[1]!);
@@ -33,10 +45,8 @@ export async function startBenchServer(opts: { upstream?: string } = {}): Promis
     pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
-        child.once('exit', () => {
-          rmSync(dataDir, { recursive: true, force: true });
-          resolve();
-        });
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),
   };

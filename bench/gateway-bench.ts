@@ -17,10 +17,9 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { churnRows } from '../src/examples/index.js';
-import { startBenchServer, type BenchServer } from './bench-process.js';
+import { startBenchServer, startScript, type BenchServer } from './bench-process.js';
 
 const SLICE_S = Math.max(1, Number(process.env.BENCH_GATEWAY_SLICE ?? 3));
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
@@ -122,26 +121,8 @@ http {
 }
 
 /** bench/node-proxy.ts in its own process, in front of `upstream`. */
-async function startNodeProxy(upstream: string): Promise<{ readonly url: string; readonly pid: number; stop(): Promise<void> }> {
-  const port = 40_000 + Math.floor(Math.random() * 10_000);
-  const script = fileURLToPath(new URL('./node-proxy.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, upstream, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`node proxy exited with ${code}`)));
-    child.stdout!.on('data', (d: Buffer) => {
-      const m = /ready (\S+)/.exec(d.toString());
-      if (m) resolve(m[1]!);
-    });
-  });
-  return {
-    url,
-    pid: child.pid!,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+function startNodeProxy(upstream: string): Promise<BenchServer> {
+  return startScript('node-proxy.ts', [upstream, String(40_000 + Math.floor(Math.random() * 10_000))]);
 }
 
 type PathName = 'direct' | 'nginx' | 'node_floor' | 'coalmine';
@@ -220,7 +201,7 @@ export async function runGatewayBench(): Promise<GatewayResult | null> {
   let upstream: BenchServer | undefined;
   let gateway: BenchServer | undefined;
   let nginx: Nginx | undefined;
-  let floor: Awaited<ReturnType<typeof startNodeProxy>> | undefined;
+  let floor: BenchServer | undefined;
   try {
     upstream = await startBenchServer();
     await fetch(`${upstream.url}/v1/models/churn/traffic`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ canary_weight: 0 }) });

@@ -141,6 +141,8 @@ export const Health = strict({
     since: Str,
     error: Type.Union([Str, Type.Null()]),
   }),
+  /** Whether this process drives the rollouts now (with replicas, the one holding the controller lease). */
+  controller: Type.Boolean(),
 });
 export const Readiness = strict({ status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]), problems: Type.Array(Str) });
 

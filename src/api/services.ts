@@ -32,6 +32,8 @@ export interface ApiServices {
   readonly changes: ChangeSource;
   /** Which store holds the state, and whether this process reaches it now. */
   readonly state: () => StateLink;
+  /** Whether this process drives the rollouts now (holds the controller lease). */
+  readonly drivesRollouts: () => boolean;
 }
 
 export interface StateLink {

@@ -16,6 +16,8 @@ export interface JobsOptions {
   readonly upstreamIntervalMs: number;
   /** The rollout scheduler and webhook delivery (tests that drive reconcile themselves turn them off). */
   readonly scheduler: boolean;
+  /** Whether this replica drives the rollouts (holds the controller lease); always true alone on SQLite. */
+  readonly drives: () => boolean;
 }
 
 /**
@@ -32,9 +34,10 @@ export class BackgroundJobs {
   /** Finishes what a stopped process left half done, then starts the timers. */
   async start(models: readonly string[]): Promise<void> {
     const { o } = this;
-    await o.rollouts.recover(models);
+    // Only the replica that drives the rollouts finishes what a stopped one left half done.
+    if (o.drives()) await o.rollouts.recover(models);
     if (o.scheduler) {
-      o.rollouts.startScheduler();
+      o.rollouts.startScheduler(1000, o.drives);
       o.webhooks.start();
     }
     const flush = setInterval(() => {

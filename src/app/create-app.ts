@@ -15,6 +15,9 @@ import { BackgroundJobs } from './background-jobs.js';
 import { RegistryTrafficRouter } from './registry-traffic-router.js';
 import { openStores } from './stores.js';
 import { followReplicas } from './replica-sync.js';
+import { ControllerLease } from './controller-lease.js';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import { watchRouting } from './routing-views.js';
 import { FeedbackService, PredictionLog, PrometheusMetrics, Telemetry } from '../telemetry/index.js';
 
@@ -157,11 +160,13 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
     if (r) prometheus.setPhase(m.name, r.phase);
   }
 
+  const lease = new ControllerLease({ store: stores.leases, holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, ttlMs: config.leaseTtlMs, log });
   const flush = async () => {
     await telemetry.flush();
     await predictionLog.flush();
   };
   const jobs = new BackgroundJobs({
+    drives: () => lease.holds(),
     log,
     rollouts,
     webhooks,
@@ -193,6 +198,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
       changes,
       adminToken: admin.token,
       state: () => ({ store: stores.kind, ...stores.changes.link() }),
+      drivesRollouts: () => lease.holds(),
     },
     log,
   );
@@ -217,6 +223,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
     flush,
     async listen() {
       await followReplicas({ stream: stores.changes, registry, settings, changes, log, catchUp: stores.kind === 'postgres' });
+      await lease.start();
       await jobs.start(models.map((m) => m.name));
       const address = await http.listen({ host: config.host, port: config.port });
       log.info({ url: address, dataDir: config.dataDir }, 'coalmine listening');
@@ -226,6 +233,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
       if (closed) return;
       closed = true;
       jobs.stop();
+      await lease.stop();
       // Requests in flight get a few seconds to finish; a client that never finishes its request
       // must not keep the process (and its final telemetry flush) from shutting down.
       const deadline = setTimeout(() => {

@@ -10,6 +10,8 @@ import {
   openPostgres,
   PostgresArtifactBlobs,
   PostgresChangeStream,
+  PostgresLeaseStore,
+  SoleLeaseStore,
   PostgresPredictionLogStore,
   PostgresRegistryStore,
   PostgresRolloutStore,
@@ -23,6 +25,7 @@ import {
   WorkerPredictionLogStore,
   type ArtifactBlobs,
   type ChangeStream,
+  type LeaseStore,
   type OutboxStore,
   type PredictionLogStore,
   type RegistryStore,
@@ -48,6 +51,8 @@ export interface Stores {
   readonly rollouts: RolloutStore & OutboxStore;
   /** Other replicas' changes (PostgreSQL's LISTEN/NOTIFY); nothing on SQLite, whose one process makes them all. */
   readonly changes: ChangeStream;
+  /** Who drives the rollouts among replicas; on SQLite the one process always does. */
+  readonly leases: LeaseStore;
   /** Closes the connections and releases the data directory (after the writer thread has drained). */
   close(): Promise<void>;
 }
@@ -86,6 +91,7 @@ function openSqliteStores(config: Config, log: Logger): Stores {
     predictionLog,
     rollouts: new SqliteRolloutStore(db),
     changes: new NoChangeStream(),
+    leases: new SoleLeaseStore(),
     async close() {
       await predictionLog.close();
       telemetryDb.close();
@@ -130,6 +136,7 @@ async function openPostgresStores(config: Config, url: string, log: Logger): Pro
     predictionLog: new PostgresPredictionLogStore(sql),
     rollouts: new PostgresRolloutStore(sql),
     changes,
+    leases: new PostgresLeaseStore(sql),
     async close() {
       await changes.close();
       await listener.end({ timeout: 5 });

@@ -64,6 +64,8 @@ export interface Config {
    * the data directory, which one process owns.
    */
   readonly databaseUrl: string | null;
+  /** How long the rollout controller's lease lasts unless renewed (with replicas): the longest a rollout goes undriven after its controller dies. */
+  readonly leaseTtlMs: number;
 }
 
 /** Everything a caller may set explicitly (CLI flags, tests); unset fields come from the environment. */
@@ -161,6 +163,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     maxConnectionsPerClient: overrides.maxConnectionsPerClient ?? intFrom(env, 'COALMINE_MAX_CONNECTIONS_PER_CLIENT', 512, 0, 1_000_000),
     maxConcurrentUploads: overrides.maxConcurrentUploads ?? intFrom(env, 'COALMINE_MAX_CONCURRENT_UPLOADS', 2, 1, 64),
     upstreamReadinessIntervalMs: overrides.upstreamReadinessIntervalMs ?? intFrom(env, 'COALMINE_UPSTREAM_READINESS_INTERVAL_MS', 5000, 100, 600_000),
+    leaseTtlMs: overrides.leaseTtlMs ?? intFrom(env, 'COALMINE_LEASE_TTL_MS', 10_000, 1000, 600_000),
     databaseUrl: databaseUrlFrom(overrides.databaseUrl !== undefined ? overrides.databaseUrl : env.COALMINE_DATABASE_URL?.trim() || null),
   };
   if (config.adminToken !== null) checkToken(config.adminToken, 'the admin token');

@@ -11,7 +11,7 @@ import {
   type Routing,
   type RoutingEvent,
 } from '../domain/index.js';
-import type { ArtifactBlobs, RegistryStore, RoutingChange } from '../store/index.js';
+import { RevisionConflictError, type ArtifactBlobs, type RegistryStore, type RoutingChange } from '../store/index.js';
 import { ArtifactFiles, type StagedArtifact } from './artifact-files.js';
 
 import type { AcceptedModel, UpstreamRequest, VersionLoader } from './version-loader.js';
@@ -227,16 +227,25 @@ export class ModelRegistry {
     decide: (model: Model) => { change: RoutingChange; reason: string } | Promise<{ change: RoutingChange; reason: string }>,
   ): Promise<Model> {
     return this.mutex.run(name, async () => {
-      const model = await this.get(name);
-      const { change, reason } = await decide(model);
-      const routing: Routing = await this.opts.store.saveRouting(name, change, model.routing.revision, {
-        action,
-        reason,
-        at: this.opts.now().toISOString(),
-      });
-      const updated: Model = { ...model, routing };
-      this.emit(updated);
-      return updated;
+      // In-process the mutex serializes changes to a model; across replicas the store's revision
+      // check does: a change that lost to another replica's is decided again on what that one
+      // saved (a promote after a deploy promotes the deployed canary), never applied over it.
+      for (let attempt = 1; ; attempt++) {
+        const model = await this.get(name);
+        const { change, reason } = await decide(model);
+        try {
+          const routing: Routing = await this.opts.store.saveRouting(name, change, model.routing.revision, {
+            action,
+            reason,
+            at: this.opts.now().toISOString(),
+          });
+          const updated: Model = { ...model, routing };
+          this.emit(updated);
+          return updated;
+        } catch (err) {
+          if (!(err instanceof RevisionConflictError) || attempt >= 5) throw err;
+        }
+      }
     });
   }
 

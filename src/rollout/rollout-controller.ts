@@ -235,8 +235,11 @@ export class RolloutController {
     }
   }
 
-  startScheduler(everyMs = 1000): void {
-    this.timer = setInterval(() => void this.tickAll(), everyMs);
+  /** `drives`: whether this process drives the rollouts now (with replicas, the holder of the controller lease). */
+  startScheduler(everyMs = 1000, drives: () => boolean = () => true): void {
+    this.timer = setInterval(() => {
+      if (drives()) void this.tickAll();
+    }, everyMs);
     this.timer.unref();
   }
 

@@ -6,7 +6,7 @@ export { lockDataDir, type DataDirLock } from './sqlite/data-dir-lock.js';
 export { SqliteRegistryStore } from './sqlite/sqlite-registry-store.js';
 export { SqlitePredictionLogStore, SqliteSettingsStore, SqliteTelemetryStore } from './sqlite/sqlite-telemetry-store.js';
 export { WorkerPredictionLogStore } from './sqlite/worker-prediction-log-store.js';
-export type { NewNotification, OutboxItem, OutboxStore, RolloutStore } from './rollout-store.js';
+export { OUTBOX_CLAIM_MS, type NewNotification, type OutboxItem, type OutboxStore, type RolloutStore } from './rollout-store.js';
 export { MemoryRolloutStore } from './memory/memory-rollout-store.js';
 export { SqliteRolloutStore } from './sqlite/sqlite-rollout-store.js';
 export type { ArtifactBlobs } from './artifact-blobs.js';
@@ -18,3 +18,6 @@ export { PostgresSettingsStore, PostgresTelemetryStore } from './postgres/postgr
 export { PostgresPredictionLogStore } from './postgres/postgres-prediction-log-store.js';
 export { PostgresArtifactBlobs } from './postgres/postgres-artifacts.js';
 export { PostgresChangeStream } from './postgres/postgres-change-stream.js';
+export { SoleLeaseStore, type LeaseStore } from './lease-store.js';
+export { PostgresLeaseStore } from './postgres/postgres-lease-store.js';
+export { RevisionConflictError } from './revision-conflict.js';

@@ -79,6 +79,7 @@ for (const [name, make] of implementations) {
       const now = Date.now() + 1000;
       const due = await s.due(now, 10);
       assert.deepEqual(due.map((d) => [d.url, d.payload, d.attempts]), [['http://127.0.0.1:9/a', '{"n":1}', 0], ['http://127.0.0.1:9/b', '{"n":2}', 0]]);
+      assert.deepEqual(await s.due(now, 10), [], 'claimed: a second sender (another replica) does not get them too');
       await s.delivered(due[0]!.id, 5);
       await s.retryLater(due[1]!.id, 1, now + 1000, 'HTTP 500', false);
       assert.deepEqual(await s.due(now + 999, 10), [], 'a retry waits for its time');

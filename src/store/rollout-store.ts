@@ -29,7 +29,15 @@ export interface RolloutStore {
   active(): Promise<Rollout[]>;
 }
 
+/** How long a delivery taken by `due` is kept from every other sender: a sender that dies mid-delivery leaves it due again after this. */
+export const OUTBOX_CLAIM_MS = 30_000;
+
 export interface OutboxStore {
+  /**
+   * Claims up to `limit` items due at `now` for OUTBOX_CLAIM_MS: a second call (this replica's, or
+   * another's) does not get them again until then, so each notification is sent once, whichever
+   * replica sends it. `delivered` or `retryLater` settle the claim.
+   */
   due(now: number, limit: number): Promise<OutboxItem[]>;
   delivered(id: number, at: number): Promise<void>;
   retryLater(id: number, attempts: number, nextAttemptAt: number, error: string, giveUp: boolean): Promise<void>;

@@ -1,10 +1,10 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { migratePostgres, openPostgres, type Sql } from '../store/index.js';
+import { freePort } from './server-process.js';
 
 /**
  * A real PostgreSQL server for the tests (Debian's `postgresql` package), on a temporary
@@ -33,17 +33,6 @@ export function findPostgresBin(): string | null {
     // not installed
   }
   return null;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** PostgreSQL refuses to run as root: as root, the server runs as the package's `postgres` user. */

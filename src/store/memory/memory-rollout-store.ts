@@ -1,10 +1,10 @@
 import { appError, isTerminal, type Rollout } from '../../domain/index.js';
-import type { NewNotification, OutboxItem, OutboxStore, RolloutStore } from '../rollout-store.js';
+import { OUTBOX_CLAIM_MS, type NewNotification, type OutboxItem, type OutboxStore, type RolloutStore } from '../rollout-store.js';
 
 /** In-memory RolloutStore and outbox for controller unit tests; same contract as SQLite. */
 export class MemoryRolloutStore implements RolloutStore, OutboxStore {
   private readonly rollouts: Rollout[] = [];
-  readonly outbox: (OutboxItem & { nextAttemptAt: number; deliveredAt: number | null; gaveUp: boolean })[] = [];
+  readonly outbox: { id: number; rolloutId: string; url: string; payload: string; attempts: number; nextAttemptAt: number; deliveredAt: number | null; gaveUp: boolean }[] = [];
 
   async get(model: string): Promise<Rollout | undefined> {
     return [...this.rollouts].reverse().find((r) => r.model === model);
@@ -35,7 +35,9 @@ export class MemoryRolloutStore implements RolloutStore, OutboxStore {
   }
 
   async due(now: number, limit: number): Promise<OutboxItem[]> {
-    return this.outbox.filter((o) => o.deliveredAt === null && !o.gaveUp && o.nextAttemptAt <= now).slice(0, limit);
+    const claimed = this.outbox.filter((o) => o.deliveredAt === null && !o.gaveUp && o.nextAttemptAt <= now).slice(0, limit);
+    for (const o of claimed) o.nextAttemptAt = now + OUTBOX_CLAIM_MS;
+    return claimed.map(({ id, rolloutId, url, payload, attempts }) => ({ id, rolloutId, url, payload, attempts }));
   }
 
   async delivered(id: number, at: number): Promise<void> {

@@ -1,59 +1,9 @@
-import { appError, upgradeSignature, type Model, type ModelVersion, type Routing, type RoutingEvent, type UpstreamSource } from '../../domain/index.js';
+import { appError, type Model, type Routing, type RoutingEvent } from '../../domain/index.js';
+import { toRouting, toVersion, type EventRow, type ModelRow, type VersionRow } from '../registry-rows.js';
 import { CHANGE_CHANNEL, type StoreChange } from '../change-stream.js';
 import type { NewVersion, RegistryStore, RoutingChange, RoutingEventInput } from '../registry-store.js';
 import { revisionConflict } from '../revision-conflict.js';
 import type { Sql, Tx } from './postgres-database.js';
-
-interface ModelRow {
-  name: string;
-  created_at: string;
-  stable_version: number;
-  canary_version: number | null;
-  canary_weight_bp: number;
-  previous_stable_version: number | null;
-  last_canary_version: number | null;
-  revision: number;
-  updated_at: string;
-}
-
-interface VersionRow {
-  model: string;
-  version: number;
-  created_at: string;
-  source: string;
-  description: string;
-  signature_json: string;
-  metrics_json: string;
-  artifact: string;
-  sha256: string;
-  size_bytes: number;
-  upstream_json: string | null;
-}
-
-function toRouting(row: ModelRow): Routing {
-  return {
-    stableVersion: row.stable_version,
-    canaryVersion: row.canary_version,
-    canaryWeightBp: row.canary_weight_bp,
-    previousStableVersion: row.previous_stable_version,
-    lastCanaryVersion: row.last_canary_version,
-    revision: row.revision,
-    updatedAt: row.updated_at,
-  };
-}
-
-function toVersion(row: VersionRow): ModelVersion {
-  return {
-    model: row.model,
-    version: row.version,
-    createdAt: row.created_at,
-    origin: row.source,
-    description: row.description,
-    signature: upgradeSignature(JSON.parse(row.signature_json) as Parameters<typeof upgradeSignature>[0]),
-    metrics: JSON.parse(row.metrics_json) as Record<string, number>,
-    source: row.upstream_json !== null ? (JSON.parse(row.upstream_json) as UpstreamSource) : { kind: 'onnx', artifact: row.artifact, sha256: row.sha256, sizeBytes: row.size_bytes },
-  };
-}
 
 /** Tells the other replicas, inside the writing transaction: delivered on commit, never for a rollback. */
 export async function announce(tx: Tx, change: StoreChange): Promise<void> {
@@ -127,7 +77,7 @@ export class PostgresRegistryStore implements RegistryStore {
   }
 
   async events(name: string, limit: number): Promise<RoutingEvent[]> {
-    const rows = await this.sql<{ model: string; at: string; action: RoutingEvent['action']; routing_json: string; reason: string }[]>`
+    const rows = await this.sql<EventRow[]>`
       SELECT model, at, action, routing_json, reason FROM routing_events WHERE model = ${name} ORDER BY id DESC LIMIT ${limit}`;
     return rows.map((row) => ({ model: row.model, at: row.at, action: row.action, routing: JSON.parse(row.routing_json) as Routing, reason: row.reason }));
   }

@@ -1,5 +1,5 @@
 import { appError, isTerminal, type Rollout } from '../../domain/index.js';
-import type { NewNotification, OutboxItem, OutboxStore, RolloutStore } from '../rollout-store.js';
+import { OUTBOX_CLAIM_MS, type NewNotification, type OutboxItem, type OutboxStore, type RolloutStore } from '../rollout-store.js';
 import type { Sql } from './postgres-database.js';
 import { announce } from './postgres-registry-store.js';
 
@@ -60,10 +60,13 @@ export class PostgresRolloutStore implements RolloutStore, OutboxStore {
   }
 
   async due(now: number, limit: number): Promise<OutboxItem[]> {
+    // SKIP LOCKED: two replicas claiming at once take different items instead of waiting on each other.
     const rows = await this.sql<{ id: number; rollout_id: string; url: string; payload: string; attempts: number }[]>`
-      SELECT id, rollout_id, url, payload, attempts FROM webhook_outbox
-      WHERE delivered_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= ${now} ORDER BY id LIMIT ${limit}`;
-    return rows.map((r) => ({ id: r.id, rolloutId: r.rollout_id, url: r.url, payload: r.payload, attempts: r.attempts }));
+      UPDATE webhook_outbox SET next_attempt_at = ${now + OUTBOX_CLAIM_MS} WHERE id IN (
+        SELECT id FROM webhook_outbox WHERE delivered_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= ${now}
+        ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+      RETURNING id, rollout_id, url, payload, attempts`;
+    return rows.sort((a, b) => a.id - b.id).map((r) => ({ id: r.id, rolloutId: r.rollout_id, url: r.url, payload: r.payload, attempts: r.attempts }));
   }
 
   async delivered(id: number, at: number): Promise<void> {

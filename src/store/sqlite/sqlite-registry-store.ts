@@ -1,66 +1,8 @@
 import type Database from 'better-sqlite3';
-import { appError, upgradeSignature, type Model, type ModelVersion, type Routing, type RoutingEvent, type UpstreamSource } from '../../domain/index.js';
+import { appError, type Model, type Routing, type RoutingEvent } from '../../domain/index.js';
+import { toRouting, toVersion, type EventRow, type ModelRow, type VersionRow } from '../registry-rows.js';
 import type { NewVersion, RegistryStore, RoutingChange, RoutingEventInput } from '../registry-store.js';
 import { revisionConflict } from '../revision-conflict.js';
-
-interface ModelRow {
-  name: string;
-  created_at: string;
-  stable_version: number;
-  canary_version: number | null;
-  canary_weight_bp: number;
-  previous_stable_version: number | null;
-  last_canary_version: number | null;
-  revision: number;
-  updated_at: string;
-}
-
-interface VersionRow {
-  model: string;
-  version: number;
-  created_at: string;
-  source: string;
-  description: string;
-  signature_json: string;
-  metrics_json: string;
-  artifact: string;
-  sha256: string;
-  size_bytes: number;
-  upstream_json: string | null;
-}
-
-interface EventRow {
-  model: string;
-  at: string;
-  action: RoutingEvent['action'];
-  routing_json: string;
-  reason: string;
-}
-
-function toRouting(row: ModelRow): Routing {
-  return {
-    stableVersion: row.stable_version,
-    canaryVersion: row.canary_version,
-    canaryWeightBp: row.canary_weight_bp,
-    previousStableVersion: row.previous_stable_version,
-    lastCanaryVersion: row.last_canary_version,
-    revision: row.revision,
-    updatedAt: row.updated_at,
-  };
-}
-
-function toVersion(row: VersionRow): ModelVersion {
-  return {
-    model: row.model,
-    version: row.version,
-    createdAt: row.created_at,
-    origin: row.source,
-    description: row.description,
-    signature: upgradeSignature(JSON.parse(row.signature_json) as Parameters<typeof upgradeSignature>[0]),
-    metrics: JSON.parse(row.metrics_json) as Record<string, number>,
-    source: row.upstream_json !== null ? (JSON.parse(row.upstream_json) as UpstreamSource) : { kind: 'onnx', artifact: row.artifact, sha256: row.sha256, sizeBytes: row.size_bytes },
-  };
-}
 
 /** RegistryStore on SQLite (better-sqlite3 is synchronous; the async port keeps room for PostgreSQL). */
 export class SqliteRegistryStore implements RegistryStore {

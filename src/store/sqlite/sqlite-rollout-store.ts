@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { appError, isTerminal, type Rollout } from '../../domain/index.js';
-import type { NewNotification, OutboxItem, OutboxStore, RolloutStore } from '../rollout-store.js';
+import { OUTBOX_CLAIM_MS, type NewNotification, type OutboxItem, type OutboxStore, type RolloutStore } from '../rollout-store.js';
 
 interface Row {
   data: string;
@@ -18,8 +18,10 @@ export class SqliteRolloutStore implements RolloutStore, OutboxStore {
       insert: db.prepare('INSERT INTO rollouts (id, model, revision, phase, created_at, data) VALUES (?, ?, ?, ?, ?, ?)'),
       update: db.prepare('UPDATE rollouts SET revision = ?, phase = ?, data = ? WHERE id = ? AND revision = ?'),
       enqueue: db.prepare('INSERT INTO webhook_outbox (rollout_id, url, payload, next_attempt_at) VALUES (?, ?, ?, ?)'),
-      due: db.prepare<[number, number], { id: number; rollout_id: string; url: string; payload: string; attempts: number }>(
-        'SELECT id, rollout_id, url, payload, attempts FROM webhook_outbox WHERE delivered_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?',
+      due: db.prepare<[number, number, number], { id: number; rollout_id: string; url: string; payload: string; attempts: number }>(
+        `UPDATE webhook_outbox SET next_attempt_at = ? WHERE id IN (
+           SELECT id FROM webhook_outbox WHERE delivered_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?)
+         RETURNING id, rollout_id, url, payload, attempts`,
       ),
       delivered: db.prepare('UPDATE webhook_outbox SET delivered_at = ?, attempts = attempts + 1 WHERE id = ?'),
       retry: db.prepare('UPDATE webhook_outbox SET attempts = ?, next_attempt_at = ?, last_error = ?, given_up_at = ? WHERE id = ?'),
@@ -63,7 +65,10 @@ export class SqliteRolloutStore implements RolloutStore, OutboxStore {
   }
 
   async due(now: number, limit: number): Promise<OutboxItem[]> {
-    return this.stmt.due.all(now, limit).map((r) => ({ id: r.id, rolloutId: r.rollout_id, url: r.url, payload: r.payload, attempts: r.attempts }));
+    return this.stmt.due
+      .all(now + OUTBOX_CLAIM_MS, now, limit)
+      .sort((a, b) => a.id - b.id)
+      .map((r) => ({ id: r.id, rolloutId: r.rollout_id, url: r.url, payload: r.payload, attempts: r.attempts }));
   }
 
   async delivered(id: number, at: number): Promise<void> {

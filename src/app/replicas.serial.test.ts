@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,7 +12,8 @@ import { freePort, spawnServer, type ServerProcess } from '../test-support/serve
  * Three `coalmine serve` processes on one PostgreSQL database, each with its own data directory
  * (as on three machines): a change acknowledged by any of them reaches the others' hot path,
  * feedback sent to one joins a prediction another served, and the metrics each reports are the
- * merge of all three.
+ * merge of all three. Serial (run alone after the parallel tests): the delay it measures is the
+ * replicas', not a neighbouring test's load on the same two cores.
  */
 const noPostgres = postgresUnavailable();
 const dirs: string[] = [];
@@ -49,7 +51,9 @@ describe('replicas on one PostgreSQL state', { skip: noPostgres ?? false }, () =
 
   it('applies a change acknowledged by any replica on every other within 250 ms (p99), in revision order', async (t) => {
     const delays: number[] = [];
-    for (let i = 0; i < 30; i++) {
+    // The first few changes warm the path up (JIT, connections); 100 measured, 200 arrivals.
+    const WARM_UP = 5;
+    for (let i = 0; i < WARM_UP + 100; i++) {
       const via = r[i % 3]!;
       const weight = [5, 20, 35, 50, 65][i % 5]!;
       const ack = await call(via.url, 'PUT', '/v1/models/churn/traffic', { canary_weight: weight });
@@ -65,7 +69,7 @@ describe('replicas on one PostgreSQL state', { skip: noPostgres ?? false }, () =
             assert.ok(serving <= revision, `a replica never runs ahead of the last acknowledged revision (${serving} > ${revision})`);
             if (serving === revision) {
               assert.equal(view.json.canary_weight, weight);
-              delays.push(performance.now() - acked);
+              if (i >= WARM_UP) delays.push(performance.now() - acked);
               return;
             }
             assert.ok(performance.now() - acked < 5000, `replica ${o.url} still serves revision ${serving} 5 s after ${revision} was acknowledged`);
@@ -76,9 +80,9 @@ describe('replicas on one PostgreSQL state', { skip: noPostgres ?? false }, () =
     }
     const sorted = [...delays].sort((a, b) => a - b);
     const p99 = sorted[Math.min(sorted.length - 1, Math.floor(0.99 * sorted.length))]!;
-    assert.equal(delays.length, 60);
-    t.diagnostic(`time for a change to reach the other replicas: median ${sorted[30]!.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms`);
-    assert.ok(p99 <= 250, `p99 ${p99.toFixed(1)} ms to reach the other replicas (median ${sorted[30]!.toFixed(1)} ms)`);
+    assert.equal(delays.length, 200);
+    t.diagnostic(`time for a change to reach the other replicas: median ${sorted[100]!.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms`);
+    assert.ok(p99 <= 250, `p99 ${p99.toFixed(1)} ms to reach the other replicas (median ${sorted[100]!.toFixed(1)} ms)`);
   });
 
   it('joins feedback sent to one replica with a prediction another served, and every replica reports the merged counts', async () => {
@@ -157,6 +161,104 @@ describe('a replica that loses the database', { skip: noPostgres ?? false }, () 
     } finally {
       await Promise.all([a.kill('SIGTERM'), b.kill('SIGTERM')]);
       await pg.stop();
+    }
+  });
+});
+
+describe('the rollout controller among replicas', { skip: noPostgres ?? false }, () => {
+  it('is one replica at a time; after a kill -9 of it mid-rollout another takes over within the lease, with no step repeated or skipped and each webhook sent once', async (t) => {
+    const db = await testDatabase();
+    const hooks: { delivery_id: number; to?: string }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        hooks.push(JSON.parse(body) as { delivery_id: number; to?: string });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const hookUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
+    const TTL = 2000;
+    const env = { COALMINE_LEASE_TTL_MS: String(TTL) };
+    const spawnReplica = async (extra: string[] = []) => {
+      const dir = mkdtempSync(join(tmpdir(), 'coalmine-replica-'));
+      dirs.push(dir);
+      return spawnServer(dir, await freePort(), ['--database-url', db.url, ...extra], { COALMINE_FLUSH_INTERVAL_MS: FLUSH_MS, COALMINE_LOG_LEVEL: 'warn', ...env });
+    };
+    const a = await spawnReplica(['--examples']);
+    const b = await spawnReplica();
+    const replicas = [a, b];
+    let sending = true;
+    const rows = churnRows(2000, 3);
+    const sender = async (k: number) => {
+      for (let i = k; sending; i += 4) {
+        const via = replicas[i % 2]!;
+        await fetch(`${via.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ features: rows[i % rows.length]!.features, label: rows[i % rows.length]!.label }) }).catch(() => sleep(5));
+      }
+    };
+    const senders = [0, 1, 2, 3].map(sender);
+    try {
+      const controllerOf = async () => {
+        const flags = await Promise.all(replicas.map(async (x) => ((await call(x.url, 'GET', '/healthz').catch(() => ({ json: { controller: false } }))).json.controller as boolean)));
+        return flags;
+      };
+      assert.deepEqual(await controllerOf(), [true, false], 'the replica that started first drives; the other does not');
+      const started = await call(b.url, 'POST', '/v1/models/churn/rollout', {
+        canary: 2,
+        steps: [10, 25, 40, 60, 80],
+        interval: '300ms',
+        bake: '600ms',
+        minSamples: 5,
+        analysis: [{ metric: 'error_rate', critical: true, judge: { judge: 'threshold', statistic: 'rate', max: 0.05, minSamples: 10 } }],
+        webhooks: [hookUrl],
+      });
+      assert.equal(started.status, 201, `a rollout started through the replica that does not drive: ${JSON.stringify(started.json)}`);
+      for (let i = 0; ; i++) {
+        const r = await call(b.url, 'GET', '/v1/models/churn/rollout');
+        if ((r.json.step as number) >= 2) break;
+        assert.ok(i < 300, `the rollout reached step 2 (at ${String(r.json.step)}, ${String(r.json.phase)})`);
+        await sleep(100);
+      }
+      await a.kill('SIGKILL');
+      const killed = performance.now();
+      replicas.splice(0, 1);
+      for (let i = 0; ; i++) {
+        const h = await call(b.url, 'GET', '/healthz');
+        if (h.json.controller === true) break;
+        assert.ok(i < 200, 'the other replica took the lease');
+        await sleep(25);
+      }
+      const takeover = performance.now() - killed;
+      t.diagnostic(`the surviving replica drove the rollouts ${takeover.toFixed(0)} ms after the kill -9 (lease TTL ${TTL} ms, renewed every ${Math.floor(TTL / 3)} ms)`);
+      assert.ok(takeover <= TTL + Math.floor(TTL / 3) + 500, `taken over within the TTL plus one interval (${takeover.toFixed(0)} ms)`);
+      let final: Record<string, unknown> = {};
+      for (let i = 0; ; i++) {
+        final = (await call(b.url, 'GET', '/v1/models/churn/rollout')).json;
+        if (final.phase !== 'progressing' && final.phase !== 'pending' && final.phase !== 'promoting') break;
+        assert.ok(i < 600, `the rollout finished (${String(final.phase)} at step ${String(final.step)})`);
+        await sleep(100);
+      }
+      assert.equal(final.phase, 'succeeded', JSON.stringify(final));
+      const history = (await call(b.url, 'GET', '/v1/models/churn/rollout/history')).json.decisions as { seq: number; step: number; action: string; weight: number }[];
+      assert.deepEqual(history.map((d) => d.seq), history.map((_, k) => k + 1), 'no decision repeated or lost');
+      const weights = history.filter((d) => d.action === 'set_weight' || d.action === 'advance' || d.action === 'start').map((d) => d.weight);
+      for (let k = 1; k < weights.length; k++) assert.ok(weights[k]! >= weights[k - 1]!, `steps only move forward: ${weights.join(' → ')}`);
+      const steps = history.map((d) => d.step);
+      for (let k = 1; k < steps.length; k++) assert.ok(steps[k]! - steps[k - 1]! <= 1 && steps[k]! >= steps[k - 1]!, `no step skipped or repeated: ${steps.join(', ')}`);
+      // Deliveries are claimed in the store: whichever replica sends one, it is sent once.
+      for (let i = 0; hooks.every((h) => h.to !== 'succeeded'); i++) {
+        assert.ok(i < 100, 'the success was notified');
+        await sleep(100);
+      }
+      const ids = hooks.map((h) => h.delivery_id);
+      assert.equal(new Set(ids).size, ids.length, `each webhook delivered once: ${ids.join(', ')}`);
+    } finally {
+      sending = false;
+      await Promise.all(senders);
+      await Promise.all([a.kill('SIGKILL'), b.kill('SIGTERM')]);
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+      await db.drop();
     }
   });
 });
