@@ -193,7 +193,7 @@ describe('the rollout controller among replicas', { skip: noPostgres ?? false },
     const rows = churnRows(2000, 3);
     const sender = async (k: number) => {
       for (let i = k; sending; i += 4) {
-        const via = replicas[i % 2]!;
+        const via = replicas[i % replicas.length]!;
         await fetch(`${via.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ features: rows[i % rows.length]!.features, label: rows[i % rows.length]!.label }) }).catch(() => sleep(5));
       }
     };

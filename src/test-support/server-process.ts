@@ -37,7 +37,8 @@ export async function spawnServer(dataDir: string, port: number, extraArgs: stri
     child,
     kill: (signal) =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve(child.exitCode);
+        // Already gone (an exit, or a signal such as an earlier SIGKILL): 'exit' will not fire again.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
         child.once('exit', (code) => resolve(code));
         child.kill(signal);
       }),
