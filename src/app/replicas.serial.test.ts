@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { churnRows } from '../examples/index.js';
+import { haproxyUnavailable, startHaproxy } from '../test-support/haproxy.js';
 import { postgresUnavailable, startPostgres, testDatabase, type TestDatabase } from '../test-support/postgres-server.js';
 import { freePort, spawnServer, type ServerProcess } from '../test-support/server-process.js';
 
@@ -16,6 +17,7 @@ import { freePort, spawnServer, type ServerProcess } from '../test-support/serve
  * replicas', not a neighbouring test's load on the same two cores.
  */
 const noPostgres = postgresUnavailable();
+const noHaproxy = haproxyUnavailable();
 const dirs: string[] = [];
 const FLUSH_MS = '200';
 
@@ -258,6 +260,101 @@ describe('the rollout controller among replicas', { skip: noPostgres ?? false },
       await Promise.all(senders);
       await Promise.all([a.kill('SIGKILL'), b.kill('SIGTERM')]);
       await new Promise<void>((resolve) => receiver.close(() => resolve()));
+      await db.drop();
+    }
+  });
+});
+
+describe('three replicas behind HAProxy', { skip: noPostgres ?? noHaproxy ?? false }, () => {
+  it('act as one server: merged counts equal what was sent, and a rollout finishes through the kill -9 of its controller with no failed request beyond those in flight', async (t) => {
+    const db = await testDatabase();
+    const env = { COALMINE_FLUSH_INTERVAL_MS: FLUSH_MS, COALMINE_LOG_LEVEL: 'warn', COALMINE_LEASE_TTL_MS: '2000' };
+    const spawnReplica = async (extra: string[] = []) => {
+      const dir = mkdtempSync(join(tmpdir(), 'coalmine-replica-'));
+      dirs.push(dir);
+      return spawnServer(dir, await freePort(), ['--database-url', db.url, ...extra], env);
+    };
+    const replicas = [await spawnReplica(['--examples'])];
+    replicas.push(await spawnReplica(), await spawnReplica());
+    const lb = await startHaproxy(replicas.map((r) => r.url));
+    const rows = churnRows(4000, 11);
+    const sendThrough = async (n: number, concurrency: number): Promise<number> => {
+      let next = 0;
+      let ok = 0;
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          for (let i = next++; i < n; i = next++) {
+            const r = rows[i % rows.length]!;
+            const res = await call(lb.url, 'POST', '/predict', { features: r.features, label: r.label });
+            if (res.status === 200) ok++;
+          }
+        }),
+      );
+      return ok;
+    };
+    try {
+      assert.equal((await call(lb.url, 'POST', '/v1/models/churn/reset')).status, 200);
+      await sleep(300);
+      assert.equal(await sendThrough(300, 4), 300, 'every request answered');
+      await sleep(Number(FLUSH_MS) * 3);
+      const m = await call(lb.url, 'GET', '/v1/models/churn/metrics');
+      const v = m.json.variants as Record<'stable' | 'canary', { requests: number; labelled: number }>;
+      assert.equal(v.stable.requests + v.canary.requests, 300, 'the merged count is what was sent, whichever replica served it');
+      assert.equal(v.stable.labelled + v.canary.labelled, 300);
+
+      // A rollout under steady traffic; its controller is killed with -9 at step 2.
+      let sending = true;
+      let answered = 0;
+      const failures: string[] = [];
+      const senders = [0, 1, 2, 3].map(async (k) => {
+        for (let i = k; sending; i += 4) {
+          const r = rows[i % rows.length]!;
+          try {
+            const res = await call(lb.url, 'POST', '/predict', { features: r.features, label: r.label });
+            if (res.status === 200) answered++;
+            else failures.push(`${res.status} ${JSON.stringify(res.json).slice(0, 120)}`);
+          } catch (err) {
+            failures.push(String(err));
+          }
+        }
+      });
+      const started = await call(lb.url, 'POST', '/v1/models/churn/rollout', {
+        canary: 2,
+        steps: [10, 25, 40, 60, 80],
+        interval: '300ms',
+        bake: '600ms',
+        minSamples: 5,
+        analysis: [{ metric: 'error_rate', critical: true, judge: { judge: 'threshold', statistic: 'rate', max: 0.05, minSamples: 10 } }],
+      });
+      assert.equal(started.status, 201, JSON.stringify(started.json));
+      for (let i = 0; ; i++) {
+        const r = await call(lb.url, 'GET', '/v1/models/churn/rollout');
+        if ((r.json.step as number) >= 2) break;
+        assert.ok(i < 300, `the rollout reached step 2 (${String(r.json.phase)} at ${String(r.json.step)})`);
+        await sleep(100);
+      }
+      const flags = await Promise.all(replicas.map(async (x) => (await call(x.url, 'GET', '/healthz')).json.controller === true));
+      assert.equal(flags.filter(Boolean).length, 1, 'one replica drives');
+      const controller = replicas[flags.indexOf(true)]!;
+      await controller.kill('SIGKILL');
+      let final: Record<string, unknown> = {};
+      for (let i = 0; ; i++) {
+        final = (await call(lb.url, 'GET', '/v1/models/churn/rollout')).json;
+        if (final.phase === 'succeeded' || final.phase === 'rolled_back' || final.phase === 'failed') break;
+        assert.ok(i < 600, `the rollout finished (${String(final.phase)} at step ${String(final.step)})`);
+        await sleep(100);
+      }
+      sending = false;
+      await Promise.all(senders);
+      t.diagnostic(`${answered} predictions answered during the rollout, ${failures.length} failed (${failures.slice(0, 4).join('; ')})`);
+      assert.equal(final.phase, 'succeeded', JSON.stringify(final));
+      // Each of the 4 senders has at most one request in flight, to the killed replica or not.
+      assert.ok(failures.length <= 4, `no failed request beyond those in flight to the killed replica: ${failures.join('; ')}`);
+      const history = (await call(lb.url, 'GET', '/v1/models/churn/rollout/history')).json.decisions as { seq: number }[];
+      assert.deepEqual(history.map((d) => d.seq), history.map((_, k) => k + 1), 'no decision repeated or lost');
+    } finally {
+      await lb.stop();
+      await Promise.all(replicas.map((r) => r.kill('SIGTERM')));
       await db.drop();
     }
   });

@@ -1,0 +1,88 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './server-process.js';
+
+/**
+ * A real HAProxy (Debian's `haproxy`) in front of coalmine replicas on loopback, for the tests: round
+ * robin, health-checked on /readyz every 200 ms, and a request whose connection fails is sent to
+ * another server (`retries`, `option redispatch`), as a production load balancer is set up.
+ */
+export interface RunningHaproxy {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export function haproxyBinary(): string | null {
+  for (const p of ['/usr/sbin/haproxy', '/usr/bin/haproxy', '/usr/local/sbin/haproxy']) {
+    if (spawnSync(p, ['-v'], { stdio: 'ignore' }).status === 0) return p;
+  }
+  return null;
+}
+
+/** Why the load-balancer tests cannot run here, or null. In CI (COALMINE_REQUIRE_HAPROXY=1) they must. */
+export function haproxyUnavailable(): string | null {
+  if (haproxyBinary()) return null;
+  const why = 'HAProxy is not installed (Debian: apt-get install haproxy); the load-balancer tests are skipped';
+  if (process.env.COALMINE_REQUIRE_HAPROXY === '1') throw new Error(`${why}, but COALMINE_REQUIRE_HAPROXY=1 says they must run`);
+  process.stderr.write(`\n*** ${why} ***\n\n`);
+  return why;
+}
+
+export async function startHaproxy(backends: readonly string[]): Promise<RunningHaproxy> {
+  const bin = haproxyBinary();
+  if (!bin) throw new Error('HAProxy is not installed (Debian: apt-get install haproxy)');
+  const dir = mkdtempSync(join(tmpdir(), 'coalmine-haproxy-'));
+  const port = await freePort();
+  const servers = backends.map((b, i) => `  server r${i + 1} ${new URL(b).host} check`).join('\n');
+  writeFileSync(
+    join(dir, 'haproxy.cfg'),
+    `global
+  maxconn 2000
+defaults
+  mode http
+  timeout connect 1s
+  timeout client 30s
+  timeout server 30s
+  retries 3
+  option redispatch
+  option http-keep-alive
+frontend coalmine
+  bind 127.0.0.1:${port}
+  default_backend replicas
+backend replicas
+  balance roundrobin
+  option httpchk GET /readyz
+  default-server inter 200ms fall 2 rise 2
+${servers}
+`,
+  );
+  const child = spawn(bin, ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`haproxy exited with ${child.exitCode}: ${stderr}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (i > 100) throw new Error(`haproxy did not come up: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          rmSync(dir, { recursive: true, force: true });
+          resolve();
+        };
+        if (child.exitCode !== null || child.signalCode !== null) return done();
+        child.once('exit', done);
+        child.kill('SIGTERM');
+      }),
+  };
+}
