@@ -17,10 +17,10 @@ const here = fileURLToPath(new URL('.', import.meta.url));
  * on a throwaway data directory, and resolves once it listens. With `upstream`, the server is a
  * gateway whose model "churn" is served by that Open Inference Protocol server.
  */
-export async function startBenchServer(opts: { upstream?: string } = {}): Promise<BenchServer> {
+export async function startBenchServer(opts: { upstream?: string; env?: Record<string, string> } = {}): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'coalmine-bench-'));
   const port = 30_000 + Math.floor(Math.random() * 10_000);
-  const server = await startScript('bench-server.ts', [dataDir, String(port), ...(opts.upstream ? [opts.upstream] : [])]);
+  const server = await startScript('bench-server.ts', [dataDir, String(port), ...(opts.upstream ? [opts.upstream] : [])], opts.env);
   return {
     ...server,
     stop: async () => {
@@ -31,8 +31,8 @@ export async function startBenchServer(opts: { upstream?: string } = {}): Promis
 }
 
 /** Runs one of bench/'s scripts in its own process (through tsx) and resolves once it prints `ready <url>`; stop() sends SIGTERM and waits. */
-export async function startScript(script: string, args: readonly string[]): Promise<BenchServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+export async function startScript(script: string, args: readonly string[], env: Record<string, string> = {}): Promise<BenchServer> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   const url = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
     child.stdout.on('data', (d: Buffer) => {
