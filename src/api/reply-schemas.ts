@@ -143,6 +143,8 @@ export const Health = strict({
   }),
   /** Whether this process drives the rollouts now (with replicas, the one holding the controller lease). */
   controller: Type.Boolean(),
+  /** The answering process, to tell replicas and `serve --workers` workers apart. */
+  pid: Int,
 });
 export const Readiness = strict({ status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]), problems: Type.Array(Str) });
 

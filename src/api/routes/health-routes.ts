@@ -5,7 +5,7 @@ import type { ApiServices } from '../services.js';
 export function healthRoutes(app: FastifyInstance, s: ApiServices): void {
   app.get('/healthz', { schema: { response: { 200: Health } } }, async () => {
     const link = s.state();
-    return { status: 'ok' as const, state: { store: link.store, connected: link.connected, since: new Date(link.since).toISOString(), error: link.error }, controller: s.drivesRollouts() };
+    return { status: 'ok' as const, state: { store: link.store, connected: link.connected, since: new Date(link.since).toISOString(), error: link.error }, controller: s.drivesRollouts(), pid: process.pid };
   });
 
   app.get('/readyz', { schema: { response: { 200: Readiness, 503: Readiness } } }, async (_req, reply) => {

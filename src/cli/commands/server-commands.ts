@@ -4,6 +4,7 @@ import type { ConfigOverrides } from '../../config/index.js';
 import { ApiClient } from '../api-client.js';
 import { parsePositiveInt } from '../cli-context.js';
 import { runDemo } from '../demo/demo.js';
+import { superviseWorkers, workerNumber } from './workers.js';
 
 interface ServeOptions {
   host?: string;
@@ -15,6 +16,7 @@ interface ServeOptions {
   generateToken?: boolean;
   stopWithParent?: boolean;
   quietUntilServing?: boolean;
+  workers?: string;
 }
 
 function overrides(opts: ServeOptions): ConfigOverrides {
@@ -66,6 +68,8 @@ async function serve(opts: ServeOptions, examples: boolean): Promise<App> {
   }
   const stop = closeOnSignals(app);
   if (opts.stopWithParent) stopWithParent(stop);
+  // A worker whose primary is gone (even by SIGKILL) loses its IPC channel: it stops too.
+  if (workerNumber() !== null) process.once('disconnect', () => stop('the serve --workers primary exited'));
   // The demo's story is told on stdout; the server's info lines (listening, every step it takes)
   // would interleave with it, so they wait until the story is over. Its end prints the address.
   if (opts.quietUntilServing) app.log.level = 'warn';
@@ -86,8 +90,16 @@ export function serverCommands(program: Command): void {
   addServerOptions(program.command('serve'))
     .description('run the coalmine server')
     .option('--examples', 'create the example model churn if it is missing')
+    .option('--workers <n>', 'run n processes sharing the port, each a replica of the state (needs --database-url)')
     .action(async (opts: ServeOptions) => {
-      await serve(opts, opts.examples === true);
+      const workers = opts.workers === undefined ? 1 : parsePositiveInt(opts.workers, '--workers');
+      const k = workerNumber();
+      if (workers > 1 && k === null) {
+        await superviseWorkers({ workers, overrides: overrides(opts), generateToken: opts.generateToken === true, examples: opts.examples === true });
+        return;
+      }
+      // In a worker, only the first creates the example model; the others find it.
+      await serve(opts, opts.examples === true && (k === null || k === 1));
     });
 
   addServerOptions(program.command('start'))
