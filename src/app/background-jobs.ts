@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { RolloutController, WebhookSender } from '../rollout/index.js';
+import { throttledWarning, type RolloutController, type WebhookSender } from '../rollout/index.js';
 
 export interface JobsOptions {
   readonly log: Logger;
@@ -40,11 +40,13 @@ export class BackgroundJobs {
       o.rollouts.startScheduler(1000, o.drives);
       o.webhooks.start();
     }
+    // Once per 30 s at most: with the store out of reach every flush fails until it is back.
+    const flushFailed = throttledWarning((obj, msg) => o.log.warn(obj, msg));
     const flush = setInterval(() => {
       if (this.flushing) return;
       this.flushing = true;
       o.flush()
-        .catch((err: unknown) => o.log.warn({ err }, 'telemetry flush failed; will retry'))
+        .catch((err: unknown) => flushFailed({ err }, 'telemetry flush failed; will retry'))
         .finally(() => (this.flushing = false));
     }, o.flushIntervalMs);
     const purge = setInterval(() => {

@@ -21,10 +21,11 @@ const noHaproxy = haproxyUnavailable();
 const dirs: string[] = [];
 const FLUSH_MS = '200';
 
-async function replica(url: string, extra: string[] = []): Promise<ServerProcess> {
+/** A `serve` process on the database at `url`, with a data directory of its own (as on its own machine). */
+async function replica(url: string, extra: string[] = [], env: Record<string, string> = {}): Promise<ServerProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'coalmine-replica-'));
   dirs.push(dir);
-  return spawnServer(dir, await freePort(), ['--database-url', url, ...extra], { COALMINE_FLUSH_INTERVAL_MS: FLUSH_MS, COALMINE_LOG_LEVEL: 'warn' });
+  return spawnServer(dir, await freePort(), ['--database-url', url, ...extra], { COALMINE_FLUSH_INTERVAL_MS: FLUSH_MS, COALMINE_LOG_LEVEL: 'warn', ...env });
 }
 
 async function call(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
@@ -33,6 +34,16 @@ async function call(base: string, method: string, path: string, body?: unknown):
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Five steps a few hundred milliseconds apart, judged on the error rate: a rollout that finishes in seconds under traffic. */
+const QUICK_ROLLOUT = {
+  canary: 2,
+  steps: [10, 25, 40, 60, 80],
+  interval: '300ms',
+  bake: '600ms',
+  minSamples: 5,
+  analysis: [{ metric: 'error_rate', critical: true, judge: { judge: 'threshold', statistic: 'rate', max: 0.05, minSamples: 10 } }],
+};
 
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
@@ -183,13 +194,8 @@ describe('the rollout controller among replicas', { skip: noPostgres ?? false },
     const hookUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
     const TTL = 2000;
     const env = { COALMINE_LEASE_TTL_MS: String(TTL) };
-    const spawnReplica = async (extra: string[] = []) => {
-      const dir = mkdtempSync(join(tmpdir(), 'coalmine-replica-'));
-      dirs.push(dir);
-      return spawnServer(dir, await freePort(), ['--database-url', db.url, ...extra], { COALMINE_FLUSH_INTERVAL_MS: FLUSH_MS, COALMINE_LOG_LEVEL: 'warn', ...env });
-    };
-    const a = await spawnReplica(['--examples']);
-    const b = await spawnReplica();
+    const a = await replica(db.url, ['--examples'], env);
+    const b = await replica(db.url, [], env);
     const replicas = [a, b];
     let sending = true;
     const rows = churnRows(2000, 3);
@@ -206,15 +212,7 @@ describe('the rollout controller among replicas', { skip: noPostgres ?? false },
         return flags;
       };
       assert.deepEqual(await controllerOf(), [true, false], 'the replica that started first drives; the other does not');
-      const started = await call(b.url, 'POST', '/v1/models/churn/rollout', {
-        canary: 2,
-        steps: [10, 25, 40, 60, 80],
-        interval: '300ms',
-        bake: '600ms',
-        minSamples: 5,
-        analysis: [{ metric: 'error_rate', critical: true, judge: { judge: 'threshold', statistic: 'rate', max: 0.05, minSamples: 10 } }],
-        webhooks: [hookUrl],
-      });
+      const started = await call(b.url, 'POST', '/v1/models/churn/rollout', { ...QUICK_ROLLOUT, webhooks: [hookUrl] });
       assert.equal(started.status, 201, `a rollout started through the replica that does not drive: ${JSON.stringify(started.json)}`);
       for (let i = 0; ; i++) {
         const r = await call(b.url, 'GET', '/v1/models/churn/rollout');
@@ -268,14 +266,9 @@ describe('the rollout controller among replicas', { skip: noPostgres ?? false },
 describe('three replicas behind HAProxy', { skip: noPostgres ?? noHaproxy ?? false }, () => {
   it('act as one server: merged counts equal what was sent, and a rollout finishes through the kill -9 of its controller with no failed request beyond those in flight', async (t) => {
     const db = await testDatabase();
-    const env = { COALMINE_FLUSH_INTERVAL_MS: FLUSH_MS, COALMINE_LOG_LEVEL: 'warn', COALMINE_LEASE_TTL_MS: '2000' };
-    const spawnReplica = async (extra: string[] = []) => {
-      const dir = mkdtempSync(join(tmpdir(), 'coalmine-replica-'));
-      dirs.push(dir);
-      return spawnServer(dir, await freePort(), ['--database-url', db.url, ...extra], env);
-    };
-    const replicas = [await spawnReplica(['--examples'])];
-    replicas.push(await spawnReplica(), await spawnReplica());
+    const env = { COALMINE_LEASE_TTL_MS: '2000' };
+    const replicas = [await replica(db.url, ['--examples'], env)];
+    replicas.push(await replica(db.url, [], env), await replica(db.url, [], env));
     const lb = await startHaproxy(replicas.map((r) => r.url));
     const rows = churnRows(4000, 11);
     const sendThrough = async (n: number, concurrency: number): Promise<number> => {
@@ -318,14 +311,7 @@ describe('three replicas behind HAProxy', { skip: noPostgres ?? noHaproxy ?? fal
           }
         }
       });
-      const started = await call(lb.url, 'POST', '/v1/models/churn/rollout', {
-        canary: 2,
-        steps: [10, 25, 40, 60, 80],
-        interval: '300ms',
-        bake: '600ms',
-        minSamples: 5,
-        analysis: [{ metric: 'error_rate', critical: true, judge: { judge: 'threshold', statistic: 'rate', max: 0.05, minSamples: 10 } }],
-      });
+      const started = await call(lb.url, 'POST', '/v1/models/churn/rollout', QUICK_ROLLOUT);
       assert.equal(started.status, 201, JSON.stringify(started.json));
       for (let i = 0; ; i++) {
         const r = await call(lb.url, 'GET', '/v1/models/churn/rollout');

@@ -5,3 +5,4 @@ export { reportMarkdown, rolloutReport, stepsPassed, type RolloutReport, type St
 export { decisionView } from './decision-view.js';
 export { desiredRouting, transition, type AnalysisResult, type RolloutEffect, type RolloutEvent, type TransitionResult } from './transition.js';
 export { WebhookSender, type SenderLogger } from './webhook-sender.js';
+export { throttledWarning } from './throttled-warning.js';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { assess } from '../analysis/index.js';
 import { AppError, isTerminal, KeyedMutex, appError, type Phase, type Rollout } from '../domain/index.js';
+import { throttledWarning } from './throttled-warning.js';
 import { bindAnalysis, defaultAnalysis, type DefaultAnalysisOptions, type MetricWindow, type VariantPair } from '../metrics/index.js';
 import type { NewNotification, RolloutStore } from '../store/index.js';
 import { decisionView } from './decision-view.js';
@@ -55,9 +56,11 @@ export class RolloutController {
   private readonly mutex = new KeyedMutex();
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
+  private readonly unreachable: (obj: object, msg: string) => void;
 
   constructor(private readonly opts: RolloutControllerOptions) {
     this.now = opts.now ?? Date.now;
+    this.unreachable = throttledWarning((obj, msg) => opts.log.warn(obj, msg));
   }
 
   async get(model: string): Promise<Rollout> {
@@ -227,7 +230,7 @@ export class RolloutController {
       active = await this.opts.store.active();
     } catch (err) {
       // The store is out of reach (a shared database down): nothing can be judged or saved until it is back.
-      this.opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'cannot read the active rollouts; will retry');
+      this.unreachable({ err: err instanceof Error ? err.message : String(err) }, 'cannot read the active rollouts; will retry');
       return;
     }
     for (const r of active) {

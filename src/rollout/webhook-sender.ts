@@ -1,4 +1,5 @@
 import type { OutboxStore } from '../store/index.js';
+import { throttledWarning } from './throttled-warning.js';
 
 export interface SenderLogger {
   info(obj: object, msg: string): void;
@@ -28,7 +29,8 @@ export class WebhookSender {
 
   start(everyMs = 1000): void {
     // A pass that cannot read the outbox (the store out of reach) waits for the next tick.
-    this.timer = setInterval(() => void this.deliver().catch((err: unknown) => this.log.warn({ error: err instanceof Error ? err.message : String(err) }, 'cannot read the webhook outbox; will retry')), everyMs);
+    const unreachable = throttledWarning((obj, msg) => this.log.warn(obj, msg));
+    this.timer = setInterval(() => void this.deliver().catch((err: unknown) => unreachable({ error: err instanceof Error ? err.message : String(err) }, 'cannot read the webhook outbox; will retry')), everyMs);
     this.timer.unref();
   }
 
