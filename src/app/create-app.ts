@@ -55,6 +55,8 @@ export interface AppOptions {
   readonly scheduler?: boolean;
   /** Write a new admin token file when no token is configured (`serve --generate-token`). */
   readonly generateAdminToken?: boolean;
+  /** This process is a `serve --workers` worker of that primary, which holds the data directory. */
+  readonly workerOf?: number;
 }
 
 const PURGE_EVERY_MS = 10 * 60 * 1000;
@@ -70,7 +72,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
   const now = options.now ?? (() => new Date());
   // Read on every prediction (telemetry buckets): without an injected clock, no Date per call.
   const nowMs = options.now ? () => now().getTime() : Date.now;
-  const stores = await openStores(config, log);
+  const stores = await openStores(config, log, options.workerOf !== undefined ? { workerOf: options.workerOf } : {});
   const files = stores.files;
   const blobs = stores.blobs;
   const prometheus = new PrometheusMetrics();
@@ -222,7 +224,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
     adminToken: admin.token,
     flush,
     async listen() {
-      await followReplicas({ stream: stores.changes, registry, settings, changes, log, catchUp: stores.kind === 'postgres' });
+      await followReplicas({ stream: stores.changes, registry, settings, changes, log, catchUp: stores.shared });
       await lease.start();
       await jobs.start(models.map((m) => m.name));
       const address = await http.listen({ host: config.host, port: config.port });

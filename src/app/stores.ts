@@ -12,6 +12,9 @@ import {
   PostgresChangeStream,
   PostgresLeaseStore,
   SoleLeaseStore,
+  SqliteChangeStream,
+  SqliteLeaseStore,
+  verifyLockHeldBy,
   PostgresPredictionLogStore,
   PostgresRegistryStore,
   PostgresRolloutStore,
@@ -38,6 +41,8 @@ import { checkDatabaseIsNotLost, markDataDir, removeInterruptedUploads } from '.
 /** Every store port, opened on the embedded SQLite database or on a shared PostgreSQL one. */
 export interface Stores {
   readonly kind: 'sqlite' | 'postgres';
+  /** Other processes write the same state (replicas on PostgreSQL, or `serve --workers` on one SQLite file). */
+  readonly shared: boolean;
   /** Where the state is, for logs and messages (a database URL without its password). */
   readonly where: string;
   /** The data directory's model files: the only copy on SQLite, a local cache by sha256 on PostgreSQL. */
@@ -57,15 +62,27 @@ export interface Stores {
   close(): Promise<void>;
 }
 
-/** The one place that opens state. */
-export async function openStores(config: Config, log: Logger): Promise<Stores> {
-  return config.databaseUrl !== null ? openPostgresStores(config, config.databaseUrl, log) : openSqliteStores(config, log);
+export interface OpenStoresOptions {
+  /**
+   * This process is a `serve --workers` worker: its parent (the primary) holds the data
+   * directory's lock for all its workers, which share the SQLite file and follow each other's
+   * changes through it.
+   */
+  readonly workerOf?: number;
 }
 
-/** The embedded shape: one SQLite file in a data directory this process owns (the lock first, then the checks, then the databases). */
-function openSqliteStores(config: Config, log: Logger): Stores {
+/** The one place that opens state. */
+export async function openStores(config: Config, log: Logger, opts: OpenStoresOptions = {}): Promise<Stores> {
+  return config.databaseUrl !== null ? openPostgresStores(config, config.databaseUrl, log) : openSqliteStores(config, log, opts.workerOf);
+}
+
+/**
+ * The embedded shape: one SQLite file in a data directory this process owns (the lock first,
+ * then the checks, then the databases), or that the workers of one primary share.
+ */
+function openSqliteStores(config: Config, log: Logger, workerOf: number | undefined): Stores {
   const dbFile = join(config.dataDir, 'coalmine.db');
-  const lock = lockDataDir(config.dataDir);
+  const lock = workerOf === undefined ? lockDataDir(config.dataDir) : verifyLockHeldBy(config.dataDir, workerOf);
   let db: ReturnType<typeof openDatabase>;
   try {
     checkDatabaseIsNotLost(config.dataDir, dbFile);
@@ -76,12 +93,16 @@ function openSqliteStores(config: Config, log: Logger): Stores {
     throw err;
   }
   markDataDir(config.dataDir);
-  removeInterruptedUploads(join(config.dataDir, 'models'), log);
+  // A worker must not delete another worker's upload in progress; the primary's first worker cleans up.
+  if (workerOf === undefined || process.env.COALMINE_WORKER === '1') removeInterruptedUploads(join(config.dataDir, 'models'), log);
+  const shared = workerOf !== undefined;
+  const changes = shared ? new SqliteChangeStream(db) : new NoChangeStream();
   // A second connection to the same file, for the high-volume writes that need no fsync per commit.
   const telemetryDb = openDatabase(dbFile, 'NORMAL');
   const predictionLog = new WorkerPredictionLogStore(dbFile, new SqlitePredictionLogStore(telemetryDb), log);
   return {
     kind: 'sqlite',
+    shared,
     where: dbFile,
     files: new ArtifactFiles(config.dataDir),
     blobs: null,
@@ -90,9 +111,10 @@ function openSqliteStores(config: Config, log: Logger): Stores {
     telemetry: new SqliteTelemetryStore(telemetryDb),
     predictionLog,
     rollouts: new SqliteRolloutStore(db),
-    changes: new NoChangeStream(),
-    leases: new SoleLeaseStore(),
+    changes,
+    leases: shared ? new SqliteLeaseStore(db) : new SoleLeaseStore(),
     async close() {
+      await changes.close();
       await predictionLog.close();
       telemetryDb.close();
       db.close();
@@ -127,6 +149,7 @@ async function openPostgresStores(config: Config, url: string, log: Logger): Pro
   removeInterruptedUploads(join(config.dataDir, 'models'), log);
   return {
     kind: 'postgres',
+    shared: true,
     where,
     files: new ArtifactFiles(config.dataDir),
     blobs: new PostgresArtifactBlobs(sql),

@@ -2,7 +2,7 @@ export type { NewVersion, RegistryStore, RoutingChange, RoutingEventInput } from
 export type { BucketRow, PredictionKey, PredictionLogStore, SettingsStore, TelemetryStore } from './telemetry-store.js';
 export { MemoryRegistryStore } from './memory/memory-registry-store.js';
 export { openDatabase, type Durability } from './sqlite/sqlite-database.js';
-export { lockDataDir, type DataDirLock } from './sqlite/data-dir-lock.js';
+export { lockDataDir, verifyLockHeldBy, type DataDirLock } from './sqlite/data-dir-lock.js';
 export { SqliteRegistryStore } from './sqlite/sqlite-registry-store.js';
 export { SqlitePredictionLogStore, SqliteSettingsStore, SqliteTelemetryStore } from './sqlite/sqlite-telemetry-store.js';
 export { WorkerPredictionLogStore } from './sqlite/worker-prediction-log-store.js';
@@ -21,3 +21,5 @@ export { PostgresChangeStream } from './postgres/postgres-change-stream.js';
 export { SoleLeaseStore, type LeaseStore } from './lease-store.js';
 export { PostgresLeaseStore } from './postgres/postgres-lease-store.js';
 export { RevisionConflictError } from './revision-conflict.js';
+export { SqliteChangeStream } from './sqlite/sqlite-change-stream.js';
+export { SqliteLeaseStore } from './sqlite/sqlite-lease-store.js';

@@ -61,7 +61,7 @@ function stopWithParent(stop: (why: string) => void): void {
 }
 
 async function serve(opts: ServeOptions, examples: boolean): Promise<App> {
-  const app = await createApp(overrides(opts), { generateAdminToken: opts.generateToken === true });
+  const app = await createApp(overrides(opts), { generateAdminToken: opts.generateToken === true, ...(workerNumber() !== null ? { workerOf: process.ppid } : {}) });
   if (examples) {
     const result = await ensureExampleModels(app.registry, app.config.resetCanaryWeightBp);
     if (result.created) app.log.info({ model: 'churn' }, 'created the example model churn: v1 stable, v2 canary');
@@ -90,7 +90,7 @@ export function serverCommands(program: Command): void {
   addServerOptions(program.command('serve'))
     .description('run the coalmine server')
     .option('--examples', 'create the example model churn if it is missing')
-    .option('--workers <n>', 'run n processes sharing the port, each a replica of the state (needs --database-url)')
+    .option('--workers <n>', 'run n processes sharing the port and the state (the data directory, or --database-url)')
     .action(async (opts: ServeOptions) => {
       const workers = opts.workers === undefined ? 1 : parsePositiveInt(opts.workers, '--workers');
       const k = workerNumber();

@@ -1,7 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import pino from 'pino';
-import { resolveAdminToken } from '../../app/index.js';
-import { AppError } from '../../domain/index.js';
+import { lockDataDir, resolveAdminToken } from '../../app/index.js';
 import { loadConfig, type ConfigOverrides } from '../../config/index.js';
 
 /** Set in a worker's environment: it is worker k of a `serve --workers` primary (k = 1 creates the example model). */
@@ -24,18 +23,16 @@ export interface WorkersOptions {
  * (routing, telemetry, feedback, one rollout controller). The primary serves nothing: it starts
  * the workers, restarts one that dies, and stops them all on SIGTERM/SIGINT.
  *
- * SQLite is refused for now: its data directory is locked to one process, and workers sharing it
- * need a change stream and leases on SQLite that are not built yet.
+ * On SQLite the primary holds the data directory's lock for its workers (a second, independent
+ * server is still refused), and the workers share the file: they follow each other's changes
+ * through its `store_changes` table and elect the rollout controller with a lease in it.
  */
 export async function superviseWorkers(o: WorkersOptions): Promise<void> {
   const config = loadConfig(o.overrides);
   const log = pino({ level: config.logLevel, base: undefined });
-  if (config.databaseUrl === null) {
-    throw new AppError(
-      'invalid_request',
-      `--workers ${o.workers} needs the state in PostgreSQL (--database-url or COALMINE_DATABASE_URL): workers share the port and the state, and a SQLite data directory belongs to one process. Without PostgreSQL, run one coalmine serve per data directory`,
-    );
-  }
+  // Held until this process exits (kept referenced: a collected connection would let the lock go):
+  // workers check that their primary holds it, and an independent server is refused.
+  const lock = config.databaseUrl === null ? lockDataDir(config.dataDir) : null;
   // Resolved once here, so N workers do not race to write one token file.
   const admin = resolveAdminToken(config, o.generateToken);
   const env: Record<string, string> = admin.token !== null ? { COALMINE_ADMIN_TOKEN: admin.token } : {};
@@ -89,7 +86,10 @@ export async function superviseWorkers(o: WorkersOptions): Promise<void> {
       for (const w of alive) w.process.kill('SIGKILL');
     }, 30_000);
     deadline.unref();
-    void Promise.all(alive.map((w) => new Promise<void>((resolve) => (w.isDead() ? resolve() : w.once('exit', () => resolve()))))).then(() => process.exit(exitCode));
+    void Promise.all(alive.map((w) => new Promise<void>((resolve) => (w.isDead() ? resolve() : w.once('exit', () => resolve()))))).then(() => {
+      lock?.release();
+      process.exit(exitCode);
+    });
   };
   process.once('SIGINT', () => stopAll(0));
   process.once('SIGTERM', () => stopAll(0));

@@ -42,3 +42,21 @@ export function lockDataDir(dataDir: string, now: () => Date = () => new Date())
   writeFileSync(join(dataDir, OWNER_FILE), `coalmine process ${process.pid} on ${hostname()} (started ${now().toISOString()})\n`);
   return { release: () => db.close() };
 }
+
+/**
+ * For a `serve --workers` worker: checks that the data directory is locked by its primary (the
+ * owner note names the parent process), so workers share a directory only with their own
+ * siblings. Nothing to release: the primary holds the lock.
+ */
+export function verifyLockHeldBy(dataDir: string, primaryPid: number): DataDirLock {
+  let owner = '';
+  try {
+    owner = readFileSync(join(dataDir, OWNER_FILE), 'utf8');
+  } catch {
+    // no note: refused below
+  }
+  if (!owner.startsWith(`coalmine process ${primaryPid} `)) {
+    throw new AppError('conflict', `this worker's primary (process ${primaryPid}) does not hold the data directory ${dataDir} (${owner.trim() || 'no owner note'}); start workers with coalmine serve --workers`);
+  }
+  return { release: () => undefined };
+}

@@ -136,6 +136,21 @@ const MIGRATIONS: readonly (string | ((db: Database.Database) => void))[] = [
   },
   // A version may be a model server rather than a file: its source, as JSON; NULL for ONNX files.
   `ALTER TABLE versions ADD COLUMN upstream_json TEXT;`,
+  // Several processes on one data directory (serve --workers): each write that the others must
+  // apply leaves a row here in its own transaction (SQLite has no NOTIFY), and the rollout
+  // controller's lease.
+  `
+  CREATE TABLE store_changes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    payload TEXT NOT NULL
+  );
+  CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 interface OldLogRow {

@@ -3,12 +3,15 @@ import { appError, type Model, type Routing, type RoutingEvent } from '../../dom
 import { toRouting, toVersion, type EventRow, type ModelRow, type VersionRow } from '../registry-rows.js';
 import type { NewVersion, RegistryStore, RoutingChange, RoutingEventInput } from '../registry-store.js';
 import { revisionConflict } from '../revision-conflict.js';
+import { changeRecorder } from './sqlite-change-stream.js';
 
 /** RegistryStore on SQLite (better-sqlite3 is synchronous; the async port keeps room for PostgreSQL). */
 export class SqliteRegistryStore implements RegistryStore {
   private readonly stmt;
+  private readonly record;
 
   constructor(private readonly db: Database.Database) {
+    this.record = changeRecorder(db);
     this.stmt = {
       models: db.prepare<[], ModelRow>('SELECT * FROM models ORDER BY name'),
       model: db.prepare<[string], ModelRow>('SELECT * FROM models WHERE name = ?'),
@@ -71,6 +74,9 @@ export class SqliteRegistryStore implements RegistryStore {
       const model = this.read(input.model)!;
       if (isNew) {
         this.stmt.insertEvent.run(input.model, input.createdAt, 'register', JSON.stringify(model.routing), 'first version becomes stable');
+        this.record({ kind: 'routing', model: input.model, revision: model.routing.revision });
+      } else {
+        this.record({ kind: 'version', model: input.model, version });
       }
       return model;
     })();
@@ -86,6 +92,7 @@ export class SqliteRegistryStore implements RegistryStore {
       }
       const routing = toRouting(this.stmt.model.get(name)!);
       this.stmt.insertEvent.run(name, event.at, event.action, JSON.stringify(routing), event.reason);
+      this.record({ kind: 'routing', model: name, revision: routing.revision });
       return routing;
     })();
   }

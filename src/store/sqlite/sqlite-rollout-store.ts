@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { appError, isTerminal, type Rollout } from '../../domain/index.js';
+import { changeRecorder } from './sqlite-change-stream.js';
 import { OUTBOX_CLAIM_MS, type NewNotification, type OutboxItem, type OutboxStore, type RolloutStore } from '../rollout-store.js';
 
 interface Row {
@@ -8,8 +9,10 @@ interface Row {
 
 export class SqliteRolloutStore implements RolloutStore, OutboxStore {
   private readonly stmt;
+  private readonly record;
 
   constructor(private readonly db: Database.Database) {
+    this.record = changeRecorder(db);
     this.stmt = {
       latest: db.prepare<[string], Row>('SELECT data FROM rollouts WHERE model = ? ORDER BY created_at DESC, rowid DESC LIMIT 1'),
       list: db.prepare<[string, number], Row>('SELECT data FROM rollouts WHERE model = ? ORDER BY created_at DESC, rowid DESC LIMIT ?'),
@@ -38,6 +41,7 @@ export class SqliteRolloutStore implements RolloutStore, OutboxStore {
       const running = this.stmt.activeFor.get(rollout.model);
       if (running) throw appError('conflict', `model ${rollout.model} already has an active rollout (${running.id}); pause, promote or abort it first`);
       this.stmt.insert.run(rollout.id, rollout.model, rollout.revision, rollout.phase, rollout.startedAt, JSON.stringify(rollout));
+      this.record({ kind: 'rollout', model: rollout.model });
       return rollout;
     })();
   }
@@ -52,6 +56,7 @@ export class SqliteRolloutStore implements RolloutStore, OutboxStore {
       }
       const now = Date.now();
       for (const n of notifications) this.stmt.enqueue.run(next.id, n.url, n.payload, now);
+      this.record({ kind: 'rollout', model: next.model });
       return next;
     })();
   }

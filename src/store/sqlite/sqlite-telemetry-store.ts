@@ -3,6 +3,7 @@ import type { Label, ModelSettings, PredictionLogEntry, Variant } from '../../do
 import type { BucketRow, PredictionKey, PredictionLogStore, SettingsStore, TelemetryStore } from '../telemetry-store.js';
 import { encodeLogRows, packedBytes } from './prediction-log-codec.js';
 import { chunkWriter, labelWriter, logPurger, logReader, nextTurn } from './prediction-log-chunks.js';
+import { changeRecorder } from './sqlite-change-stream.js';
 
 interface BucketRecord {
   model: string;
@@ -91,12 +92,18 @@ export class SqlitePredictionLogStore implements PredictionLogStore {
 export class SqliteSettingsStore implements SettingsStore {
   private readonly select;
   private readonly upsert;
+  private readonly saveAndRecord;
 
   constructor(db: Database.Database) {
+    const record = changeRecorder(db);
     this.select = db.prepare<[string], { data: string }>('SELECT data FROM model_settings WHERE model = ?');
     this.upsert = db.prepare(
       'INSERT INTO model_settings (model, data, updated_at) VALUES (?, ?, ?) ON CONFLICT (model) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at',
     );
+    this.saveAndRecord = db.transaction((model: string, data: string, at: string) => {
+      this.upsert.run(model, data, at);
+      record({ kind: 'settings', model });
+    });
   }
 
   async get(model: string): Promise<ModelSettings | undefined> {
@@ -105,6 +112,6 @@ export class SqliteSettingsStore implements SettingsStore {
   }
 
   async save(model: string, settings: ModelSettings, at: string): Promise<void> {
-    this.upsert.run(model, JSON.stringify(settings), at);
+    this.saveAndRecord(model, JSON.stringify(settings), at);
   }
 }
