@@ -200,6 +200,9 @@ function moveLoggedRows(db: Database.Database): void {
 /** Told before each schema change, so that a long one (moving a large prediction log) is not a silent pause. */
 export type MigrationNotice = (from: number, to: number) => void;
 
+/** The schema this build writes: a data directory at it needs no upgrade. */
+export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
+
 /** Brings the schema up to `target` (the newest by default; an older one only to test upgrades). */
 export function migrate(db: Database.Database, target = MIGRATIONS.length, notice?: MigrationNotice): void {
   const current = db.pragma('user_version', { simple: true }) as number;
