@@ -1,7 +1,8 @@
 /**
  * `npm run bench:replicas`: what replicas on PostgreSQL cost and give, against the embedded shape,
- * in one run. Scenarios: one process on SQLite; one replica on PostgreSQL; two replicas on one
- * PostgreSQL (each taking half the connections). Each runs labelled predictions at canary 20% for
+ * in one run. Scenarios: one process on SQLite; `serve --workers 2` on one SQLite data directory
+ * (the port shared, node:cluster handing out connections); one replica on PostgreSQL; two replicas
+ * on one PostgreSQL (each taking half the connections); `serve --workers 2` on PostgreSQL. Each runs labelled predictions at canary 20% for
  * BENCH_REPLICAS_SECONDS (10 s) under BENCH_CONNECTIONS (32) connections, and reports:
  *
  * - requests/s, and the ratio to the SQLite process measured in the same run;
@@ -14,7 +15,11 @@
  * two replicas here show the cost of coordination, not the scaling of two machines.
  */
 import autocannon from 'autocannon';
-import { readFileSync, readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { churnRows } from '../src/examples/index.js';
 import { startPostgres, testDatabase } from '../src/test-support/postgres-server.js';
@@ -92,20 +97,70 @@ async function drive(servers: readonly BenchServer[], seconds: number): Promise<
   };
 }
 
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+
+/** `coalmine serve --workers n` (the built CLI, as users run it), resolved once every worker answers. */
+async function startWorkers(n: number, env: Record<string, string>): Promise<BenchServer & { readonly pids: () => number[] }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'coalmine-bench-workers-'));
+  const port = 30_000 + Math.floor(Math.random() * 10_000);
+  const child = spawn(process.execPath, [CLI, 'serve', '--workers', String(n), '--examples', '--data-dir', dataDir, '--port', String(port)], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, COALMINE_LOG_LEVEL: 'warn', ...env } });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`serve --workers exited with ${child.exitCode}`);
+    const seen = new Set<number>();
+    for (let k = 0; k < 4 * n; k++) {
+      const h = await fetch(`${url}/healthz`, { headers: { connection: 'close' } }).then((r) => r.json() as Promise<{ pid: number }>, () => undefined);
+      if (h) seen.add(h.pid);
+    }
+    if (seen.size >= n) break;
+    if (i > 200) throw new Error('serve --workers did not start its workers');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    pid: child.pid!,
+    pids: () => [child.pid!, ...childrenOf(child.pid!)],
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => {
+          rmSync(dataDir, { recursive: true, force: true });
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
 async function setWeight(url: string): Promise<void> {
   await fetch(`${url}/v1/models/churn/traffic`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ canary_weight: 20 }) });
 }
 
-async function scenario(name: string, store: 'sqlite' | 'postgres', count: number, databaseUrl?: string): Promise<Result> {
+async function scenario(name: string, store: 'sqlite' | 'postgres', count: number, databaseUrl?: string, shape: 'replicas' | 'workers' = 'replicas'): Promise<Result> {
   const env: Record<string, string> = databaseUrl ? { COALMINE_DATABASE_URL: databaseUrl } : {};
   const servers: BenchServer[] = [];
   const sql = databaseUrl ? postgres(databaseUrl, { max: 1, onnotice: () => undefined }) : undefined;
   try {
-    // One after the other: the first registers the example model, the others find it.
-    for (let i = 0; i < count; i++) servers.push(await startBenchServer({ env }));
+    let pidsOf: () => number[];
+    if (shape === 'workers') {
+      const w = await startWorkers(count, env);
+      servers.push(w);
+      pidsOf = w.pids;
+    } else {
+      // One after the other: the first registers the example model, the others find it.
+      for (let i = 0; i < count; i++) servers.push(await startBenchServer({ env }));
+      pidsOf = () => servers.map((s) => s.pid);
+    }
     await setWeight(servers[0]!.url);
     await drive(servers, 2); // warm-up: JIT, connections, files fetched from the database
-    const pids = servers.map((s) => s.pid);
+    const pids = pidsOf();
     const pg = databaseUrl ? postgresPids() : [];
     const cpu0 = pids.reduce((a, p) => a + cpuSeconds(p), 0);
     const db0 = pg.reduce((a, p) => a + cpuSeconds(p), 0);
@@ -135,12 +190,15 @@ async function scenario(name: string, store: 'sqlite' | 'postgres', count: numbe
 
 const results: Result[] = [];
 results.push(await scenario('one process, SQLite', 'sqlite', 1));
+results.push(await scenario('serve --workers 2, SQLite', 'sqlite', 2, undefined, 'workers'));
 const pg = await startPostgres();
 try {
   const one = await testDatabase(pg.url);
   results.push(await scenario('one replica, PostgreSQL', 'postgres', 1, one.url));
   const two = await testDatabase(pg.url);
   results.push(await scenario('two replicas, one PostgreSQL', 'postgres', 2, two.url));
+  const workers = await testDatabase(pg.url);
+  results.push(await scenario('serve --workers 2, PostgreSQL', 'postgres', 2, workers.url, 'workers'));
 } finally {
   await pg.stop();
 }

@@ -46,6 +46,9 @@ defaults
   timeout client 30s
   timeout server 30s
   retries 3
+  # A request sent on a connection the killed replica took down with it is retried elsewhere
+  # (predictions are safe to repeat); only a request the replica had started to answer fails.
+  retry-on conn-failure empty-response junk-response
   option redispatch
   option http-keep-alive
 frontend coalmine
