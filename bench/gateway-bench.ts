@@ -14,12 +14,13 @@
  */
 import autocannon from 'autocannon';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { churnRows } from '../src/examples/index.js';
 import { startBenchServer, startScript, type BenchServer } from './bench-process.js';
+import { childrenOf, cpuSeconds } from './proc-stats.js';
 
 const SLICE_S = Math.max(1, Number(process.env.BENCH_GATEWAY_SLICE ?? 3));
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
@@ -30,24 +31,6 @@ const PATH = '/v2/models/churn/infer';
 const rows = churnRows(5000, 99).map((r) => r.features);
 let cursor = 0;
 const body = () => JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 5], data: rows[cursor++ % rows.length] }] });
-
-/** Clock ticks per second of /proc's CPU times, read once: not a process spawned around every slice. */
-const TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
-
-/** CPU seconds (user + system) of a process so far, from /proc/<pid>/stat; its threads included. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS;
-}
-
-function childrenOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
 
 function findNginx(): string | null {
   for (const p of ['/usr/sbin/nginx', '/usr/bin/nginx', '/usr/local/sbin/nginx']) {

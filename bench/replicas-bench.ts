@@ -24,10 +24,10 @@ import postgres from 'postgres';
 import { churnRows } from '../src/examples/index.js';
 import { startPostgres, testDatabase } from '../src/test-support/postgres-server.js';
 import { startBenchServer, type BenchServer } from './bench-process.js';
+import { childrenOf, cpuSeconds } from './proc-stats.js';
 
 const SECONDS = Math.max(2, Number(process.env.BENCH_REPLICAS_SECONDS ?? 10));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const TICKS = 100; // USER_HZ on Linux
 
 const rows = churnRows(10_000, 77);
 let cursor = 0;
@@ -35,16 +35,6 @@ const body = () => {
   const r = rows[cursor++ % rows.length]!;
   return JSON.stringify({ features: r.features, label: r.label });
 };
-
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / TICKS;
-  } catch {
-    return 0;
-  }
-}
 
 /** Every process named postgres (the server and its backends), for the database's CPU. */
 function postgresPids(): number[] {
@@ -95,14 +85,6 @@ async function drive(servers: readonly BenchServer[], seconds: number): Promise<
     rps: results.reduce((a, r) => a + r.requests.average, 0),
     errors: results.reduce((a, r) => a + r.errors + r.timeouts + r.non2xx, 0),
   };
-}
-
-function childrenOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
 }
 
 const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));

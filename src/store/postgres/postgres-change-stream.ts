@@ -60,11 +60,6 @@ export class PostgresChangeStream implements ChangeStream {
     this.timer = setTimeout(() => void beat(), this.opts.heartbeatMs ?? 1000).unref();
   }
 
-  /** Marks the link down at once (a write that failed for want of the database), before the next heartbeat sees it. */
-  down(err: unknown): void {
-    if (this.state.connected) this.set({ connected: false, since: this.now(), error: (err as Error).message ?? String(err) });
-  }
-
   private set(link: StoreLink): void {
     this.state = link;
     this.opts.onLink?.(link);
