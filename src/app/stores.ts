@@ -139,8 +139,7 @@ async function openPostgresStores(config: Config, url: string, log: Logger): Pro
     throw new Error(`cannot open the state in ${where}: ${why}`);
   }
   // LISTEN holds a connection of its own for as long as the replica runs.
-  const listener = openPostgres(url, { max: 1 });
-  const changes = new PostgresChangeStream(listener, {
+  const changes = new PostgresChangeStream((onNotify) => openPostgres(url, { max: 1, persistent: true, onNotify }), {
     onLink: (link) => {
       if (link.connected) log.info({ database: where }, 'the database is reachable again; reading the state again');
       else log.warn({ database: where, err: link.error }, 'lost the database: serving the last routing, refusing changes until it is back');
@@ -162,7 +161,6 @@ async function openPostgresStores(config: Config, url: string, log: Logger): Pro
     leases: new PostgresLeaseStore(sql),
     async close() {
       await changes.close();
-      await listener.end({ timeout: 5 });
       await sql.end({ timeout: 5 });
     },
   };

@@ -5,10 +5,12 @@ export type Sql = postgres.Sql;
 export type Tx = postgres.Sql | postgres.TransactionSql;
 
 export interface PostgresOptions {
-  /** Connections in the pool (the LISTEN connection is one more, of its own). */
+  /** Connections in the pool. */
   readonly max?: number;
-  /** Told when a query fails for want of a connection, and when connections come back. */
-  readonly onConnectionChange?: (connected: boolean, err?: unknown) => void;
+  /** Notifications on the channels a connection LISTENs to (the change stream's connection). */
+  readonly onNotify?: (channel: string, payload: string) => void;
+  /** Keep connections open however long they idle or live (the LISTEN connection). */
+  readonly persistent?: boolean;
 }
 
 /**
@@ -19,8 +21,14 @@ export interface PostgresOptions {
 export function openPostgres(url: string, opts: PostgresOptions = {}): Sql {
   return postgres(url, {
     max: opts.max ?? 10,
-    idle_timeout: 60,
     connect_timeout: 5,
+    ...(opts.persistent ? { idle_timeout: 0, max_lifetime: null } : { idle_timeout: 60 }),
+    // A runtime option of postgres.js (its own listen() is built on it) that its typings leave out.
+    ...((opts.onNotify ? { onnotify: opts.onNotify } : {}) as object),
+    // postgres.js waits up to 20 s between reconnects once an outage has lasted a few seconds
+    // (3^retries / 100 s); a replica is to catch up within about a second of the database's
+    // return, so the wait is capped at 1 s, jittered so that replicas do not all knock at once.
+    backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(0.1 * 2 ** retries, 1),
     onnotice: () => undefined,
     types: {
       bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },
