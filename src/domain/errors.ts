@@ -31,6 +31,7 @@ export const ERROR_STATUS = {
   path_too_long: 414,
   unsupported_media_type: 415,
   upstream_unavailable: 424,
+  router_unavailable: 424,
   rate_limited: 429,
   header_too_large: 431,
   internal: 500,

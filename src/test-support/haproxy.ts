@@ -31,14 +31,10 @@ export function haproxyUnavailable(): string | null {
 }
 
 export async function startHaproxy(backends: readonly string[]): Promise<RunningHaproxy> {
-  const bin = haproxyBinary();
-  if (!bin) throw new Error('HAProxy is not installed (Debian: apt-get install haproxy)');
-  const dir = mkdtempSync(join(tmpdir(), 'coalmine-haproxy-'));
   const port = await freePort();
   const servers = backends.map((b, i) => `  server r${i + 1} ${new URL(b).host} check`).join('\n');
-  writeFileSync(
-    join(dir, 'haproxy.cfg'),
-    `global
+  const run = await runHaproxy(
+    () => `global
   maxconn 2000
 defaults
   mode http
@@ -60,15 +56,70 @@ backend replicas
   default-server inter 200ms fall 2 rise 2
 ${servers}
 `,
+    `http://127.0.0.1:${port}/healthz`,
   );
+  return { url: `http://127.0.0.1:${port}`, stop: run.stop };
+}
+
+/** A HAProxy whose backend coalmine drives through the runtime API: two server slots and a stats socket. */
+export interface WeightedHaproxy extends RunningHaproxy {
+  /** The stats socket: a unix path, or 127.0.0.1:port with `tcp: true`. */
+  readonly socket: string;
+  /** HAProxy's own Prometheus exporter, http://127.0.0.1:port/metrics. */
+  readonly metricsUrl: string;
+  readonly backend: string;
+}
+
+/**
+ * `backend model` with slots `stable` (at `stable`) and `canary` (weight 0, at `canary` or a port
+ * nothing listens on), balanced round robin, a stats socket at level admin, and HAProxy's
+ * Prometheus exporter on a port of its own.
+ */
+export async function startWeightedHaproxy(opts: { stable: string; canary?: string; tcp?: boolean }): Promise<WeightedHaproxy> {
+  const [port, statsPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+  let socket = `127.0.0.1:${statsPort}`;
+  const run = await runHaproxy(
+    (dir) => {
+      if (!opts.tcp) socket = join(dir, 'admin.sock');
+      return `global
+  maxconn 2000
+  stats socket ${opts.tcp ? `ipv4@${socket}` : socket} level admin
+defaults
+  mode http
+  timeout connect 1s
+  timeout client 30s
+  timeout server 30s
+  option http-keep-alive
+frontend model
+  bind 127.0.0.1:${port}
+  default_backend model
+frontend stats
+  bind 127.0.0.1:${metricsPort}
+  http-request use-service prometheus-exporter if { path /metrics }
+backend model
+  balance roundrobin
+  server stable ${opts.stable} weight 256
+  server canary ${opts.canary ?? '127.0.0.1:9'} weight 0
+`;
+    },
+    `http://127.0.0.1:${metricsPort}/metrics`,
+  );
+  return { url: `http://127.0.0.1:${port}`, socket, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`, backend: 'model', stop: run.stop };
+}
+
+/** Starts Debian's HAProxy on the config `render` writes into a fresh directory, and waits until `probe` answers 200. */
+async function runHaproxy(render: (dir: string) => string, probe: string): Promise<{ stop(): Promise<void> }> {
+  const bin = haproxyBinary();
+  if (!bin) throw new Error('HAProxy is not installed (Debian: apt-get install haproxy)');
+  const dir = mkdtempSync(join(tmpdir(), 'coalmine-haproxy-'));
+  writeFileSync(join(dir, 'haproxy.cfg'), render(dir));
   const child = spawn(bin, ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`haproxy exited with ${child.exitCode}: ${stderr}`);
     try {
-      if ((await fetch(`${url}/healthz`)).status === 200) break;
+      if ((await fetch(probe)).status === 200) break;
     } catch {
       // not listening yet
     }
@@ -76,7 +127,6 @@ ${servers}
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
-    url,
     stop: () =>
       new Promise<void>((resolve) => {
         const done = () => {

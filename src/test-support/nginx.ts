@@ -1,0 +1,113 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './server-process.js';
+
+export function nginxBinary(): string | null {
+  for (const p of ['/usr/sbin/nginx', '/usr/bin/nginx', '/usr/local/sbin/nginx']) {
+    if (spawnSync(p, ['-v'], { stdio: 'ignore' }).status === 0) return p;
+  }
+  return null;
+}
+
+/** Why the nginx router tests cannot run here, or null. In CI (COALMINE_REQUIRE_NGINX=1) they must. */
+export function nginxUnavailable(): string | null {
+  if (nginxBinary()) return null;
+  const why = 'nginx is not installed (Debian: apt-get install nginx-light); the nginx router tests are skipped';
+  if (process.env.COALMINE_REQUIRE_NGINX === '1') throw new Error(`${why}, but COALMINE_REQUIRE_NGINX=1 says they must run`);
+  process.stderr.write(`\n*** ${why} ***\n\n`);
+  return why;
+}
+
+export interface RunningNginx {
+  readonly url: string;
+  /** The include file coalmine's router writes (it does not exist until then). */
+  readonly upstreamFile: string;
+  /** The commands the router runs for this nginx instead of the defaults. */
+  readonly test: string;
+  readonly reload: string;
+  readonly dir: string;
+  /** Resolves once a reload has wound down: the old worker has exited and one worker serves. */
+  settled(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Debian's nginx on loopback, proxying / to `upstream <name>`, which lives in an include file the
+ * router writes. Until the file exists, a placeholder upstream points at `initial`.
+ */
+export async function startNginx(opts: { upstream: string; initial: string }): Promise<RunningNginx> {
+  const bin = nginxBinary();
+  if (!bin) throw new Error('nginx is not installed (Debian: apt-get install nginx-light)');
+  const dir = mkdtempSync(join(tmpdir(), 'coalmine-nginx-'));
+  mkdirSync(join(dir, 'upstreams'));
+  const port = await freePort();
+  const upstreamFile = join(dir, 'upstreams', `${opts.upstream}.conf`);
+  writeFileSync(upstreamFile, `upstream ${opts.upstream} { server ${opts.initial}; }\n`);
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  include ${dir}/upstreams/*.conf;
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://${opts.upstream};
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+`,
+  );
+  const base = `${bin} -p ${dir} -c ${join(dir, 'nginx.conf')}`;
+  const child: ChildProcess = spawn(bin, ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}: ${stderr}`);
+    try {
+      await fetch(url);
+      break;
+    } catch {
+      if (i > 100) throw new Error(`nginx did not come up: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    url,
+    upstreamFile,
+    dir,
+    test: `${base} -t -q`,
+    reload: `${base} -s reload`,
+    settled: async () => {
+      const workers = () => readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).length;
+      for (let i = 0; workers() !== 1; i++) {
+        if (i > 500) throw new Error('nginx still runs an old worker 10 s after a reload');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          rmSync(dir, { recursive: true, force: true });
+          resolve();
+        };
+        if (child.exitCode !== null || child.signalCode !== null) return done();
+        child.once('exit', done);
+        child.kill('SIGQUIT');
+      }),
+  };
+}

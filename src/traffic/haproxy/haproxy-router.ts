@@ -1,0 +1,118 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { appError } from '../../domain/index.js';
+import { hostPort, type WeightPlan, type WeightRouter, type WeightTarget } from '../weight-router.js';
+import { HaproxyRuntimeApi, parseServersState, type ServerState } from './haproxy-runtime-api.js';
+import { haproxyPlan } from './haproxy-weights.js';
+
+export interface HaproxyRouterConfig {
+  /** The stats socket: a unix socket path, or host:port of a TCP one, at `level admin`. */
+  readonly socket: string;
+  readonly backend: string;
+  /** The backend's two server slots. */
+  readonly servers: { readonly stable: string; readonly canary: string };
+}
+
+/** An answer of the runtime API that reports a refusal rather than a change. */
+const REFUSED = /^(No such|Unknown|Permission denied|Invalid|Require|Can't|Cannot|.*not found|.*expects)/i;
+
+/**
+ * Drives a HAProxy backend through its runtime API: points the two server slots at the versions'
+ * addresses (`set server … addr`), sets their weights (`set server … weight`), and verifies with
+ * `show servers state`. Changes made this way live in HAProxy's memory: a restart of HAProxy
+ * reverts to its config file, which verify() notices and the next reconcile repairs.
+ */
+export class HaproxyRouter implements WeightRouter {
+  readonly kind = 'haproxy';
+  readonly where: string;
+  private readonly api: HaproxyRuntimeApi;
+
+  constructor(private readonly config: HaproxyRouterConfig) {
+    this.api = new HaproxyRuntimeApi(config.socket);
+    this.where = `HAProxy backend ${config.backend} (servers ${config.servers.stable}, ${config.servers.canary}) via ${config.socket}`;
+  }
+
+  plan(canaryWeightBp: number): WeightPlan {
+    return haproxyPlan(canaryWeightBp);
+  }
+
+  private async command(command: string): Promise<string> {
+    let answer: string;
+    try {
+      answer = await this.api.run(command);
+    } catch (err) {
+      throw appError('router_unavailable', `${(err as Error).message}; check that HAProxy runs and its stats socket is at "${this.config.socket}" with "level admin"`);
+    }
+    const first = answer.trim().split('\n')[0] ?? '';
+    if (REFUSED.test(first)) throw appError('router_unavailable', `HAProxy refused "${command}": ${first}`);
+    return answer;
+  }
+
+  /** The backend's slots as HAProxy holds them now. */
+  async state(): Promise<{ stable: ServerState; canary: ServerState }> {
+    const servers = parseServersState(await this.command(`show servers state ${this.config.backend}`));
+    const slot = (name: string) => {
+      const s = servers.find((x) => x.backend === this.config.backend && x.server === name);
+      if (!s) throw appError('router_unavailable', `HAProxy backend "${this.config.backend}" has no server "${name}" (it has ${servers.map((x) => x.server).join(', ') || 'none'}); add it to the backend in haproxy.cfg`);
+      return s;
+    };
+    return { stable: slot(this.config.servers.stable), canary: slot(this.config.servers.canary) };
+  }
+
+  private async point(server: string, endpoint: string): Promise<void> {
+    const { host, port } = await resolve(endpoint);
+    await this.command(`set server ${this.config.backend}/${server} addr ${host} port ${port}`);
+  }
+
+  private async weigh(server: string, weight: number): Promise<void> {
+    await this.command(`set server ${this.config.backend}/${server} weight ${weight}`);
+    if (weight > 0) await this.command(`set server ${this.config.backend}/${server} state ready`);
+  }
+
+  async setWeights(target: WeightTarget): Promise<WeightPlan> {
+    const plan = this.plan(target.canary === null ? 0 : target.canaryWeightBp);
+    const now = await this.state();
+    const { stable, canary } = this.config.servers;
+    // A slot that changes address carries no traffic while it moves, so no request reaches a half-set server.
+    if (target.canary !== null && !(await sameAddress(now.canary, target.canary))) {
+      await this.weigh(canary, 0);
+      await this.point(canary, target.canary);
+    }
+    if (!(await sameAddress(now.stable, target.stable))) await this.point(stable, target.stable);
+    await this.weigh(stable, plan.stableWeight);
+    await this.weigh(canary, plan.canaryWeight);
+    if (!(await this.verify(target))) {
+      throw appError('router_unavailable', `HAProxy accepted the change to ${this.where} but "show servers state" does not show it (stable ${target.stable} at ${plan.stableWeight}, canary ${target.canary ?? '-'} at ${plan.canaryWeight})`);
+    }
+    return plan;
+  }
+
+  async verify(target: WeightTarget): Promise<boolean> {
+    const plan = this.plan(target.canary === null ? 0 : target.canaryWeightBp);
+    const now = await this.state();
+    if (!(await sameAddress(now.stable, target.stable)) || now.stable.weight !== plan.stableWeight) return false;
+    if (now.canary.weight !== plan.canaryWeight) return false;
+    return target.canary === null || (await sameAddress(now.canary, target.canary));
+  }
+}
+
+/** HAProxy's `set server … addr` takes an IP address: a host name is looked up first. */
+async function resolve(endpoint: string): Promise<{ host: string; port: number }> {
+  let hp: { host: string; port: number };
+  try {
+    hp = hostPort(endpoint);
+  } catch (err) {
+    throw appError('invalid_request', `${(err as Error).message}; a HAProxy server's endpoint is host:port`);
+  }
+  if (isIP(hp.host)) return hp;
+  try {
+    return { host: (await lookup(hp.host)).address, port: hp.port };
+  } catch (err) {
+    throw appError('invalid_request', `cannot look up "${hp.host}" of endpoint ${endpoint}: ${(err as Error).message}`);
+  }
+}
+
+async function sameAddress(s: ServerState, endpoint: string): Promise<boolean> {
+  const want = await resolve(endpoint);
+  return s.addr === want.host && s.port === want.port;
+}
