@@ -14,6 +14,8 @@ export interface MetricSample {
   readonly sketch?: QuantileSource;
   readonly values?: readonly number[];
   readonly histogram?: Histogram;
+  /** A mean without its spread (an exporter's running average): enough for threshold and relative judges, not for tests. */
+  readonly mean?: { readonly value: number; readonly n: number };
 }
 
 /** Which way is good: latency and error rate `lower`, accuracy `higher`. */
@@ -39,6 +41,7 @@ export function quantileOf(statistic: Statistic): number | null {
 export function estimate(sample: MetricSample, statistic: Statistic): Estimate {
   if (statistic === 'mean') {
     const m = sample.moments;
+    if (!m && sample.mean) return sample.mean.n > 0 ? { value: sample.mean.value, n: sample.mean.n } : { value: null, n: 0 };
     return m && m.n > 0 ? { value: m.mean, n: m.n } : { value: null, n: m?.n ?? 0 };
   }
   if (statistic === 'rate') {

@@ -17,6 +17,7 @@ export function evidenceView(e: Evidence): Record<string, unknown> {
     threshold: e.threshold,
     alpha: e.alpha,
     needed: e.needed,
+    queries: e.queries,
   };
   for (const key of Object.keys(view)) if (view[key] === undefined) delete view[key];
   return view;

@@ -68,7 +68,9 @@ describe('reply contract', () => {
     // Traffic and an analysis, so decisions carry verdicts with evidence.
     for (const r of churnRows(300, 3)) await s.request('POST', '/v1/models/churn/predict', { features: r.features, label: r.label });
     const rollout = await s.app.rollouts.get('churn');
-    await s.app.rollouts.dispatch('churn', { type: 'analysis', at: Date.now(), result: await s.app.rollouts.analyze(rollout) });
+    const result = await s.app.rollouts.analyze(rollout);
+    assert.ok(!('measurementError' in result), 'coalmine reads its own telemetry without measurement errors');
+    await s.app.rollouts.dispatch('churn', { type: 'analysis', at: Date.now(), result });
     const history = await get('/v1/models/churn/rollout/history', R.RolloutHistory);
     assert.ok(history.decisions.some((d: { analysis?: { verdicts: unknown[] } }) => (d.analysis?.verdicts.length ?? 0) > 0), 'a decision with verdicts was checked');
     await get('/v1/models/churn/rollout', R.RolloutView);

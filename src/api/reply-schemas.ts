@@ -42,6 +42,8 @@ const versionProperties = {
   sha256: Nullable(Str),
   size_bytes: Nullable(Int),
   upstream: Nullable(strict({ url: Str, protocol: Str })),
+  /** Where a proxy coalmine drives sends this version's share: the given --endpoint, or the upstream URL's host:port. */
+  endpoint: Nullable(Str),
 };
 export const VersionView = strict(versionProperties);
 export const RegisteredVersion = strict({ model: Str, ...versionProperties });
@@ -106,7 +108,19 @@ export const RolloutView = strict({
   reason: Nullable(Str),
   attempt: Int,
   consecutive_failures: Int,
+  consecutive_errors: Int,
   last_decision: Nullable(DecisionView),
+  traffic: strict({
+    router: Str,
+    where: Str,
+    scale: Str,
+    weight: Num,
+    /** The share the proxy's weights really give (HAProxy rounds to 1/256). */
+    effective_weight: Num,
+    proxy_weights: Type.Optional(strict({ stable: Num, canary: Num })),
+    settings: Nullable(Type.Record(Str, Type.Unknown())),
+  }),
+  metrics: strict({ provider: Str, url: Nullable(Str), preset: Nullable(Str), queries: Nullable(Type.Record(Str, Str)), error_limit: Nullable(Int) }),
   spec: strict({
     steps: Type.Array(strict({ weight: Num, bake_s: Num, min_samples: Int, pause: Bool })),
     interval_s: Num,

@@ -78,6 +78,7 @@ export const RegisterQuery = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 2000 })),
     source: Type.Optional(Type.String({ maxLength: 2000 })),
     metrics: Type.Optional(Type.String({ maxLength: 2000 })),
+    endpoint: Type.Optional(Type.String({ maxLength: 300 })),
   },
   { additionalProperties: false },
 );

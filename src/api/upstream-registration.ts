@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { appError, INPUT_TYPES, UPSTREAM_PROTOCOLS, type InputSpec } from '../domain/index.js';
+import { appError, INPUT_TYPES, parseEndpoint, UPSTREAM_PROTOCOLS, type InputSpec } from '../domain/index.js';
 import type { RegisterInput, UpstreamRequest } from '../registry/index.js';
 
 const InputDecl = Type.Object(
@@ -29,6 +29,7 @@ export const UpstreamRegisterBody = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 2000 })),
     source: Type.Optional(Type.String({ maxLength: 2000 })),
     metrics: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,63}$' }), Type.Number(), { maxProperties: 50 })),
+    endpoint: Type.Optional(Type.String({ maxLength: 300 })),
   },
   { additionalProperties: false },
 );
@@ -85,6 +86,6 @@ export function parseUpstreamRegistration(body: unknown): { request: UpstreamReq
   for (const [k, v] of Object.entries(b.metrics ?? {})) if (!Number.isFinite(v)) throw appError('invalid_request', `metrics.${k} must be a finite number`);
   return {
     request: { url: b.upstream.url, protocol: b.upstream.protocol, hints: { features: b.upstream.features, inputs, task: b.upstream.task } },
-    input: { description: b.description, source: b.source, metrics: b.metrics },
+    input: { description: b.description, source: b.source, metrics: b.metrics, ...(b.endpoint !== undefined ? { endpoint: parseEndpoint(b.endpoint) } : {}) },
   };
 }

@@ -1,5 +1,7 @@
-import type { FaultConfig, Model, ModelSettings, ModelVersion, Prediction, Rollout, RoutingEvent } from '../domain/index.js';
+import { endpointOf, type FaultConfig, type Model, type ModelSettings, type ModelVersion, type Prediction, type Rollout, type RoutingEvent } from '../domain/index.js';
 import { decisionView, stepsPassed } from '../rollout/index.js';
+import { describeTraffic, planFor } from '../traffic/index.js';
+import { PRESETS } from '../metrics/index.js';
 import type { PredictResult } from '../serving/index.js';
 
 export interface VersionState {
@@ -41,6 +43,7 @@ export function versionView(v: ModelVersion, role: 'stable' | 'canary' | null, s
     sha256: src.kind === 'onnx' ? src.sha256 : null,
     size_bytes: src.kind === 'onnx' ? src.sizeBytes : null,
     upstream: src.kind === 'onnx' ? null : { url: src.url, protocol: src.kind },
+    endpoint: endpointOf(v),
   };
 }
 
@@ -149,7 +152,10 @@ export function rolloutView(r: Rollout) {
     reason: r.reason,
     attempt: r.attempt,
     consecutive_failures: r.consecutiveFailures,
+    consecutive_errors: r.consecutiveErrors ?? 0,
     last_decision: r.history.at(-1) ? decisionView(r.history.at(-1)!) : null,
+    traffic: trafficView(r, step.weightBp),
+    metrics: metricsView(r),
     spec: {
       steps: r.spec.steps.map((s) => ({ weight: s.weightBp / 100, bake_s: s.bakeMs / 1000, min_samples: s.minSamples, pause: s.pause })),
       interval_s: r.spec.intervalMs / 1000,
@@ -163,3 +169,17 @@ export function rolloutView(r: Rollout) {
   };
 }
 
+
+/** Who splits the traffic, and the share the proxy's scale really gives at this step. */
+function trafficView(r: Rollout, stepBp: number) {
+  const t = r.spec.traffic ?? null;
+  if (t === null) return { router: 'builtin', where: "coalmine's own router", scale: 'basis points (0.01%)', weight: stepBp / 100, effective_weight: stepBp / 100, settings: null };
+  const plan = planFor(t, stepBp);
+  return { router: t.router, where: describeTraffic(t), scale: plan.scale, weight: stepBp / 100, effective_weight: Math.round(plan.effectiveBp) / 100, proxy_weights: { stable: plan.stableWeight, canary: plan.canaryWeight }, settings: { ...t } };
+}
+
+function metricsView(r: Rollout) {
+  const m = r.spec.metrics ?? null;
+  if (m === null) return { provider: 'builtin', url: null, preset: null, queries: null, error_limit: null };
+  return { provider: m.provider, url: m.url, preset: m.preset, queries: { ...(m.preset ? PRESETS[m.preset] : {}), ...m.queries }, error_limit: m.errorLimit };
+}

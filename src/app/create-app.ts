@@ -13,6 +13,7 @@ import { accessModeText, adminTokenPath, resolveAdminToken } from './admin-token
 import { ChangeFeed } from './change-feed.js';
 import { BackgroundJobs } from './background-jobs.js';
 import { RegistryTrafficRouter } from './registry-traffic-router.js';
+import { externalRouters } from './weight-routers.js';
 import { openStores } from './stores.js';
 import { followReplicas } from './replica-sync.js';
 import { ControllerLease } from './controller-lease.js';
@@ -143,6 +144,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
   const rollouts = new RolloutController({
     store: rolloutStore,
     router: new RegistryTrafficRouter(registry),
+    routerFor: externalRouters(registry),
     health: (model, version) => pool.unready(model, version),
     metrics,
     thresholds: { accuracyPct: config.accuracyThresholdPct, latencyMs: config.latencyThresholdMs },

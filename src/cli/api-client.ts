@@ -69,10 +69,11 @@ export class ApiClient {
   events = (name: string, limit = 10) =>
     this.call<{ events: EventInfo[] }>('GET', `/v1/models/${encodeURIComponent(name)}/events?limit=${limit}`).then((r) => r.events);
 
-  register(name: string, bytes: Uint8Array, meta: { description?: string; source?: string; metrics?: Record<string, number> }) {
+  register(name: string, bytes: Uint8Array, meta: { description?: string | undefined; source?: string; metrics?: Record<string, number>; endpoint?: string | undefined }) {
     const q = new URLSearchParams();
     if (meta.description) q.set('description', meta.description);
     if (meta.source) q.set('source', meta.source);
+    if (meta.endpoint) q.set('endpoint', meta.endpoint);
     const metrics = Object.entries(meta.metrics ?? {});
     if (metrics.length > 0) q.set('metrics', metrics.map(([k, v]) => `${k}=${v}`).join(','));
     const qs = q.toString();
@@ -82,13 +83,14 @@ export class ApiClient {
   registerUpstream(
     name: string,
     upstream: { url: string; protocol?: string | undefined; features?: number | undefined; task?: 'classifier' | 'regressor' | undefined },
-    meta: { description?: string | undefined; source?: string | undefined; metrics?: Record<string, number> },
+    meta: { description?: string | undefined; source?: string | undefined; metrics?: Record<string, number>; endpoint?: string | undefined },
   ) {
     const body = {
       upstream: Object.fromEntries(Object.entries(upstream).filter(([, v]) => v !== undefined)),
       ...(meta.description ? { description: meta.description } : {}),
       ...(meta.source ? { source: meta.source } : {}),
       ...(meta.metrics && Object.keys(meta.metrics).length > 0 ? { metrics: meta.metrics } : {}),
+      ...(meta.endpoint ? { endpoint: meta.endpoint } : {}),
     };
     return this.call<VersionInfo & { model: string }>('POST', `/v1/models/${encodeURIComponent(name)}/versions`, body);
   }

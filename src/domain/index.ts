@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './endpoint.js';
 export * from './keyed-mutex.js';
 export * from './model.js';
 export * from './names.js';

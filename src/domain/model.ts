@@ -74,6 +74,11 @@ export interface ModelVersion {
   readonly signature: ModelSignature;
   readonly metrics: Readonly<Record<string, number>>;
   readonly source: VersionSource;
+  /**
+   * Where a proxy that coalmine drives (a rollout's `traffic.router`) sends this version's share:
+   * host:port, or a Kubernetes Service as name:port. Absent: the address of its upstream URL.
+   */
+  readonly endpoint?: string;
 }
 
 /** Which versions serve a model and how traffic is split between them. */

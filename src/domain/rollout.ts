@@ -27,6 +27,57 @@ export interface AnalysisMetricSpec {
   readonly judge: Readonly<Record<string, unknown>>;
 }
 
+/** The proxy that splits a rollout's traffic when coalmine does not carry it (`traffic:` in a spec). */
+export type TrafficSpec = HaproxyTrafficSpec | NginxTrafficSpec;
+
+interface TrafficCommon {
+  /**
+   * An HTTP readiness check for each version, checked before the start and before every step: a
+   * path on the version's endpoint ("/v2/health/ready") or a URL with {{endpoint}} in it. Absent:
+   * versions served by a model server are checked by their protocol's readiness, others not at all.
+   */
+  readonly readiness?: string;
+}
+
+export interface HaproxyTrafficSpec extends TrafficCommon {
+  readonly router: 'haproxy';
+  /** A unix socket path, or host:port of a TCP stats socket, at `level admin`. */
+  readonly socket: string;
+  readonly backend: string;
+  readonly servers: { readonly stable: string; readonly canary: string };
+}
+
+export interface NginxTrafficSpec extends TrafficCommon {
+  readonly router: 'nginx';
+  /** The upstream include coalmine writes. */
+  readonly file: string;
+  readonly upstream: string;
+  readonly test?: string;
+  readonly reload?: string;
+  /** Loopback host:port of the status server coalmine adds to the file, to verify reloads. */
+  readonly status?: string;
+  readonly keepalive?: number;
+}
+
+/** The PromQL queries a Prometheus provider runs per variant; see docs/controller.md. */
+export const METRIC_QUERIES = ['requests', 'errors', 'latency_buckets', 'latency_sum', 'latency_count', 'latency_mean', 'labelled', 'correct'] as const;
+export type MetricQuery = (typeof METRIC_QUERIES)[number];
+
+/** Where a rollout's measurements come from when not from coalmine's own telemetry (`metrics:` in a spec). */
+export interface MetricsSpec {
+  readonly provider: 'prometheus';
+  readonly url: string;
+  /** Query templates to start from: HAProxy's built-in exporter, or MLServer's metrics. */
+  readonly preset: 'haproxy' | 'mlserver' | null;
+  /** Templates per query, over the preset's; {{model}} {{version}} {{variant}} {{server}} {{address}} {{backend}} {{interval}}. */
+  readonly queries: Readonly<Partial<Record<MetricQuery, string>>>;
+  /** Latencies in Prometheus are seconds by convention; 'ms' for a histogram in milliseconds. */
+  readonly latencyUnit: 's' | 'ms';
+  /** Failed measurements tolerated in a row before the rollout rolls back (Argo Rollouts' default: 4). */
+  readonly errorLimit: number;
+  readonly timeoutMs: number;
+}
+
 export interface RolloutSpec {
   readonly canaryVersion: number;
   readonly steps: readonly StepSpec[];
@@ -43,6 +94,10 @@ export interface RolloutSpec {
   /** Sample-ratio alarm level. */
   readonly srmAlpha: number;
   readonly webhooks: readonly string[];
+  /** The proxy that splits the traffic; absent or null: coalmine's own router (rollouts saved before this field have none). */
+  readonly traffic?: TrafficSpec | null;
+  /** Where measurements come from; absent or null: coalmine's telemetry. */
+  readonly metrics?: MetricsSpec | null;
 }
 
 /** What one analysis of a rollout step found: kept with the decision it led to. */
@@ -106,6 +161,8 @@ export interface Rollout {
   readonly updatedAt: string;
   readonly stableVersion: number;
   readonly consecutiveFailures: number;
+  /** Measurements that failed in a row (a Prometheus query that errored); absent in rollouts saved before it existed. */
+  readonly consecutiveErrors?: number;
   readonly nextAnalysisAt: string | null;
   /** Why it is paused, failed or rolled back. */
   readonly reason: string | null;

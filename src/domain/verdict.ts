@@ -28,6 +28,8 @@ export interface Evidence {
   readonly alpha?: number;
   /** More samples per variant needed before a verdict is possible. */
   readonly needed?: { readonly stable: number; readonly canary: number };
+  /** The PromQL each number came from, per query and variant, when Prometheus measured the step. */
+  readonly queries?: Readonly<Record<string, { readonly stable: string; readonly canary: string }>>;
 }
 
 export interface Verdict {

@@ -34,8 +34,27 @@ export function bindAnalysis(specs: readonly AnalysisMetricSpec[]): BoundMetric[
  * The analysis coalmine runs when nobody configured one, tuned for the example model and safe
  * for continuous checking: sequential non-inferiority on error rate, latency and (when labels
  * flow) accuracy, plus the lab's fixed limits (p95 ≤ 100 ms, accuracy ≥ 85%).
+ *
+ * `latency` says what the measurements hold: a distribution (coalmine's telemetry, a Prometheus
+ * histogram), only a mean without its spread (HAProxy's exported average), which is judged
+ * against stable's mean as seed 003 does (at most 50% higher, plus 5 ms), or nothing.
  */
-export function defaultAnalysis(o: DefaultAnalysisOptions): BoundMetric[] {
+export function defaultAnalysis(o: DefaultAnalysisOptions, latency: 'distribution' | 'mean' | 'none' = 'distribution'): BoundMetric[] {
+  const all = defaults(o);
+  if (latency === 'distribution') return all;
+  const rest = all.filter((m) => m.spec.name !== 'latency' && m.spec.name !== 'latency_p95');
+  if (latency === 'none') return rest;
+  return [
+    rest[0]!,
+    {
+      spec: { name: 'latency', label: 'mean latency', unit: 'ms', judge: { judge: 'relative', statistic: 'mean', better: 'lower', maxIncrease: 0.5, slack: 5 } },
+      pick: (m) => m.samples.latency,
+    },
+    ...rest.slice(1),
+  ];
+}
+
+function defaults(o: DefaultAnalysisOptions): BoundMetric[] {
   return [
     {
       spec: { name: 'error_rate', label: 'error rate', unit: 'ratio', critical: true, judge: { judge: 'sequential', statistic: 'rate', better: 'lower', margin: 0.01, mde: 0.02 } },

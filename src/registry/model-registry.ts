@@ -1,4 +1,5 @@
 import {
+  parseEndpoint,
   KeyedMutex,
   appError,
   assertModelName,
@@ -20,6 +21,8 @@ export interface RegisterInput {
   readonly description?: string | undefined;
   readonly source?: string | undefined;
   readonly metrics?: Readonly<Record<string, number>> | undefined;
+  /** Where a proxy coalmine drives sends this version's share (host:port); see ModelVersion.endpoint. */
+  readonly endpoint?: string | undefined;
 }
 
 export interface RegistryOptions {
@@ -138,6 +141,7 @@ export class ModelRegistry {
       signature,
       metrics: input.metrics ?? {},
       source,
+      ...(input.endpoint !== undefined ? { endpoint: parseEndpoint(input.endpoint) } : {}),
     });
     if (model.versions.length === 1) {
       await this.opts.loader.ensureLoaded(model.versions[0]!);

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { assess } from '../analysis/index.js';
-import { AppError, isTerminal, KeyedMutex, appError, type Phase, type Rollout } from '../domain/index.js';
+import { AppError, isTerminal, KeyedMutex, appError, type Phase, type Rollout, type RolloutSpec, type TrafficSpec, type Variant } from '../domain/index.js';
 import { throttledWarning } from './throttled-warning.js';
-import { bindAnalysis, defaultAnalysis, type DefaultAnalysisOptions, type MetricWindow, type VariantPair } from '../metrics/index.js';
+import { bindAnalysis, defaultAnalysis, PrometheusProvider, type DefaultAnalysisOptions, type MetricWindow, type VariantPair, type VariantTarget } from '../metrics/index.js';
+import { withQueryEvidence } from './query-evidence.js';
 import type { NewNotification, RolloutStore } from '../store/index.js';
 import { decisionView } from './decision-view.js';
 import { parseRolloutSpec } from './rollout-spec.js';
@@ -23,6 +24,8 @@ export interface RolloutControllerOptions {
   /** Checked before every analysis; absent: every version counts as healthy. */
   readonly health?: VersionHealth;
   readonly router: TrafficRouter;
+  /** The router for a rollout whose spec names a proxy (`traffic:`); absent: such specs are refused. */
+  readonly routerFor?: (model: string, traffic: TrafficSpec) => TrafficRouter;
   readonly metrics: StepMetrics;
   readonly thresholds: DefaultAnalysisOptions;
   readonly webhooks?: WebhookSender;
@@ -32,6 +35,9 @@ export interface RolloutControllerOptions {
   /** Every saved change (steps, decisions, phases): for live views. */
   readonly onChange?: (rollout: Rollout) => void;
 }
+
+/** What an analysis found, or why the step could not be measured. */
+export type StepJudgement = AnalysisResult | { readonly measurementError: string };
 
 /** Manual commands, as the API and CLI name them. */
 export type RolloutCommand = 'pause' | 'resume' | 'promote' | 'promote-full' | 'abort' | 'retry';
@@ -78,10 +84,17 @@ export class RolloutController {
     return this.opts.store.list(model, limit);
   }
 
+  private routerOf(spec: RolloutSpec, model: string): TrafficRouter {
+    if (!spec.traffic) return this.opts.router;
+    if (!this.opts.routerFor) throw appError('invalid_request', 'rollout spec: traffic.router needs a server that drives proxies');
+    return this.opts.routerFor(model, spec.traffic);
+  }
+
   async start(model: string, specInput: unknown): Promise<Rollout> {
     const spec = parseRolloutSpec(specInput);
-    const routing = await this.opts.router.current(model);
-    await this.opts.router.check(model, spec.canaryVersion);
+    const router = this.routerOf(spec, model);
+    const routing = await router.current(model);
+    await router.check(model, spec.canaryVersion);
     const at = new Date(this.now()).toISOString();
     await this.opts.store.create({
       id: randomUUID(),
@@ -137,16 +150,17 @@ export class RolloutController {
   /** Carries out effects after the state is saved; a failure here is repaired by the next reconcile. */
   private async carryOut(rollout: Rollout, effects: readonly RolloutEffect[]): Promise<Rollout> {
     let latest = rollout;
+    const router = this.routerOf(rollout.spec, rollout.model);
     for (const e of effects) {
       try {
         if (e.type === 'route') {
-          const revision = await this.opts.router.apply(rollout.model, e.canaryVersion, e.weightBp, `rollout ${rollout.id.slice(0, 8)}: ${rollout.history.at(-1)?.reason ?? ''}`);
+          const revision = await router.apply(rollout.model, e.canaryVersion, e.weightBp, `rollout ${rollout.id.slice(0, 8)}: ${rollout.history.at(-1)?.reason ?? ''}`);
           latest = await this.dispatchLocked(rollout.model, { type: 'step_applied', at: this.now(), routingRevision: revision });
         } else if (e.type === 'promote') {
-          await this.opts.router.promote(rollout.model, rollout.spec.canaryVersion, `rollout ${rollout.id.slice(0, 8)} succeeded`);
+          await router.promote(rollout.model, rollout.spec.canaryVersion, `rollout ${rollout.id.slice(0, 8)} succeeded`);
           latest = await this.dispatchLocked(rollout.model, { type: 'promoted', at: this.now() });
         } else if (e.type === 'rollback') {
-          await this.opts.router.clear(rollout.model, e.reason);
+          await router.clear(rollout.model, e.reason);
         }
       } catch (err) {
         if (err instanceof AppError && err.code === 'model_unavailable' && !isTerminal(latest.phase)) {
@@ -158,26 +172,44 @@ export class RolloutController {
     return latest;
   }
 
-  /** Reads the current step's telemetry and judges it. */
-  async analyze(r: Rollout): Promise<AnalysisResult> {
-    // The step's window: from its start, and exactly from the routing revision its weight got.
-    const pair = await this.opts.metrics.read(r.model, { from: Date.parse(r.stepStartedAt), to: this.now() + 60_000, ...(r.stepRoutingRevision !== null ? { minRevision: r.stepRoutingRevision } : {}) });
-    const bound = r.spec.analysis ? bindAnalysis(r.spec.analysis) : defaultAnalysis(this.opts.thresholds);
+  /** Reads the current step's measurements (coalmine's telemetry, or Prometheus) and judges them; a failed measurement is a value. */
+  async analyze(r: Rollout): Promise<StepJudgement> {
     const weight = r.spec.steps[r.stepIndex]!.weightBp;
+    const router = this.routerOf(r.spec, r.model);
+    const from = Date.parse(r.stepStartedAt);
+    let pair: VariantPair;
+    let evidence: Parameters<typeof withQueryEvidence>[1] | null = null;
+    let latency: 'distribution' | 'mean' | 'none' = 'distribution';
+    if (r.spec.metrics) {
+      const provider = new PrometheusProvider(r.spec.metrics, r.model);
+      const versions: Record<Variant, number> = { stable: r.stableVersion, canary: r.spec.canaryVersion };
+      const targets = router.targets ? await router.targets(r.model, versions) : defaultTargets(versions);
+      const m = await provider.measure({ from, to: this.now() }, targets);
+      if (!m.ok) return { measurementError: `${m.error} (query: ${m.query})` };
+      pair = m.pair;
+      evidence = m;
+      latency = provider.latencyForm;
+    } else {
+      // The step's window: from its start, and exactly from the routing revision its weight got.
+      pair = await this.opts.metrics.read(r.model, { from, to: this.now() + 60_000, ...(r.stepRoutingRevision !== null ? { minRevision: r.stepRoutingRevision } : {}) });
+    }
+    const bound = r.spec.analysis ? bindAnalysis(r.spec.analysis) : defaultAnalysis(this.opts.thresholds, latency);
+    const share = router.effectiveBp?.(weight) ?? weight;
     const a = assess({
-      srm: { observed: { stable: pair.stable.requests, canary: pair.canary.requests }, weights: { stable: 10_000 - weight, canary: weight }, alpha: r.spec.srmAlpha },
+      srm: { observed: { stable: pair.stable.requests, canary: pair.canary.requests }, weights: { stable: 10_000 - share, canary: share }, alpha: r.spec.srmAlpha },
       metrics: bound.map((b) => ({ spec: b.spec, stable: b.pick(pair.stable), canary: b.pick(pair.canary) })),
     });
-    return { step: r.stepIndex, weightBp: weight, status: a.status, reason: a.reason, srmMismatch: a.srm?.mismatch ?? false, criticalFailure: a.criticalFailure, verdicts: a.verdicts, n: { stable: pair.stable.requests, canary: pair.canary.requests } };
+    const verdicts = evidence ? withQueryEvidence(a.verdicts, evidence, bound) : a.verdicts;
+    return { step: r.stepIndex, weightBp: weight, status: a.status, reason: a.reason, srmMismatch: a.srm?.mismatch ?? false, criticalFailure: a.criticalFailure, verdicts, n: { stable: pair.stable.requests, canary: pair.canary.requests } };
   }
 
-  private unhealthy(r: Rollout): string | undefined {
-    const health = this.opts.health;
-    if (!health) return undefined;
-    const canary = health(r.model, r.spec.canaryVersion);
-    if (canary !== undefined) return `canary v${r.spec.canaryVersion} is not ready: ${canary}`;
-    const stable = health(r.model, r.stableVersion);
-    return stable !== undefined ? `stable v${r.stableVersion} is not ready: ${stable}` : undefined;
+  private async unhealthy(r: Rollout): Promise<string | undefined> {
+    const router = this.routerOf(r.spec, r.model);
+    for (const [role, version] of [['canary', r.spec.canaryVersion], ['stable', r.stableVersion]] as const) {
+      const why = this.opts.health?.(r.model, version) ?? (await router.unready?.(r.model, version));
+      if (why !== undefined) return `${role} v${version} is not ready: ${why}`;
+    }
+    return undefined;
   }
 
   /** One reconcile pass for a model: a flat list of idempotent steps. */
@@ -188,10 +220,16 @@ export class RolloutController {
       r = await this.ensureRouting(r);
       if (isTerminal(r.phase)) return;
       r = await this.dispatchLocked(model, { type: 'tick', at: this.now() });
-      if (r.phase === 'progressing' && r.nextAnalysisAt !== null && this.now() >= Date.parse(r.nextAnalysisAt)) {
-        const unhealthy = this.unhealthy(r);
-        if (unhealthy !== undefined) await this.dispatchLocked(model, { type: 'unhealthy', at: this.now(), reason: unhealthy });
-        else await this.dispatchLocked(model, { type: 'analysis', at: this.now(), result: await this.analyze(r) });
+      // A step whose weight has not reached the router yet is not judged: its traffic is still the last step's.
+      if (r.phase === 'progressing' && r.nextAnalysisAt !== null && r.stepRoutingRevision !== null && this.now() >= Date.parse(r.nextAnalysisAt)) {
+        const unhealthy = await this.unhealthy(r);
+        if (unhealthy !== undefined) {
+          await this.dispatchLocked(model, { type: 'unhealthy', at: this.now(), reason: unhealthy });
+          return;
+        }
+        const result = await this.analyze(r);
+        if ('measurementError' in result) await this.dispatchLocked(model, { type: 'measurement_error', at: this.now(), reason: result.measurementError });
+        else await this.dispatchLocked(model, { type: 'analysis', at: this.now(), result });
       }
     });
   }
@@ -199,19 +237,23 @@ export class RolloutController {
   /** Makes routing match the saved state: the step's weight, a pending promotion, or no canary. */
   private async ensureRouting(r: Rollout): Promise<Rollout> {
     const want = desiredRouting(r);
-    const have = await this.opts.router.current(r.model);
+    const router = this.routerOf(r.spec, r.model);
+    const have = await router.current(r.model);
     if (want.kind === 'canary') {
-      if (have.canaryVersion !== want.version || have.weightBp !== want.weightBp) {
+      if (have.canaryVersion !== want.version || have.weightBp !== want.weightBp || have.inSync === false) {
         return this.carryOut(r, [{ type: 'route', canaryVersion: want.version, weightBp: want.weightBp }]);
       }
       if (r.stepRoutingRevision === null) return this.dispatchLocked(r.model, { type: 'step_applied', at: this.now(), routingRevision: have.revision });
     } else if (want.kind === 'promote') {
-      if (have.stableVersion === r.spec.canaryVersion) return this.dispatchLocked(r.model, { type: 'promoted', at: this.now() });
+      if (have.stableVersion === r.spec.canaryVersion && have.inSync !== false) return this.dispatchLocked(r.model, { type: 'promoted', at: this.now() });
       return this.carryOut(r, [{ type: 'promote' }]);
     } else if (want.kind === 'none' && have.canaryVersion === r.spec.canaryVersion && have.revision === r.stepRoutingRevision) {
       // Rolled back, but routing is still exactly what this rollout last set: the process stopped
       // between saving the decision and removing the canary. Someone else's later change is left alone.
-      await this.opts.router.clear(r.model, r.reason ?? 'rollout rolled back');
+      await router.clear(r.model, r.reason ?? 'rollout rolled back');
+    } else if (want.kind === 'none' && have.inSync === false && have.canaryVersion === null) {
+      // A proxy that lost the rollback (restarted onto its config file) is set back to stable alone.
+      await router.clear(r.model, r.reason ?? 'rollout rolled back');
     }
     return r;
   }
@@ -249,4 +291,12 @@ export class RolloutController {
   stopScheduler(): void {
     clearInterval(this.timer);
   }
+}
+
+/** How templates name the variants when no proxy router says better: by role. */
+function defaultTargets(versions: Readonly<Record<Variant, number>>): Record<Variant, VariantTarget> {
+  return {
+    stable: { version: versions.stable, server: 'stable', address: '', backend: '' },
+    canary: { version: versions.canary, server: 'canary', address: '', backend: '' },
+  };
 }

@@ -2,6 +2,7 @@ import { parse as parseYaml } from 'yaml';
 import { parseJudgeConfig } from '../analysis/index.js';
 import { appError, percentToBasisPoints, type AnalysisMetricSpec, type RolloutSpec, type StepSpec } from '../domain/index.js';
 import { judgeMismatch } from '../metrics/index.js';
+import { parseMetricsSpec, parseTrafficSpec } from './backends-spec.js';
 
 /** Defaults of the controller sketch (seed 003): start at 5%, +10% per step, up to 100%. */
 export const SPEC_DEFAULTS = Object.freeze({
@@ -151,7 +152,7 @@ function webhooks(raw: unknown): string[] {
   });
 }
 
-const KNOWN = ['canary', 'version', 'steps', 'initial', 'increment', 'max', 'bake', 'minSamples', 'interval', 'analysis', 'failureLimit', 'inconclusive', 'maxDuration', 'srmAlpha', 'webhooks'];
+const KNOWN = ['canary', 'version', 'steps', 'initial', 'increment', 'max', 'bake', 'minSamples', 'interval', 'analysis', 'failureLimit', 'inconclusive', 'maxDuration', 'srmAlpha', 'webhooks', 'traffic', 'metrics'];
 
 /** Validates a rollout spec (an object, or JSON/YAML text) and fills in the defaults. */
 export function parseRolloutSpec(input: unknown): RolloutSpec {
@@ -177,15 +178,21 @@ export function parseRolloutSpec(input: unknown): RolloutSpec {
   if (inconclusive !== 'wait' && inconclusive !== 'pause') fail('inconclusive', 'must be "wait" or "pause"');
   const srmAlpha = r.srmAlpha ?? SPEC_DEFAULTS.srmAlpha;
   if (typeof srmAlpha !== 'number' || !(srmAlpha > 0 && srmAlpha < 0.5)) fail('srmAlpha', 'must be a level between 0 and 0.5, e.g. 0.001');
+  const metrics = parseMetricsSpec(r.metrics);
+  const judged = analysis(r.analysis);
+  const unmeasured = metrics ? (judged ?? []).filter((m) => m.metric === 'mae' || m.metric === 'drift') : [];
+  if (unmeasured.length > 0) fail('analysis', `judges ${unmeasured.map((m) => m.metric).join(', ')}, which the prometheus provider does not measure (it reads requests, errors, latency and labels); judge those with the builtin provider`);
   return {
     canaryVersion,
     steps: steps(r, { bakeMs, minSamples }),
     intervalMs,
-    analysis: analysis(r.analysis),
+    analysis: judged,
     failureLimit: r.failureLimit === undefined ? SPEC_DEFAULTS.failureLimit : int(r.failureLimit, 'failureLimit', 0, 1000),
     inconclusive: inconclusive as 'wait' | 'pause',
     maxDurationMs: r.maxDuration === undefined ? SPEC_DEFAULTS.maxDurationMs : parseDurationMs(r.maxDuration, 'maxDuration'),
     srmAlpha: srmAlpha as number,
     webhooks: webhooks(r.webhooks),
+    traffic: parseTrafficSpec(r.traffic),
+    metrics,
   };
 }

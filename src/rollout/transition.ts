@@ -18,6 +18,8 @@ export type RolloutEvent =
   | { readonly type: 'load_failed'; readonly at: number; readonly reason: string }
   /** A serving version's model server is not ready (seed 003's verify_deployments_health), found when an analysis was due. */
   | { readonly type: 'unhealthy'; readonly at: number; readonly reason: string }
+  /** The step could not be measured (a Prometheus query failed): Argo Rollouts' "analysis error", counted toward metrics.errorLimit. */
+  | { readonly type: 'measurement_error'; readonly at: number; readonly reason: string }
   | { readonly type: 'step_applied'; readonly at: number; readonly routingRevision: number };
 
 /** What the controller must do after saving the new state. Routing effects are idempotent. */
@@ -101,6 +103,7 @@ function enterStep(state: Rollout, at: number, index: number, action: DecisionAc
       stepRoutingRevision: null,
       nextAnalysisAt: iso(at + state.spec.intervalMs),
       consecutiveFailures: 0,
+      ...(state.consecutiveErrors ? { consecutiveErrors: 0 } : {}),
       reason: step.pause ? `manual gate at step ${index + 1}` : null,
     },
     effects: [{ type: 'route', canaryVersion: state.spec.canaryVersion, weightBp: step.weightBp }],
@@ -123,7 +126,9 @@ function failedNames(result: AnalysisResult): string {
   return result.verdicts.filter((v) => v.status === 'fail').map((v) => v.metric).join(', ');
 }
 
-function onAnalysis(state: Rollout, at: number, result: AnalysisResult): TransitionResult {
+function onAnalysis(measured: Rollout, at: number, result: AnalysisResult): TransitionResult {
+  // A measurement that worked ends a run of measurement errors.
+  const state: Rollout = measured.consecutiveErrors ? { ...measured, consecutiveErrors: 0 } : measured;
   const step = state.spec.steps[state.stepIndex]!;
   const scheduled = { nextAnalysisAt: iso(at + state.spec.intervalMs) };
   if (result.srmMismatch) {
@@ -182,9 +187,14 @@ export function transition(state: Rollout, event: RolloutEvent): TransitionResul
     case 'analysis':
       if (state.phase !== 'progressing') return refuse(state, 'analyze');
       return onAnalysis(state, at, event.result);
-    case 'step_applied':
+    case 'step_applied': {
       if (state.stepRoutingRevision === event.routingRevision) return { ok: true, next: state, effects: [] };
-      return { ok: true, next: { ...state, stepRoutingRevision: event.routingRevision }, effects: [] };
+      // The step's bake time and window start once its weight is in effect (a proxy may take a
+      // reconcile or two to accept it), not when the step was decided.
+      const first = state.stepRoutingRevision === null && event.at > Date.parse(state.stepStartedAt);
+      const timing = first ? { stepStartedAt: iso(event.at), ...(state.nextAnalysisAt !== null ? { nextAnalysisAt: iso(event.at + state.spec.intervalMs) } : {}) } : {};
+      return { ok: true, next: { ...state, ...timing, stepRoutingRevision: event.routingRevision }, effects: [] };
+    }
     case 'pause':
       if (state.phase !== 'progressing') return refuse(state, 'pause');
       return apply(state, at, { phase: 'paused', action: 'pause', reason: `paused by ${actor}${event.reason ? `: ${event.reason}` : ''}`, actor, patch: { reason: event.reason ?? `paused by ${actor}` } });
@@ -222,6 +232,20 @@ export function transition(state: Rollout, event: RolloutEvent): TransitionResul
         action: 'hold',
         reason: `holding at ${pct(step.weightBp)}, not judged: ${event.reason} (${failures} of ${state.spec.failureLimit} tolerated)`,
         patch: { nextAnalysisAt: iso(at + state.spec.intervalMs), consecutiveFailures: failures },
+      });
+    }
+    case 'measurement_error': {
+      if (state.phase !== 'progressing') return refuse(state, 'hold');
+      const step = state.spec.steps[state.stepIndex]!;
+      const errors = (state.consecutiveErrors ?? 0) + 1;
+      const limit = state.spec.metrics?.errorLimit ?? 0;
+      if (errors > limit) {
+        return rollBack(state, at, `rolled back at step ${state.stepIndex + 1} (${pct(step.weightBp)}): ${errors} measurement errors in a row, more than the ${limit} tolerated: ${event.reason}`, 'controller');
+      }
+      return apply(state, at, {
+        action: 'hold',
+        reason: `holding at ${pct(step.weightBp)}, not judged: measurement error (${errors} of ${limit} tolerated in a row): ${event.reason}`,
+        patch: { nextAnalysisAt: iso(at + state.spec.intervalMs), consecutiveErrors: errors },
       });
     }
     case 'load_failed':

@@ -26,6 +26,7 @@ export interface VersionRow {
   sha256: string;
   size_bytes: number;
   upstream_json: string | null;
+  endpoint: string | null;
 }
 
 export interface EventRow {
@@ -58,5 +59,6 @@ export function toVersion(row: VersionRow): ModelVersion {
     signature: upgradeSignature(JSON.parse(row.signature_json) as Parameters<typeof upgradeSignature>[0]),
     metrics: JSON.parse(row.metrics_json) as Record<string, number>,
     source: row.upstream_json !== null ? (JSON.parse(row.upstream_json) as UpstreamSource) : { kind: 'onnx', artifact: row.artifact, sha256: row.sha256, sizeBytes: row.size_bytes },
+    ...(row.endpoint ? { endpoint: row.endpoint } : {}),
   };
 }

@@ -1,7 +1,7 @@
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { findBinary, missing, startDaemon } from './daemons.js';
 import { freePort } from './server-process.js';
 
 /**
@@ -15,19 +15,12 @@ export interface RunningHaproxy {
 }
 
 export function haproxyBinary(): string | null {
-  for (const p of ['/usr/sbin/haproxy', '/usr/bin/haproxy', '/usr/local/sbin/haproxy']) {
-    if (spawnSync(p, ['-v'], { stdio: 'ignore' }).status === 0) return p;
-  }
-  return null;
+  return findBinary(['/usr/sbin/haproxy', '/usr/bin/haproxy', '/usr/local/sbin/haproxy'], ['-v']);
 }
 
 /** Why the load-balancer tests cannot run here, or null. In CI (COALMINE_REQUIRE_HAPROXY=1) they must. */
 export function haproxyUnavailable(): string | null {
-  if (haproxyBinary()) return null;
-  const why = 'HAProxy is not installed (Debian: apt-get install haproxy); the load-balancer tests are skipped';
-  if (process.env.COALMINE_REQUIRE_HAPROXY === '1') throw new Error(`${why}, but COALMINE_REQUIRE_HAPROXY=1 says they must run`);
-  process.stderr.write(`\n*** ${why} ***\n\n`);
-  return why;
+  return missing(haproxyBinary() !== null, 'HAProxy', 'haproxy', 'the load-balancer and HAProxy router tests', 'COALMINE_REQUIRE_HAPROXY');
 }
 
 export async function startHaproxy(backends: readonly string[]): Promise<RunningHaproxy> {
@@ -113,29 +106,5 @@ async function runHaproxy(render: (dir: string) => string, probe: string): Promi
   if (!bin) throw new Error('HAProxy is not installed (Debian: apt-get install haproxy)');
   const dir = mkdtempSync(join(tmpdir(), 'coalmine-haproxy-'));
   writeFileSync(join(dir, 'haproxy.cfg'), render(dir));
-  const child = spawn(bin, ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`haproxy exited with ${child.exitCode}: ${stderr}`);
-    try {
-      if ((await fetch(probe)).status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (i > 100) throw new Error(`haproxy did not come up: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    stop: () =>
-      new Promise<void>((resolve) => {
-        const done = () => {
-          rmSync(dir, { recursive: true, force: true });
-          resolve();
-        };
-        if (child.exitCode !== null || child.signalCode !== null) return done();
-        child.once('exit', done);
-        child.kill('SIGTERM');
-      }),
-  };
+  return startDaemon(bin, ['-db', '-f', join(dir, 'haproxy.cfg')], probe, { ok200: true, cleanup: () => rmSync(dir, { recursive: true, force: true }) });
 }

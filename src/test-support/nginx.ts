@@ -1,23 +1,16 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { findBinary, missing, startDaemon } from './daemons.js';
 import { freePort } from './server-process.js';
 
 export function nginxBinary(): string | null {
-  for (const p of ['/usr/sbin/nginx', '/usr/bin/nginx', '/usr/local/sbin/nginx']) {
-    if (spawnSync(p, ['-v'], { stdio: 'ignore' }).status === 0) return p;
-  }
-  return null;
+  return findBinary(['/usr/sbin/nginx', '/usr/bin/nginx', '/usr/local/sbin/nginx'], ['-v']);
 }
 
 /** Why the nginx router tests cannot run here, or null. In CI (COALMINE_REQUIRE_NGINX=1) they must. */
 export function nginxUnavailable(): string | null {
-  if (nginxBinary()) return null;
-  const why = 'nginx is not installed (Debian: apt-get install nginx-light); the nginx router tests are skipped';
-  if (process.env.COALMINE_REQUIRE_NGINX === '1') throw new Error(`${why}, but COALMINE_REQUIRE_NGINX=1 says they must run`);
-  process.stderr.write(`\n*** ${why} ***\n\n`);
-  return why;
+  return missing(nginxBinary() !== null, 'nginx', 'nginx-light', 'the nginx router tests', 'COALMINE_REQUIRE_NGINX');
 }
 
 export interface RunningNginx {
@@ -72,20 +65,9 @@ http {
 `,
   );
   const base = `${bin} -p ${dir} -c ${join(dir, 'nginx.conf')}`;
-  const child: ChildProcess = spawn(bin, ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}: ${stderr}`);
-    try {
-      await fetch(url);
-      break;
-    } catch {
-      if (i > 100) throw new Error(`nginx did not come up: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  const daemon = await startDaemon(bin, ['-p', dir, '-c', join(dir, 'nginx.conf')], url, { signal: 'SIGQUIT', cleanup: () => rmSync(dir, { recursive: true, force: true }) });
+  const child = daemon.child;
   return {
     url,
     upstreamFile,
@@ -99,15 +81,6 @@ http {
         await new Promise((r) => setTimeout(r, 20));
       }
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        const done = () => {
-          rmSync(dir, { recursive: true, force: true });
-          resolve();
-        };
-        if (child.exitCode !== null || child.signalCode !== null) return done();
-        child.once('exit', done);
-        child.kill('SIGQUIT');
-      }),
+    stop: daemon.stop,
   };
 }

@@ -3,3 +3,4 @@ export { HaproxyRouter, type HaproxyRouterConfig } from './haproxy/haproxy-route
 export { haproxyPlan, HAPROXY_MAX_WEIGHT } from './haproxy/haproxy-weights.js';
 export { NginxRouter, type NginxRouterConfig } from './nginx/nginx-router.js';
 export { nginxPlan } from './nginx/nginx-upstream.js';
+export { describeTraffic, planFor } from './router-plan.js';

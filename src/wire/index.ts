@@ -50,6 +50,8 @@ export interface VersionInfo {
   sha256: string | null;
   size_bytes: number | null;
   upstream: { url: string; protocol: string } | null;
+  /** Where a proxy coalmine drives sends this version's share: --endpoint, or the upstream URL's host:port. */
+  endpoint: string | null;
 }
 
 export interface ModelInfo {
@@ -138,6 +140,8 @@ export interface Evidence {
   threshold?: number;
   alpha?: number;
   needed?: { stable: number; canary: number };
+  /** The PromQL behind the numbers, per query and variant, when Prometheus measured the step. */
+  queries?: Record<string, { stable: string; canary: string }>;
 }
 
 export interface VerdictInfo {
@@ -218,7 +222,20 @@ export interface RolloutInfo {
   reason: string | null;
   attempt: number;
   consecutive_failures: number;
+  /** Measurements that failed in a row (a Prometheus query that errored). */
+  consecutive_errors: number;
   last_decision: DecisionInfo | null;
+  /** Who splits the traffic: coalmine itself, or a proxy it drives, with the share the proxy's scale gives. */
+  traffic: {
+    router: string;
+    where: string;
+    scale: string;
+    weight: number;
+    effective_weight: number;
+    proxy_weights?: { stable: number; canary: number };
+    settings: Record<string, unknown> | null;
+  };
+  metrics: { provider: string; url: string | null; preset: string | null; queries: Record<string, string> | null; error_limit: number | null };
   spec: {
     steps: { weight: number; bake_s: number; min_samples: number; pause: boolean }[];
     interval_s: number;

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { parseEndpoint } from '../../domain/index.js';
 import { EventsQuery, ModelParams, RegisterQuery, VersionParams, type RegisterQuery as RegisterQueryT } from '../schemas.js';
 import { parseMetrics, parseVersion } from '../parse-params.js';
 import type { ApiServices } from '../services.js';
@@ -50,6 +51,7 @@ export function modelRoutes(app: FastifyInstance, s: ApiServices): void {
         description: req.query.description,
         source: req.query.source,
         metrics,
+        ...(req.query.endpoint !== undefined ? { endpoint: parseEndpoint(req.query.endpoint) } : {}),
       });
       req.log.info({ model: version.model, version: version.version, source: version.source }, 'model version registered');
       const model = await s.registry.get(version.model);

@@ -20,6 +20,7 @@ interface AddOptions {
   protocol?: string;
   features?: number;
   task?: string;
+  endpoint?: string;
 }
 
 export function modelCommands(program: Command): void {
@@ -53,13 +54,14 @@ export function modelCommands(program: Command): void {
     .option('--protocol <name>', 'open-inference, mlflow or tf-serving (default: inferred from the URL)')
     .option('--features <n>', 'values per row, for a server that publishes no signature (MLflow, KServe V1)', (raw: string) => parsePositiveInt(raw, '--features'))
     .option('--task <task>', 'classifier or regressor, when the server\'s answer does not say (a bare number per row)')
+    .option('--endpoint <host:port>', 'where a proxy coalmine drives sends this version\'s share (a rollout\'s traffic.router); default: the --upstream URL\'s host:port')
     .action(async (name: string, file: string | undefined, opts: AddOptions, cmd: Command) => {
       const { client, json } = context(cmd);
       if ((file === undefined) === (opts.upstream === undefined)) {
         throw new Error(file === undefined ? 'give the ONNX file to register, or --upstream URL for a model server' : 'give an ONNX file or --upstream URL, not both');
       }
       if (opts.task !== undefined && opts.task !== 'classifier' && opts.task !== 'regressor') throw new Error(`--task must be classifier or regressor, got ${opts.task}`);
-      const meta = { description: opts.description, metrics: opts.metric };
+      const meta = { description: opts.description, metrics: opts.metric, endpoint: opts.endpoint };
       const v =
         opts.upstream !== undefined
           ? await client.registerUpstream(name, { url: opts.upstream, protocol: opts.protocol, features: opts.features, task: opts.task as 'classifier' | 'regressor' | undefined }, { ...meta, source: opts.source })

@@ -32,11 +32,25 @@ export function rolloutText(r: RolloutInfo, now = Date.now()): string {
     `  ${stepBar(r)}`,
     `  ${whereText(r)}${next !== null && r.phase === 'progressing' ? `; next analysis in ${next}s` : ''}`,
   ];
+  // Older servers send neither field.
+  const t = r.traffic as RolloutInfo['traffic'] | undefined;
+  if (t && t.router !== 'builtin') {
+    const rounded = t.effective_weight !== t.weight ? ` (${t.effective_weight}% on its scale)` : '';
+    const weights = t.proxy_weights ? `, weights stable ${t.proxy_weights.stable} / canary ${t.proxy_weights.canary}` : '';
+    lines.push(`  traffic: ${t.where}${weights}${rounded}`);
+  }
+  const m = r.metrics as RolloutInfo['metrics'] | undefined;
+  if (m && m.provider !== 'builtin') lines.push(`  measured by ${m.provider} at ${m.url}${m.preset ? ` (preset ${m.preset})` : ''}${r.consecutive_errors > 0 ? `; ${r.consecutive_errors} measurement error(s) in a row of ${m.error_limit} tolerated` : ''}`);
   if (r.reason) lines.push(`  reason: ${r.reason}`);
   const d = r.last_decision;
   if (d) {
     lines.push(`  last decision (${d.at}): ${d.action} — ${d.reason}`);
-    for (const v of d.analysis?.verdicts ?? []) lines.push(`    ${v.status === 'pass' ? '✔' : v.status === 'fail' ? '✖' : '…'} ${v.metric}: ${v.reason}`);
+    for (const v of d.analysis?.verdicts ?? []) {
+      lines.push(`    ${v.status === 'pass' ? '✔' : v.status === 'fail' ? '✖' : '…'} ${v.metric}: ${v.reason}`);
+      // The PromQL behind a failed verdict, so the numbers can be checked in Prometheus itself.
+      const queries = (v.evidence as { queries?: Record<string, { stable: string; canary: string }> }).queries;
+      if (v.status === 'fail' && queries) for (const [name, q] of Object.entries(queries)) lines.push(`        ${name} (canary): ${q.canary}`);
+    }
   }
   return lines.join('\n');
 }

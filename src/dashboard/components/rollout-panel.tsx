@@ -132,6 +132,29 @@ export function RolloutPanel({ r, now, onAuthNeeded }: { r: RolloutInfo; now: nu
           </span>
         )}
       </p>
+      {r.traffic && r.traffic.router !== 'builtin' && (
+        <p class="muted" data-testid="traffic">
+          Traffic split by {r.traffic.where}
+          {r.traffic.proxy_weights && (
+            <>
+              {' '}
+              · weights {r.traffic.proxy_weights.stable} / {r.traffic.proxy_weights.canary}
+            </>
+          )}
+          {r.traffic.effective_weight !== r.traffic.weight && <> · {r.traffic.effective_weight}% on its scale</>}
+        </p>
+      )}
+      {r.metrics && r.metrics.provider !== 'builtin' && (
+        <p class="muted" data-testid="measured-by">
+          Measured by {r.metrics.provider} at {r.metrics.url}
+          {r.consecutive_errors > 0 && (
+            <span class="warn-text">
+              {' '}
+              · {r.consecutive_errors} measurement error{r.consecutive_errors === 1 ? '' : 's'} in a row of {r.metrics.error_limit} tolerated
+            </span>
+          )}
+        </p>
+      )}
       <StepBar r={r} />
       <Countdown r={r} now={now} />
       {r.last_decision && <p class="decision">Last decision: {r.last_decision.reason}</p>}

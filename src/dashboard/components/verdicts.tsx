@@ -26,6 +26,12 @@ export function Verdicts({ verdicts, status, reason, source, at }: { verdicts: r
             <details>
               <summary>method: {v.evidence.method.replace(/_/g, ' ')}</summary>
               <p>{v.reason}</p>
+              {v.evidence.queries &&
+                Object.entries(v.evidence.queries).map(([name, q]) => (
+                  <p key={name} class="query">
+                    <span class="muted">{name} (canary):</span> <code>{q.canary}</code>
+                  </p>
+                ))}
             </details>
           </li>
         ))}

@@ -152,6 +152,8 @@ const MIGRATIONS: readonly string[] = [
     expires_at BIGINT NOT NULL
   );
   `,
+  // Where a proxy that coalmine drives finds the version, when that is not its upstream URL's address.
+  `ALTER TABLE versions ADD COLUMN endpoint TEXT;`,
 ];
 
 export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.length;

@@ -42,9 +42,9 @@ export class PostgresRegistryStore implements RegistryStore {
       const version = (max?.v ?? 0) + 1;
       const src = input.source;
       await tx`
-        INSERT INTO versions (model, version, created_at, source, description, signature_json, metrics_json, artifact, sha256, size_bytes, upstream_json)
+        INSERT INTO versions (model, version, created_at, source, description, signature_json, metrics_json, artifact, sha256, size_bytes, upstream_json, endpoint)
         VALUES (${input.model}, ${version}, ${input.createdAt}, ${input.origin}, ${input.description}, ${JSON.stringify(input.signature)}, ${JSON.stringify(input.metrics)},
-                ${src.kind === 'onnx' ? src.artifact : ''}, ${src.kind === 'onnx' ? src.sha256 : ''}, ${src.kind === 'onnx' ? src.sizeBytes : 0}, ${src.kind === 'onnx' ? null : JSON.stringify(src)})`;
+                ${src.kind === 'onnx' ? src.artifact : ''}, ${src.kind === 'onnx' ? src.sha256 : ''}, ${src.kind === 'onnx' ? src.sizeBytes : 0}, ${src.kind === 'onnx' ? null : JSON.stringify(src)}, ${input.endpoint ?? null})`;
       const model = (await this.read(tx, input.model))!;
       if (created.length === 1) {
         await tx`INSERT INTO routing_events (model, at, action, routing_json, reason) VALUES (${input.model}, ${input.createdAt}, 'register', ${JSON.stringify(model.routing)}, 'first version becomes stable')`;

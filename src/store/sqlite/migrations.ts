@@ -151,6 +151,9 @@ const MIGRATIONS: readonly (string | ((db: Database.Database) => void))[] = [
     expires_at INTEGER NOT NULL
   );
   `,
+  // Where a proxy that coalmine drives finds the version (host:port, or a Kubernetes Service),
+  // when that is not the address of its upstream URL.
+  `ALTER TABLE versions ADD COLUMN endpoint TEXT;`,
 ];
 
 interface OldLogRow {

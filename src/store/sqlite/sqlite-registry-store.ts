@@ -22,8 +22,8 @@ export class SqliteRegistryStore implements RegistryStore {
          VALUES (@name, @at, 1, NULL, 0, 1, @at)`,
       ),
       insertVersion: db.prepare(
-        `INSERT INTO versions (model, version, created_at, source, description, signature_json, metrics_json, artifact, sha256, size_bytes, upstream_json)
-         VALUES (@model, @version, @createdAt, @origin, @description, @signature, @metrics, @artifact, @sha256, @sizeBytes, @upstream)`,
+        `INSERT INTO versions (model, version, created_at, source, description, signature_json, metrics_json, artifact, sha256, size_bytes, upstream_json, endpoint)
+         VALUES (@model, @version, @createdAt, @origin, @description, @signature, @metrics, @artifact, @sha256, @sizeBytes, @upstream, @endpoint)`,
       ),
       updateRouting: db.prepare(
         `UPDATE models SET stable_version = @stableVersion, canary_version = @canaryVersion, canary_weight_bp = @canaryWeightBp,
@@ -70,6 +70,7 @@ export class SqliteRegistryStore implements RegistryStore {
         sha256: src.kind === 'onnx' ? src.sha256 : '',
         sizeBytes: src.kind === 'onnx' ? src.sizeBytes : 0,
         upstream: src.kind === 'onnx' ? null : JSON.stringify(src),
+        endpoint: input.endpoint ?? null,
       });
       const model = this.read(input.model)!;
       if (isNew) {

@@ -15,6 +15,8 @@ export interface ServerKnobs {
   delayMs: number;
   /** Answer inference with this status (500, 503, …) instead of predictions. */
   failWith: number | null;
+  /** Share of inference requests answered with a 500, spread evenly (a server that fails some of the time). */
+  failRate: number;
   /** Share of rows answered with the wrong class (probability 1 − p). */
   wrongRate: number;
   /** Health and readiness endpoints say not ready. */
@@ -23,7 +25,7 @@ export interface ServerKnobs {
   hang: boolean;
 }
 
-export const defaultKnobs = (): ServerKnobs => ({ delayMs: 0, failWith: null, wrongRate: 0, ready: true, hang: false });
+export const defaultKnobs = (): ServerKnobs => ({ delayMs: 0, failWith: null, failRate: 0, wrongRate: 0, ready: true, hang: false });
 
 export const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
@@ -94,9 +96,17 @@ export async function listen(handler: Handler, knobs: ServerKnobs, received: Run
 export async function inferenceGate(knobs: ServerKnobs, res: ServerResponse, failBody: (status: number) => unknown): Promise<boolean> {
   if (knobs.hang) return false;
   if (knobs.delayMs > 0) await new Promise((r) => setTimeout(r, knobs.delayMs));
-  if (knobs.failWith !== null) {
-    sendJson(res, knobs.failWith, failBody(knobs.failWith));
+  const failing = knobs.failWith ?? (knobs.failRate > 0 && wrongRow({ ...knobs, wrongRate: knobs.failRate }, failures(knobs)) ? 500 : null);
+  if (failing !== null) {
+    sendJson(res, failing, failBody(failing));
     return false;
   }
   return true;
+}
+
+const failureCounters = new WeakMap<ServerKnobs, { n: number }>();
+function failures(knobs: ServerKnobs): { n: number } {
+  let c = failureCounters.get(knobs);
+  if (!c) failureCounters.set(knobs, (c = { n: 0 }));
+  return c;
 }

@@ -1,17 +1,12 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { appError } from '../../domain/index.js';
+import { appError, type HaproxyTrafficSpec } from '../../domain/index.js';
 import { hostPort, type WeightPlan, type WeightRouter, type WeightTarget } from '../weight-router.js';
 import { HaproxyRuntimeApi, parseServersState, type ServerState } from './haproxy-runtime-api.js';
-import { haproxyPlan } from './haproxy-weights.js';
+import { HAPROXY_MAX_WEIGHT, haproxyPlan } from './haproxy-weights.js';
 
-export interface HaproxyRouterConfig {
-  /** The stats socket: a unix socket path, or host:port of a TCP one, at `level admin`. */
-  readonly socket: string;
-  readonly backend: string;
-  /** The backend's two server slots. */
-  readonly servers: { readonly stable: string; readonly canary: string };
-}
+/** What a rollout spec's `traffic:` says of HAProxy: the stats socket, the backend and its two server slots. */
+export type HaproxyRouterConfig = Pick<HaproxyTrafficSpec, 'socket' | 'backend' | 'servers'>;
 
 /** An answer of the runtime API that reports a refusal rather than a change. */
 const REFUSED = /^(No such|Unknown|Permission denied|Invalid|Require|Can't|Cannot|.*not found|.*expects)/i;
@@ -29,7 +24,7 @@ export class HaproxyRouter implements WeightRouter {
 
   constructor(private readonly config: HaproxyRouterConfig) {
     this.api = new HaproxyRuntimeApi(config.socket);
-    this.where = `HAProxy backend ${config.backend} (servers ${config.servers.stable}, ${config.servers.canary}) via ${config.socket}`;
+    this.where = `HAProxy backend ${config.backend} (servers ${config.servers.stable}, ${config.servers.canary}) via ${config.socket}`; // as describeTraffic() says it
   }
 
   plan(canaryWeightBp: number): WeightPlan {
@@ -59,26 +54,47 @@ export class HaproxyRouter implements WeightRouter {
     return { stable: slot(this.config.servers.stable), canary: slot(this.config.servers.canary) };
   }
 
+  /**
+   * Moves a slot to another address. HAProxy would go on reusing the slot's idle connections to
+   * the old address after `set server … addr`, so requests kept reaching the old version; a slot
+   * taken through maintenance drops them, and comes back ready at the new address.
+   */
   private async point(server: string, endpoint: string): Promise<void> {
     const { host, port } = await resolve(endpoint);
+    await this.command(`set server ${this.config.backend}/${server} state maint`);
     await this.command(`set server ${this.config.backend}/${server} addr ${host} port ${port}`);
+    await this.command(`set server ${this.config.backend}/${server} state ready`);
   }
 
   private async weigh(server: string, weight: number): Promise<void> {
     await this.command(`set server ${this.config.backend}/${server} weight ${weight}`);
-    if (weight > 0) await this.command(`set server ${this.config.backend}/${server} state ready`);
   }
 
+  /**
+   * Every move keeps a ready slot carrying the traffic: the stable slot changes address (a
+   * promotion) only while the canary slot, pointed at the same version, takes everything, and the
+   * canary slot changes address only while it has no weight.
+   */
   async setWeights(target: WeightTarget): Promise<WeightPlan> {
     const plan = this.plan(target.canary === null ? 0 : target.canaryWeightBp);
-    const now = await this.state();
     const { stable, canary } = this.config.servers;
-    // A slot that changes address carries no traffic while it moves, so no request reaches a half-set server.
+    let now = await this.state();
+    if (!(await sameAddress(now.stable, target.stable))) {
+      if (!(await sameAddress(now.canary, target.stable))) {
+        await this.weigh(canary, 0);
+        await this.point(canary, target.stable);
+      }
+      await this.weigh(canary, HAPROXY_MAX_WEIGHT);
+      await this.weigh(stable, 0);
+      await this.point(stable, target.stable);
+      await this.weigh(stable, HAPROXY_MAX_WEIGHT);
+      await this.weigh(canary, 0);
+      now = await this.state();
+    }
     if (target.canary !== null && !(await sameAddress(now.canary, target.canary))) {
       await this.weigh(canary, 0);
       await this.point(canary, target.canary);
     }
-    if (!(await sameAddress(now.stable, target.stable))) await this.point(stable, target.stable);
     await this.weigh(stable, plan.stableWeight);
     await this.weigh(canary, plan.canaryWeight);
     if (!(await this.verify(target))) {
@@ -92,6 +108,8 @@ export class HaproxyRouter implements WeightRouter {
     const now = await this.state();
     if (!(await sameAddress(now.stable, target.stable)) || now.stable.weight !== plan.stableWeight) return false;
     if (now.canary.weight !== plan.canaryWeight) return false;
+    // A slot left in maintenance or drain (forced: admin state bits 0x01, 0x08) takes nothing, whatever its weight.
+    if ([now.stable, now.canary].some((s) => s.weight > 0 && (s.adminState & 0x09) !== 0)) return false;
     return target.canary === null || (await sameAddress(now.canary, target.canary));
   }
 }

@@ -1,24 +1,12 @@
 import { execFile } from 'node:child_process';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { request } from 'undici';
-import { appError } from '../../domain/index.js';
+import { appError, type NginxTrafficSpec } from '../../domain/index.js';
 import { hostPort, type WeightPlan, type WeightRouter, type WeightTarget } from '../weight-router.js';
 import { nginxPlan, renderUpstream, upstreamDigest } from './nginx-upstream.js';
 
-export interface NginxRouterConfig {
-  /** The include file coalmine writes (included at nginx's http level), e.g. /etc/nginx/conf.d/churn-upstream.conf. */
-  readonly file: string;
-  /** The upstream block's name, which the user's proxy_pass names. */
-  readonly upstream: string;
-  /** Checks the whole configuration before a reload; default "nginx -t". */
-  readonly test?: string;
-  /** Makes nginx read it; default "nginx -s reload". */
-  readonly reload?: string;
-  /** A loopback host:port for the status server coalmine adds to the file; without it verify() cannot tell. */
-  readonly status?: string;
-  /** Idle keep-alive connections per worker to the versions; default 32, 0 for none. */
-  readonly keepalive?: number;
-}
+/** What a rollout spec's `traffic:` says of nginx (docs/controller.md): the include file, its upstream, and the commands. */
+export type NginxRouterConfig = Omit<NginxTrafficSpec, 'router' | 'readiness'>;
 
 const sh = (command: string, timeoutMs: number) =>
   new Promise<{ ok: boolean; output: string }>((resolve) => {
