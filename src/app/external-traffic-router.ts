@@ -84,6 +84,9 @@ export class ExternalTrafficRouter implements TrafficRouter {
   async unready(model: string, version: number): Promise<string | undefined> {
     const v = await this.registry.version(model, version);
     if (this.spec.readiness) return httpReadiness(this.spec.readiness, v);
+    // On Kubernetes, the version's Deployment says (seed 003's verify_deployments_health).
+    const endpoint = endpointOf(v);
+    if (this.weights.unready && endpoint !== null) return this.weights.unready(endpoint);
     if (!isUpstream(v.source)) return undefined;
     try {
       await this.registry.ensureServable(v);
@@ -101,7 +104,7 @@ export class ExternalTrafficRouter implements TrafficRouter {
         version: versions[variant],
         address,
         server: spec.router === 'haproxy' ? spec.servers[variant] : address,
-        backend: spec.router === 'haproxy' ? spec.backend : spec.upstream,
+        backend: spec.router === 'haproxy' ? spec.backend : spec.router === 'nginx' ? spec.upstream : spec.router === 'gateway-api' ? spec.route : spec.ingress,
       };
     };
     return { stable: await one('stable'), canary: await one('canary') };

@@ -1,7 +1,7 @@
 import type { TrafficSpec } from '../domain/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import type { TrafficRouter } from '../rollout/index.js';
-import { HaproxyRouter, NginxRouter, type WeightRouter } from '../traffic/index.js';
+import { GatewayApiRouter, HaproxyRouter, IngressNginxRouter, kubeConfigFor, NginxRouter, type WeightRouter } from '../traffic/index.js';
 import { ExternalTrafficRouter } from './external-traffic-router.js';
 
 /** Picks the weight router a spec names (as Flagger's router/factory.go and Argo's traffic routers do). */
@@ -11,6 +11,10 @@ export function weightRouterFor(model: string, traffic: TrafficSpec): WeightRout
       return new HaproxyRouter(traffic);
     case 'nginx':
       return new NginxRouter(traffic, model);
+    case 'gateway-api':
+      return new GatewayApiRouter(traffic, kubeConfigFor(traffic));
+    case 'ingress-nginx':
+      return new IngressNginxRouter(traffic, kubeConfigFor(traffic));
   }
 }
 

@@ -28,7 +28,7 @@ export interface AnalysisMetricSpec {
 }
 
 /** The proxy that splits a rollout's traffic when coalmine does not carry it (`traffic:` in a spec). */
-export type TrafficSpec = HaproxyTrafficSpec | NginxTrafficSpec;
+export type TrafficSpec = HaproxyTrafficSpec | NginxTrafficSpec | GatewayApiTrafficSpec | IngressNginxTrafficSpec;
 
 interface TrafficCommon {
   /**
@@ -57,6 +57,36 @@ export interface NginxTrafficSpec extends TrafficCommon {
   /** Loopback host:port of the status server coalmine adds to the file, to verify reloads. */
   readonly status?: string;
   readonly keepalive?: number;
+}
+
+/** Where a Kubernetes router finds the cluster and the versions' Deployments. */
+interface KubernetesCommon extends TrafficCommon {
+  readonly namespace: string;
+  /** A kubeconfig file; absent: KUBECONFIG, ~/.kube/config, or the pod's service account. */
+  readonly kubeconfig?: string;
+  readonly context?: string;
+  /**
+   * The Deployment behind a version's Service, whose ready replicas are its health (seed 003's
+   * verify_deployments_health): a name with {{service}} in it; default the Service's own name.
+   */
+  readonly deployment: string;
+}
+
+/** A Gateway API HTTPRoute whose rule sends weighted traffic to the versions' Services. */
+export interface GatewayApiTrafficSpec extends KubernetesCommon {
+  readonly router: 'gateway-api';
+  readonly route: string;
+  /** Which of the route's rules (0-based) carries the model's traffic. */
+  readonly rule: number;
+}
+
+/** ingress-nginx's canary: the main Ingress to stable, a second one marked canary with its weight. */
+export interface IngressNginxTrafficSpec extends KubernetesCommon {
+  readonly router: 'ingress-nginx';
+  readonly ingress: string;
+  readonly canaryIngress: string;
+  /** canary-weight-total: 100 (percent, every ingress-nginx) or up to 10000 for finer steps (ingress-nginx ≥ 1.2). */
+  readonly weightTotal: number;
 }
 
 /** The PromQL queries a Prometheus provider runs per variant; see docs/controller.md. */

@@ -48,7 +48,9 @@ metrics:
 
   it('refuses what it cannot drive or measure, naming the field', () => {
     refused({ canary: 2, traffic: { router: 'istio' } }, /traffic.router must be one of builtin, haproxy, nginx/);
-    refused({ canary: 2, traffic: { router: 'gateway-api' } }, /gateway-api is not built yet/);
+    refused({ canary: 2, traffic: { router: 'gateway-api', route: 'Churn' } }, /traffic.route must be an HTTPRoute name/);
+    refused({ canary: 2, traffic: { router: 'ingress-nginx', ingress: 'a', canaryIngress: 'a' } }, /must be another Ingress/);
+    refused({ canary: 2, traffic: { router: 'ingress-nginx', ingress: 'a', canaryIngress: 'b', weightTotal: 50 } }, /weightTotal must be a whole number from 100/);
     refused({ canary: 2, traffic: { ...haproxy, backend: 'a b' } }, /traffic.backend must be a HAProxy backend name/);
     refused({ canary: 2, traffic: { ...haproxy, servers: { stable: 'x', canary: 'x' } } }, /two different server slots/);
     refused({ canary: 2, traffic: { ...haproxy, sock: 'x' } }, /traffic has unknown field\(s\) sock/);

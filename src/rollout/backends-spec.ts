@@ -29,7 +29,10 @@ const optional = <T>(value: unknown, read: (v: unknown) => T): T | undefined => 
 
 /** HAProxy and nginx names: letters, digits and . _ - : (no spaces, nothing a command line or config could split on). */
 const NAME = /^[A-Za-z0-9._:-]{1,100}$/;
-const ROUTERS = ['haproxy', 'nginx'] as const;
+const ROUTERS = ['haproxy', 'nginx', 'gateway-api', 'ingress-nginx'] as const;
+/** Kubernetes object names (DNS-1123 subdomains) and namespaces (labels). */
+const K8S_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+const K8S_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 function readiness(value: unknown, field: string): string | undefined {
   return optional(value, (v) => {
@@ -48,9 +51,9 @@ export function parseTrafficSpec(value: unknown): TrafficSpec | null {
     return null;
   }
   if (!(ROUTERS as readonly unknown[]).includes(raw.router)) {
-    const planned = raw.router === 'gateway-api' || raw.router === 'ingress-nginx' ? ` (${String(raw.router)} is not built yet)` : '';
-    return fail('traffic.router', `must be one of builtin, ${ROUTERS.join(', ')}${planned}, got ${JSON.stringify(raw.router)}`);
+    return fail('traffic.router', `must be one of builtin, ${ROUTERS.join(', ')}, got ${JSON.stringify(raw.router)}`);
   }
+  if (raw.router === 'gateway-api' || raw.router === 'ingress-nginx') return kubernetesSpec(raw);
   if (raw.router === 'haproxy') {
     only(raw, 'traffic', ['router', 'socket', 'backend', 'servers', 'readiness']);
     const socket = text(raw.socket, 'traffic.socket', 1000);
@@ -80,6 +83,28 @@ export function parseTrafficSpec(value: unknown): TrafficSpec | null {
     ...(keepalive !== undefined ? { keepalive } : {}),
     ...(ready ? { readiness: ready } : {}),
   };
+}
+
+function kubernetesSpec(raw: Raw): TrafficSpec {
+  const own = raw.router === 'gateway-api' ? ['route', 'rule'] : ['ingress', 'canaryIngress', 'weightTotal'];
+  only(raw, 'traffic', ['router', 'namespace', 'kubeconfig', 'context', 'deployment', 'readiness', ...own]);
+  const namespace = text(raw.namespace ?? 'default', 'traffic.namespace', 63, K8S_LABEL, 'must be a Kubernetes namespace');
+  const kubeconfig = optional(raw.kubeconfig, (v) => text(v, 'traffic.kubeconfig', 1000, /^\//, 'must be an absolute path'));
+  const context = optional(raw.context, (v) => text(v, 'traffic.context', 253));
+  const deployment = text(raw.deployment ?? '{{service}}', 'traffic.deployment', 253, /^[a-z0-9{}.-]+$/, 'must be a Deployment name, with {{service}} for the Service\'s name');
+  const ready = readiness(raw.readiness, 'traffic.readiness');
+  const common = { namespace, deployment, ...(kubeconfig ? { kubeconfig } : {}), ...(context ? { context } : {}), ...(ready ? { readiness: ready } : {}) };
+  if (raw.router === 'gateway-api') {
+    const rule = raw.rule ?? 0;
+    if (typeof rule !== 'number' || !Number.isInteger(rule) || rule < 0 || rule > 63) fail('traffic.rule', 'must be the index of one of the HTTPRoute\'s rules (0 to 63)');
+    return { router: 'gateway-api', route: text(raw.route, 'traffic.route', 253, K8S_NAME, 'must be an HTTPRoute name'), rule: rule as number, ...common };
+  }
+  const weightTotal = raw.weightTotal ?? 100;
+  if (typeof weightTotal !== 'number' || !Number.isInteger(weightTotal) || weightTotal < 100 || weightTotal > 10_000) fail('traffic.weightTotal', 'must be a whole number from 100 to 10000');
+  const ingress = text(raw.ingress, 'traffic.ingress', 253, K8S_NAME, 'must be an Ingress name');
+  const canaryIngress = text(raw.canaryIngress, 'traffic.canaryIngress', 253, K8S_NAME, 'must be an Ingress name');
+  if (ingress === canaryIngress) fail('traffic.canaryIngress', 'must be another Ingress than traffic.ingress');
+  return { router: 'ingress-nginx', ingress, canaryIngress, weightTotal: weightTotal as number, ...common };
 }
 
 const DEFAULT_ERROR_LIMIT = 4;

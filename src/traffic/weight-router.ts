@@ -38,6 +38,8 @@ export interface WeightRouter {
   setWeights(target: WeightTarget): Promise<WeightPlan>;
   /** Whether the proxy serves exactly that target now; null when this router cannot tell. */
   verify(target: WeightTarget): Promise<boolean | null>;
+  /** A version's health as this platform knows it (a Deployment's ready replicas): why it is not ready, or undefined. */
+  unready?(endpoint: string): Promise<string | undefined>;
 }
 
 /** Splits "host:port" (IPv6 in brackets) for the routers that need the parts. */
@@ -46,4 +48,17 @@ export function hostPort(endpoint: string): { host: string; port: number } {
   const port = m ? Number(m[3]) : NaN;
   if (!m || port < 1 || port > 65535) throw new Error(`"${endpoint}" is not a host:port address`);
   return { host: (m[1] ?? m[2])!, port };
+}
+
+/**
+ * A share on a scale of `total` whole weights the two sides split (HAProxy's 256, ingress-nginx's
+ * canary-weight-total): the canary gets round(share × total) and stable the rest, with at least 1
+ * for the canary on any step and at least 1 for stable below 100%, so neither side's traffic rounds
+ * away to nothing.
+ */
+export function scaledPlan(canaryWeightBp: number, total: number, scale: string): WeightPlan {
+  let canary = Math.round((canaryWeightBp * total) / 10_000);
+  if (canaryWeightBp > 0) canary = Math.max(1, canary);
+  if (canaryWeightBp < 10_000) canary = Math.min(total - 1, canary);
+  return { requestedBp: canaryWeightBp, effectiveBp: Math.round((canary / total) * 1_000_000) / 100, stableWeight: total - canary, canaryWeight: canary, scale };
 }
