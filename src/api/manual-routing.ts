@@ -1,6 +1,6 @@
-import { appError, isTerminal, type BasisPoints, type FaultConfig, type Model, type ModelSettings, type Rollout, type Variant } from '../domain/index.js';
+import { appError, isTerminal, type BasisPoints, type ExternalRouting, type FaultConfig, type Model, type ModelSettings, type Rollout, type TrafficSpec, type Variant } from '../domain/index.js';
 import type { ModelRegistry, ModelSettingsService } from '../registry/index.js';
-import type { RolloutController } from '../rollout/index.js';
+import type { RolloutController, TrafficRouter } from '../rollout/index.js';
 
 type Operation = 'weight' | 'deploy' | 'promote' | 'reset';
 
@@ -29,7 +29,30 @@ export class ManualRouting {
     private readonly registry: ModelRegistry,
     private readonly rollouts: RolloutController,
     private readonly settings: ModelSettingsService,
+    /** The proxy's router for a model set to external routing (docs/controller.md), or null: coalmine's registry alone. */
+    private readonly externalRouter: (model: string, traffic: TrafficSpec) => TrafficRouter = () => {
+      throw appError('invalid_request', 'this server drives no proxies');
+    },
   ) {}
+
+  /** The model's proxy, when its traffic is routed elsewhere: every change goes through it (proxy first, then the record). */
+  private proxy(model: string): TrafficRouter | null {
+    const external = this.settings.get(model).external;
+    return external ? this.externalRouter(model, external.traffic) : null;
+  }
+
+  /** Puts a model's traffic in a proxy's hands: the proxy is set to the model's current routing first, and only then is the setting saved. */
+  async setExternal(model: string, external: ExternalRouting | null): Promise<ModelSettings> {
+    const r = await this.active(model);
+    if (r) throw appError('rollout_active', `model "${model}" is in rollout ${r.id.slice(0, 8)}; change its external routing once the rollout has finished (or after coalmine rollout abort)`);
+    if (external) {
+      const router = this.externalRouter(model, external.traffic);
+      const routing = (await this.registry.get(model)).routing;
+      if (routing.canaryVersion === null) await router.clear(model, 'external routing set');
+      else await router.apply(model, routing.canaryVersion, routing.canaryWeightBp, 'external routing set');
+    }
+    return this.settings.setExternal(model, external);
+  }
 
   /** Faults go to a variant that exists: a canary fault with no canary would wait for, and hit, the next one. */
   async setFault(model: string, variant: Variant, fault: FaultConfig | null): Promise<ModelSettings> {
@@ -55,17 +78,34 @@ export class ManualRouting {
 
   async setWeight(model: string, weightBp: BasisPoints): Promise<Model> {
     await this.refuseDuringRollout(model, 'weight');
-    return this.registry.setWeight(model, weightBp);
+    return this.weigh(model, weightBp);
+  }
+
+  private async weigh(model: string, weightBp: BasisPoints): Promise<Model> {
+    const proxy = this.proxy(model);
+    const canary = (await this.registry.get(model)).routing.canaryVersion;
+    // Without a canary the registry's own refusal (no_canary) says what to do.
+    if (!proxy || canary === null) return this.registry.setWeight(model, weightBp);
+    await proxy.apply(model, canary, weightBp, 'manual weight change');
+    return this.registry.get(model);
   }
 
   async deploy(model: string, version: number, weightBp: BasisPoints): Promise<Model> {
     await this.refuseDuringRollout(model, 'deploy');
-    return this.registry.deploy(model, version, weightBp);
+    const proxy = this.proxy(model);
+    if (!proxy) return this.registry.deploy(model, version, weightBp);
+    await proxy.check(model, version);
+    await proxy.apply(model, version, weightBp, 'manual deploy');
+    return this.registry.get(model);
   }
 
   async promote(model: string): Promise<Model> {
     await this.refuseDuringRollout(model, 'promote');
-    return this.registry.promote(model);
+    const proxy = this.proxy(model);
+    const canary = (await this.registry.get(model)).routing.canaryVersion;
+    if (!proxy || canary === null) return this.registry.promote(model);
+    await proxy.promote(model, canary, 'manual promote');
+    return this.registry.get(model);
   }
 
   /**
@@ -78,7 +118,14 @@ export class ManualRouting {
     await this.registry.get(model);
     await this.refuseDuringRollout(model, 'reset');
     await this.settings.clearFaults(model);
-    const m = await this.registry.reset(model);
+    let m = await this.registry.reset(model);
+    const proxy = this.proxy(model);
+    if (proxy) {
+      // The record moved first here (a reset is the registry's own rule); the proxy follows it.
+      if (m.routing.canaryVersion === null) await proxy.clear(model, 'reset');
+      else await proxy.apply(model, m.routing.canaryVersion, m.routing.canaryWeightBp, 'reset');
+      m = await this.registry.get(model);
+    }
     await this.settings.markReset(model, m.routing.revision);
     return m;
   }
@@ -86,7 +133,12 @@ export class ManualRouting {
   /** Rolls the canary back; during a rollout, by aborting it (its history says who and why). */
   async rollback(model: string, reason: string): Promise<{ model: Model; abortedRollout: string | null }> {
     const r = await this.active(model);
-    if (!r) return { model: await this.registry.rollback(model, reason), abortedRollout: null };
+    if (!r) {
+      const proxy = this.proxy(model);
+      if (!proxy || (await this.registry.get(model)).routing.canaryVersion === null) return { model: await this.registry.rollback(model, reason), abortedRollout: null };
+      await proxy.clear(model, reason);
+      return { model: await this.registry.get(model), abortedRollout: null };
+    }
     if (r.phase === 'promoting') throw appError('conflict', `rollout ${r.id.slice(0, 8)} of "${model}" is already promoting v${r.spec.canaryVersion} to stable; roll back after it has finished by deploying the previous version`);
     await this.rollouts.command(model, 'abort', reason);
     return { model: await this.registry.get(model), abortedRollout: r.id };
@@ -95,6 +147,6 @@ export class ManualRouting {
   /** The lab's rollback: the canary's weight to 0 (it stays deployed); during a rollout, an abort. */
   async zeroCanary(model: string, reason: string): Promise<void> {
     if (await this.active(model)) await this.rollback(model, reason);
-    else await this.registry.setWeight(model, 0);
+    else await this.weigh(model, 0);
   }
 }

@@ -46,6 +46,9 @@ const versionProperties = {
   endpoint: Nullable(Str),
 };
 export const VersionView = strict(versionProperties);
+
+const MetricsSpecView = strict({ provider: Str, url: Nullable(Str), preset: Nullable(Str), queries: Nullable(Type.Record(Str, Str)), error_limit: Nullable(Int) });
+const ExternalRoutingView = strict({ router: Str, where: Str, settings: Type.Record(Str, Type.Unknown()), metrics: Nullable(MetricsSpecView) });
 export const RegisteredVersion = strict({ model: Str, ...versionProperties });
 
 export const ModelView = strict({
@@ -63,8 +66,12 @@ export const ModelView = strict({
   updated_at: Str,
   faults: Faults,
   metrics_since: Nullable(Str),
+  /** A proxy that splits this model's traffic instead of coalmine (docs/controller.md); null: coalmine routes it. */
+  external_routing: Nullable(ExternalRoutingView),
   versions: Type.Array(VersionView),
 });
+
+export const ExternalRoutingReply = strict({ model: Str, external_routing: Nullable(ExternalRoutingView) });
 
 export const ModelList = strict({
   models: Type.Array(strict({ name: Str, versions: Int, stable_version: Int, canary_version: Nullable(Int), canary_weight: Num, updated_at: Str })),
@@ -120,7 +127,7 @@ export const RolloutView = strict({
     proxy_weights: Type.Optional(strict({ stable: Num, canary: Num })),
     settings: Nullable(Type.Record(Str, Type.Unknown())),
   }),
-  metrics: strict({ provider: Str, url: Nullable(Str), preset: Nullable(Str), queries: Nullable(Type.Record(Str, Str)), error_limit: Nullable(Int) }),
+  metrics: MetricsSpecView,
   spec: strict({
     steps: Type.Array(strict({ weight: Num, bake_s: Num, min_samples: Int, pause: Bool })),
     interval_s: Num,

@@ -17,6 +17,7 @@ import { labRoutes } from './routes/lab-routes.js';
 import { metricsRoutes } from './routes/metrics-routes.js';
 import { modelRoutes } from './routes/model-routes.js';
 import { operationRoutes } from './routes/operation-routes.js';
+import { externalRoutingRoutes } from './routes/external-routing-routes.js';
 import { openInferenceRoutes } from './routes/open-inference-routes.js';
 import { predictRoutes } from './routes/predict-routes.js';
 import { rolloutRoutes } from './routes/rollout-routes.js';
@@ -80,6 +81,7 @@ export function buildServer(s: ApiServices, logger: Logger): FastifyInstance {
     healthRoutes(api, s);
     modelRoutes(api, s);
     operationRoutes(api, s);
+    externalRoutingRoutes(api, s);
     // Predict routes in their own scope, so an optional per-client limit applies to them alone.
     void api.register(async (scope) => {
       const limit = s.config.rateLimitPerSecond;

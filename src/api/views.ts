@@ -1,4 +1,4 @@
-import { endpointOf, type FaultConfig, type Model, type ModelSettings, type ModelVersion, type Prediction, type Rollout, type RoutingEvent } from '../domain/index.js';
+import { endpointOf, type ExternalRouting, type FaultConfig, type MetricsSpec, type Model, type ModelSettings, type ModelVersion, type Prediction, type Rollout, type RoutingEvent } from '../domain/index.js';
 import { decisionView, stepsPassed } from '../rollout/index.js';
 import { describeTraffic, planFor } from '../traffic/index.js';
 import { PRESETS } from '../metrics/index.js';
@@ -73,6 +73,7 @@ export function modelView(m: Model, state: VersionState, settings?: ModelSetting
     updated_at: r.updatedAt,
     faults: settings ? faultsView(settings) : {},
     metrics_since: settings?.metricsSince ?? null,
+    external_routing: externalRoutingView(settings?.external ?? null),
     versions: m.versions.map((v) => versionView(v, role(v.version), state)),
   };
 }
@@ -179,7 +180,16 @@ function trafficView(r: Rollout, stepBp: number) {
 }
 
 function metricsView(r: Rollout) {
-  const m = r.spec.metrics ?? null;
+  return metricsSpecView(r.spec.metrics ?? null);
+}
+
+function metricsSpecView(m: MetricsSpec | null) {
   if (m === null) return { provider: 'builtin', url: null, preset: null, queries: null, error_limit: null };
   return { provider: m.provider, url: m.url, preset: m.preset, queries: { ...(m.preset ? PRESETS[m.preset] : {}), ...m.queries }, error_limit: m.errorLimit };
+}
+
+/** A model set to external routing: the proxy, where it acts, and the measurements a rollout takes by default. */
+export function externalRoutingView(e: ExternalRouting | null) {
+  if (e === null) return null;
+  return { router: e.traffic.router, where: describeTraffic(e.traffic), settings: { ...e.traffic }, metrics: e.metrics ? metricsSpecView(e.metrics) : null };
 }

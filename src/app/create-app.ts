@@ -141,10 +141,12 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
   settings.onChange((model) => changes.emit({ kind: 'settings', model }));
   const rolloutStore = stores.rollouts;
   const webhooks = new WebhookSender(rolloutStore, log, nowMs);
+  const routerFor = externalRouters(registry);
   const rollouts = new RolloutController({
     store: rolloutStore,
     router: new RegistryTrafficRouter(registry),
-    routerFor: externalRouters(registry),
+    routerFor,
+    externalOf: (model) => settings.get(model).external,
     health: (model, version) => pool.unready(model, version),
     metrics,
     thresholds: { accuracyPct: config.accuracyThresholdPct, latencyMs: config.latencyThresholdMs },
@@ -183,7 +185,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
     scheduler: options.scheduler !== false,
   });
 
-  const manual = new ManualRouting(registry, rollouts, settings);
+  const manual = new ManualRouting(registry, rollouts, settings, routerFor);
   const http = buildServer(
     {
       config,

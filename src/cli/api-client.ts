@@ -2,7 +2,7 @@
  * Typed client for the coalmine HTTP API, used by the CLI (and usable from scripts). Errors from
  * the server arrive as `{ error: { code, message } }` and are rethrown as ApiError with both.
  */
-import type { AnalysisInfo, DecisionInfo, EventInfo, FaultInfo, MetricsInfo, ModelInfo, ModelSummary, PredictReply, RollbackCheckInfo, RolloutInfo, VariantMetricsInfo, VerdictInfo, VersionInfo } from '../wire/index.js';
+import type { AnalysisInfo, DecisionInfo, EventInfo, ExternalRoutingInfo, FaultInfo, MetricsInfo, ModelInfo, ModelSummary, PredictReply, RollbackCheckInfo, RolloutInfo, VariantMetricsInfo, VerdictInfo, VersionInfo } from '../wire/index.js';
 export type { AnalysisInfo, DecisionInfo, EventInfo, FaultInfo, MetricsInfo, ModelInfo, ModelSummary, PredictReply, RollbackCheckInfo, RolloutInfo, VariantMetricsInfo, VerdictInfo, VersionInfo };
 
 export class ApiError extends Error {
@@ -99,6 +99,8 @@ export class ApiClient {
   deploy = (name: string, version: number, weight?: number) =>
     this.call<ModelInfo>('POST', `/v1/models/${encodeURIComponent(name)}/deploy`, weight === undefined ? { version } : { version, weight });
   promote = (name: string) => this.call<ModelInfo>('POST', `/v1/models/${encodeURIComponent(name)}/promote`);
+  externalRouting = (name: string, method: 'GET' | 'PUT' | 'DELETE', body?: unknown) =>
+    this.call<{ model: string; external_routing: ExternalRoutingInfo | null }>(method, `/v1/models/${encodeURIComponent(name)}/external-routing`, body);
   rollback = (name: string, reason?: string) =>
     this.call<ModelInfo>('POST', `/v1/models/${encodeURIComponent(name)}/rollback`, reason ? { reason } : undefined);
   reset = (name: string) => this.call<ModelInfo>('POST', `/v1/models/${encodeURIComponent(name)}/reset`);

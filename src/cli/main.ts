@@ -6,6 +6,7 @@ import { demoCommand } from './commands/demo-command.js';
 import { modelCommands } from './commands/model-commands.js';
 import { rolloutCommands } from './commands/rollout-commands.js';
 import { routingCommands } from './commands/routing-commands.js';
+import { externalCommands } from './commands/external-commands.js';
 import { sendCommand } from './commands/send-command.js';
 import { serverCommands } from './commands/server-commands.js';
 import { telemetryCommands } from './commands/telemetry-commands.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   serverCommands(program);
   modelCommands(program);
   routingCommands(program);
+  externalCommands(program);
   sendCommand(program);
   telemetryCommands(program);
   demoCommand(program);

@@ -1,4 +1,5 @@
 import type { Variant } from './variant.js';
+import type { MetricsSpec, TrafficSpec } from './rollout.js';
 
 /** Ground truth as callers send it: a class label (number or string) or a regression target. */
 export type Label = number | string;
@@ -26,6 +27,17 @@ export interface ModelSettings {
   readonly metricsSince: string | null;
   /** Routing revision the last reset created: traffic served before it is left out exactly (buckets are coarser). */
   readonly metricsRevision: number | null;
+  /**
+   * A proxy that splits this model's traffic instead of coalmine (docs/controller.md): every
+   * routing change, by hand or by a rollout, drives it; a rollout spec without `traffic:` and
+   * `metrics:` takes these. Absent or null: coalmine routes the model itself.
+   */
+  readonly external?: ExternalRouting | null;
+}
+
+export interface ExternalRouting {
+  readonly traffic: TrafficSpec;
+  readonly metrics: MetricsSpec | null;
 }
 
 export const DEFAULT_SETTINGS: ModelSettings = Object.freeze({ faults: {}, metricsSince: null, metricsRevision: null });

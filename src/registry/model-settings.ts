@@ -1,4 +1,4 @@
-import { appError, DEFAULT_SETTINGS, type FaultConfig, type ModelSettings, type Variant } from '../domain/index.js';
+import { appError, DEFAULT_SETTINGS, type ExternalRouting, type FaultConfig, type ModelSettings, type Variant } from '../domain/index.js';
 import type { SettingsStore } from '../store/index.js';
 
 export interface FaultInput {
@@ -73,6 +73,12 @@ export class ModelSettingsService {
 
   async clearFaults(model: string): Promise<ModelSettings> {
     return this.save(model, { ...this.get(model), faults: {} });
+  }
+
+  /** Puts the model's traffic in a proxy's hands (docs/controller.md), or back in coalmine's with null. */
+  async setExternal(model: string, external: ExternalRouting | null): Promise<ModelSettings> {
+    const { external: _previous, ...rest } = this.get(model);
+    return this.save(model, external === null ? rest : { ...rest, external });
   }
 
   /** Metrics restart at `revision` (the routing revision the reset created). */

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { assess } from '../analysis/index.js';
-import { AppError, isTerminal, KeyedMutex, appError, type Phase, type Rollout, type RolloutSpec, type TrafficSpec, type Variant } from '../domain/index.js';
+import { AppError, isTerminal, KeyedMutex, appError, type Phase, type ExternalRouting, type Rollout, type RolloutSpec, type TrafficSpec, type Variant } from '../domain/index.js';
 import { throttledWarning } from './throttled-warning.js';
 import { bindAnalysis, defaultAnalysis, PrometheusProvider, type DefaultAnalysisOptions, type MetricWindow, type VariantPair, type VariantTarget } from '../metrics/index.js';
 import { withQueryEvidence } from './query-evidence.js';
 import type { NewNotification, RolloutStore } from '../store/index.js';
 import { decisionView } from './decision-view.js';
-import { parseRolloutSpec } from './rollout-spec.js';
+import { parseRolloutSpec, withModelRouting } from './rollout-spec.js';
 import type { TrafficRouter } from './traffic-router.js';
 import { desiredRouting, transition, type AnalysisResult, type RolloutEffect, type RolloutEvent } from './transition.js';
 import type { SenderLogger, WebhookSender } from './webhook-sender.js';
@@ -26,6 +26,8 @@ export interface RolloutControllerOptions {
   readonly router: TrafficRouter;
   /** The router for a rollout whose spec names a proxy (`traffic:`); absent: such specs are refused. */
   readonly routerFor?: (model: string, traffic: TrafficSpec) => TrafficRouter;
+  /** The model's own external routing, which a spec without `traffic:`/`metrics:` takes. */
+  readonly externalOf?: (model: string) => ExternalRouting | null | undefined;
   readonly metrics: StepMetrics;
   readonly thresholds: DefaultAnalysisOptions;
   readonly webhooks?: WebhookSender;
@@ -91,7 +93,7 @@ export class RolloutController {
   }
 
   async start(model: string, specInput: unknown): Promise<Rollout> {
-    const spec = parseRolloutSpec(specInput);
+    const spec = withModelRouting(parseRolloutSpec(specInput), this.opts.externalOf?.(model));
     const router = this.routerOf(spec, model);
     const routing = await router.current(model);
     await router.check(model, spec.canaryVersion);

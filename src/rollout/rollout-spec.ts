@@ -1,6 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import { parseJudgeConfig } from '../analysis/index.js';
-import { appError, percentToBasisPoints, type AnalysisMetricSpec, type RolloutSpec, type StepSpec } from '../domain/index.js';
+import { appError, percentToBasisPoints, type AnalysisMetricSpec, type ExternalRouting, type MetricsSpec, type RolloutSpec, type StepSpec } from '../domain/index.js';
 import { judgeMismatch } from '../metrics/index.js';
 import { parseMetricsSpec, parseTrafficSpec } from './backends-spec.js';
 
@@ -154,6 +154,19 @@ function webhooks(raw: unknown): string[] {
 
 const KNOWN = ['canary', 'version', 'steps', 'initial', 'increment', 'max', 'bake', 'minSamples', 'interval', 'analysis', 'failureLimit', 'inconclusive', 'maxDuration', 'srmAlpha', 'webhooks', 'traffic', 'metrics'];
 
+function measurable(judged: readonly AnalysisMetricSpec[] | null, metrics: MetricsSpec | null): void {
+  const unmeasured = metrics ? (judged ?? []).filter((m) => m.metric === 'mae' || m.metric === 'drift') : [];
+  if (unmeasured.length > 0) fail('analysis', `judges ${unmeasured.map((m) => m.metric).join(', ')}, which the prometheus provider does not measure (it reads requests, errors, latency and labels); judge those with the builtin provider`);
+}
+
+/** A spec with the model's external routing filled in where the spec names none (docs/controller.md). */
+export function withModelRouting(spec: RolloutSpec, external: ExternalRouting | null | undefined): RolloutSpec {
+  if (!external) return spec;
+  const merged = { ...spec, traffic: spec.traffic ?? external.traffic, metrics: spec.metrics ?? external.metrics };
+  measurable(merged.analysis, merged.metrics ?? null);
+  return merged;
+}
+
 /** Validates a rollout spec (an object, or JSON/YAML text) and fills in the defaults. */
 export function parseRolloutSpec(input: unknown): RolloutSpec {
   let raw = input;
@@ -180,8 +193,7 @@ export function parseRolloutSpec(input: unknown): RolloutSpec {
   if (typeof srmAlpha !== 'number' || !(srmAlpha > 0 && srmAlpha < 0.5)) fail('srmAlpha', 'must be a level between 0 and 0.5, e.g. 0.001');
   const metrics = parseMetricsSpec(r.metrics);
   const judged = analysis(r.analysis);
-  const unmeasured = metrics ? (judged ?? []).filter((m) => m.metric === 'mae' || m.metric === 'drift') : [];
-  if (unmeasured.length > 0) fail('analysis', `judges ${unmeasured.map((m) => m.metric).join(', ')}, which the prometheus provider does not measure (it reads requests, errors, latency and labels); judge those with the builtin provider`);
+  measurable(judged, metrics);
   return {
     canaryVersion,
     steps: steps(r, { bakeMs, minSamples }),

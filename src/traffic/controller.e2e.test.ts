@@ -142,4 +142,43 @@ describe('a rollout through HAProxy, judged from Prometheus', { skip }, () => {
     assert.equal(model.json.stable_version, 2);
     assert.equal(model.json.canary_version, null);
   });
+  it('drives HAProxy for every routing change, by hand or by rollout, once the model is set to external routing', async () => {
+    const traffic = spec(2).traffic;
+    const refused = await s.request('PUT', '/v1/models/churn/external-routing', { traffic: { ...traffic, socket: '/nonexistent/haproxy.sock' } });
+    assert.equal(refused.status, 424, JSON.stringify(refused.json));
+    assert.equal(refused.json.error.code, 'router_unavailable');
+    assert.equal((await s.request('GET', '/v1/models/churn/external-routing')).json.external_routing, null, 'a proxy it cannot reach is not saved');
+    assert.equal((await s.request('PUT', '/v1/models/churn/external-routing', { traffic, extra: 1 })).status, 400);
+
+    const set = await s.request('PUT', '/v1/models/churn/external-routing', { traffic, metrics: spec(2).metrics });
+    assert.equal(set.status, 200, JSON.stringify(set.json));
+    assert.equal(set.json.external_routing.router, 'haproxy');
+    assert.equal((await s.request('GET', '/v1/models/churn')).json.external_routing.metrics.provider, 'prometheus');
+    const slots = async () => {
+      const st = await router().state();
+      return { canary: `${st.canary.addr}:${st.canary.port}`, weights: [st.stable.weight, st.canary.weight] };
+    };
+    const v1 = new URL(servers[0]!.url).host;
+    assert.equal((await s.request('POST', '/v1/models/churn/deploy', { version: 1, weight: 10 })).status, 200);
+    assert.deepEqual(await slots(), { canary: v1, weights: [230, 26] }, 'a manual deploy points the canary slot at v1 with 10% (26/256)');
+    assert.equal((await s.request('PUT', '/v1/models/churn/traffic', { canary_weight: 50 })).status, 200);
+    assert.deepEqual((await slots()).weights, [128, 128]);
+    assert.equal((await s.request('POST', '/v1/models/churn/rollback', { reason: 'by hand' })).status, 200);
+    assert.deepEqual((await slots()).weights, [256, 0]);
+    assert.equal((await s.request('GET', '/v1/models/churn')).json.canary_version, null);
+
+    const r = await s.request('POST', '/v1/models/churn/rollout', { canary: 1, steps: [20, 100], interval: '1h' });
+    assert.equal(r.status, 201, JSON.stringify(r.json));
+    assert.equal(r.json.traffic.router, 'haproxy', "a spec without traffic: takes the model's");
+    assert.equal(r.json.metrics.provider, 'prometheus');
+    assert.deepEqual((await slots()).weights, [205, 51]);
+    assert.equal((await s.request('POST', '/v1/models/churn/rollout/abort', { reason: 'enough' })).status, 200);
+    let weights: number[] = [];
+    for (const end = Date.now() + 5000; Date.now() < end && weights[1] !== 0; await sleep(50)) weights = (await slots()).weights;
+    assert.deepEqual(weights, [256, 0]);
+
+    const cleared = await s.request('DELETE', '/v1/models/churn/external-routing');
+    assert.equal(cleared.status, 200);
+    assert.equal(cleared.json.external_routing, null);
+  });
 });

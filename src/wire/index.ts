@@ -67,7 +67,16 @@ export interface ModelInfo {
   updated_at: string;
   faults: Partial<Record<Variant, FaultInfo>>;
   metrics_since: string | null;
+  /** A proxy that splits this model's traffic instead of coalmine; null: coalmine routes it. */
+  external_routing: ExternalRoutingInfo | null;
   versions: VersionInfo[];
+}
+
+export interface ExternalRoutingInfo {
+  router: string;
+  where: string;
+  settings: Record<string, unknown>;
+  metrics: { provider: string; url: string | null; preset: string | null; queries: Record<string, string> | null; error_limit: number | null } | null;
 }
 
 export interface ModelSummary {
