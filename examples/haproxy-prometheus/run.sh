@@ -18,12 +18,13 @@ done
 [ -f "$root/dist/cli/main.js" ] || (cd "$root" && npm run build --silent)
 coalmine() { node "$root/dist/cli/main.js" --url http://127.0.0.1:3900 "$@"; }
 
+# Each one's output goes to a log of its own under $work, so the rollout's own output reads clearly.
 node "$here/model-server.mjs" 8001 & pids+=($!)
 node "$here/model-server.mjs" 8002 --fail "${FAIL:-0}" & pids+=($!)
-haproxy -db -f "$here/haproxy.cfg" & pids+=($!)
+haproxy -db -f "$here/haproxy.cfg" >"$work/haproxy.log" 2>&1 & pids+=($!)
 prometheus --config.file="$here/prometheus.yml" --storage.tsdb.path="$work/prometheus" \
-  --web.listen-address=127.0.0.1:9090 --log.level=warn & pids+=($!)
-node "$root/dist/cli/main.js" serve --port 3900 --data-dir "$work/coalmine" & pids+=($!)
+  --web.listen-address=127.0.0.1:9090 --log.level=warn >"$work/prometheus.log" 2>&1 & pids+=($!)
+node "$root/dist/cli/main.js" serve --port 3900 --data-dir "$work/coalmine" >"$work/coalmine.log" 2>&1 & pids+=($!)
 until curl -fs http://127.0.0.1:3900/readyz >/dev/null && curl -fs http://127.0.0.1:9090/-/ready >/dev/null; do sleep 0.2; done
 
 coalmine models add churn --upstream http://127.0.0.1:8001/v2/models/churn --description "v1, serving"
@@ -38,4 +39,11 @@ done
 coalmine --model churn rollout start 2 --spec "$here/rollout.yaml"
 coalmine --model churn rollout status --watch
 coalmine --model churn rollout report
-echo "HAProxy now holds:"; echo "show servers state model" | nc -q1 127.0.0.1 9999 2>/dev/null | awk 'NR>2 {print "  " $4 " -> " $5 ":" $19 " weight " $8}' || true
+# What HAProxy itself holds now, from its runtime API.
+node -e '
+const c = require("net").createConnection(9999, "127.0.0.1", () => c.end("show servers state model\n"));
+let out = ""; c.on("data", (d) => (out += d)); c.on("end", () => {
+  const [, header, ...rows] = out.trim().split("\n"); const cols = header.slice(2).split(" ");
+  console.log("HAProxy now holds:");
+  for (const r of rows) { const f = Object.fromEntries(r.split(" ").map((v, i) => [cols[i], v])); console.log(`  ${f.srv_name} -> ${f.srv_addr}:${f.srv_port} weight ${f.srv_uweight}`); }
+});'

@@ -255,7 +255,7 @@ export const RolloutReportReply = strict({
       analyses: Int,
       last_status: Nullable(Status),
       n: Nullable(N),
-      verdicts: Type.Array(strict({ metric: Str, status: Status, reason: Str })),
+      verdicts: Type.Array(strict({ metric: Str, status: Status, reason: Str, queries: Type.Optional(Type.Record(Str, strict({ stable: Str, canary: Str }))) })),
     }),
   ),
   timeline: Type.Array(strict({ at: Str, step: Int, weight: Num, action: Str, actor: Str, reason: Str })),

@@ -1,4 +1,4 @@
-import { endpointOf, type ExternalRouting, type FaultConfig, type MetricsSpec, type Model, type ModelSettings, type ModelVersion, type Prediction, type Rollout, type RoutingEvent } from '../domain/index.js';
+import { endpointOf, isTerminal, type ExternalRouting, type FaultConfig, type MetricsSpec, type Model, type ModelSettings, type ModelVersion, type Prediction, type Rollout, type RoutingEvent } from '../domain/index.js';
 import { decisionView, stepsPassed } from '../rollout/index.js';
 import { describeTraffic, planFor } from '../traffic/index.js';
 import { PRESETS } from '../metrics/index.js';
@@ -155,7 +155,8 @@ export function rolloutView(r: Rollout) {
     consecutive_failures: r.consecutiveFailures,
     consecutive_errors: r.consecutiveErrors ?? 0,
     last_decision: r.history.at(-1) ? decisionView(r.history.at(-1)!) : null,
-    traffic: trafficView(r, step.weightBp),
+    // Once finished, the proxy holds no canary share: promoted into the stable slot, or rolled back.
+    traffic: trafficView(r, isTerminal(r.phase) ? 0 : step.weightBp),
     metrics: metricsView(r),
     spec: {
       steps: r.spec.steps.map((s) => ({ weight: s.weightBp / 100, bake_s: s.bakeMs / 1000, min_samples: s.minSamples, pause: s.pause })),

@@ -15,7 +15,8 @@ export interface StepSummary {
   readonly analyses: number;
   readonly last_status: string | null;
   readonly n: { readonly stable: number; readonly canary: number } | null;
-  readonly verdicts: readonly { readonly metric: string; readonly status: string; readonly reason: string }[];
+  /** `queries`: the PromQL behind the numbers, per query and variant, when Prometheus measured the step. */
+  readonly verdicts: readonly { readonly metric: string; readonly status: string; readonly reason: string; readonly queries?: Readonly<Record<string, { readonly stable: string; readonly canary: string }>> }[];
 }
 
 export interface RolloutReport {
@@ -73,7 +74,7 @@ function stepSummaries(r: Rollout): StepSummary[] {
       analyses: analysed.length,
       last_status: last?.analysis.status ?? null,
       n: last?.analysis.n ?? null,
-      verdicts: (last?.analysis.verdicts ?? []).map((v) => ({ metric: v.metric, status: v.status, reason: v.reason })),
+      verdicts: (last?.analysis.verdicts ?? []).map((v) => ({ metric: v.metric, status: v.status, reason: v.reason, ...(v.evidence.queries ? { queries: v.evidence.queries } : {}) })),
     };
   });
 }
@@ -122,7 +123,12 @@ export function reportMarkdown(rep: RolloutReport): string {
     '',
   ];
   for (const s of rep.steps.filter((x) => x.verdicts.length > 0)) {
-    lines.push(`### Step ${s.step} (${s.weight}%): last analysis`, '', ...s.verdicts.map((v) => `- **${v.metric}** ${v.status}: ${cell(v.reason)}`), '');
+    lines.push(`### Step ${s.step} (${s.weight}%): last analysis`, '');
+    for (const v of s.verdicts) {
+      lines.push(`- **${v.metric}** ${v.status}: ${cell(v.reason)}`);
+      for (const [name, q] of Object.entries(v.queries ?? {})) lines.push(`  - ${name}: \`${q.canary}\` (canary), \`${q.stable}\` (stable)`);
+    }
+    lines.push('');
   }
   lines.push('## Timeline', '', '| time | step | weight | action | by | reason |', '|---|---|---|---|---|---|');
   lines.push(...rep.timeline.map((t) => `| ${t.at} | ${t.step} | ${t.weight}% | ${t.action} | ${t.actor} | ${cell(t.reason)} |`));

@@ -141,6 +141,11 @@ describe('a rollout through HAProxy, judged from Prometheus', { skip }, () => {
     const model = await s.request('GET', '/v1/models/churn');
     assert.equal(model.json.stable_version, 2);
     assert.equal(model.json.canary_version, null);
+    const report = await s.request('GET', '/v1/models/churn/rollout/report?format=json');
+    const judged = (report.json.steps as { verdicts: { metric: string; queries?: Record<string, { canary: string }> }[] }[])[0]!.verdicts.find((x) => x.metric === 'error_rate')!;
+    assert.match(judged.queries!.errors!.canary, /code="5xx"/, 'the report carries the PromQL too');
+    const text = await (await fetch(`${s.url}/v1/models/churn/rollout/report?format=markdown`)).text();
+    assert.match(text, /errors: `sum\(increase\(haproxy_server_http_responses_total\{proxy="model",server="canary",code="5xx"\}/);
   });
   it('drives HAProxy for every routing change, by hand or by rollout, once the model is set to external routing', async () => {
     const traffic = spec(2).traffic;
