@@ -186,4 +186,23 @@ describe('a rollout through HAProxy, judged from Prometheus', { skip }, () => {
     assert.equal(cleared.status, 200);
     assert.equal(cleared.json.external_routing, null);
   });
+  it("checks each version's readiness URL before the start and before every step, holding the step while the canary is not ready", async () => {
+    const traffic = { ...spec(1).traffic, readiness: '/v2/health/ready' };
+    servers[0]!.knobs.ready = false;
+    const refused = await s.request('POST', '/v1/models/churn/rollout', { ...spec(1), traffic });
+    assert.equal(refused.status, 424, JSON.stringify(refused.json));
+    assert.match(refused.json.error.message, new RegExp(`canary v1 is not ready, so the rollout does not start: GET http://${new URL(servers[0]!.url).host}/v2/health/ready answered 503`));
+    servers[0]!.knobs.ready = true;
+    const started = await s.request('POST', '/v1/models/churn/rollout', { ...spec(1), traffic, interval: '1s', failureLimit: 100, steps: [{ weight: 20, bake: '1h' }, 100] });
+    assert.equal(started.status, 201, JSON.stringify(started.json));
+    servers[0]!.knobs.ready = false;
+    let held: string | undefined;
+    for (const end = Date.now() + 20_000; Date.now() < end && !held; await sleep(100)) {
+      const h = await s.request('GET', '/v1/models/churn/rollout/history');
+      held = (h.json.decisions as { action: string; reason: string }[]).find((d) => d.action === 'hold' && /not ready/.test(d.reason))?.reason;
+    }
+    assert.match(held ?? '', /holding at 20%, not judged: canary v1 is not ready: GET .*\/v2\/health\/ready answered 503/);
+    servers[0]!.knobs.ready = true;
+    assert.equal((await s.request('POST', '/v1/models/churn/rollout/abort')).status, 200);
+  });
 });
