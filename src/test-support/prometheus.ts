@@ -34,5 +34,15 @@ export async function startPrometheus(targets: readonly string[]): Promise<Runni
     ok200: true,
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   });
+  // Prometheus hands discovered targets to its scrapers every 5 s: wait until each has been scraped once.
+  for (let i = 0; ; i++) {
+    const t = (await (await fetch(`${url}/api/v1/targets`)).json()) as { data: { activeTargets: { health: string }[] } };
+    if (t.data.activeTargets.length === targets.length && t.data.activeTargets.every((x) => x.health === 'up')) break;
+    if (i > 300) {
+      await daemon.stop();
+      throw new Error(`prometheus did not scrape ${targets.join(', ')} within 15 s: ${JSON.stringify(t.data.activeTargets)}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
   return { url, stop: daemon.stop };
 }

@@ -58,9 +58,55 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
+/** Bounds of the request-duration histogram /metrics exports, in seconds (prometheus_client's defaults, shortened). */
+const BOUNDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+
+/**
+ * What MLServer exports by default, kept for inference requests: successes, failures and the
+ * REST server's request-duration histogram, in Prometheus' text format, so a real Prometheus can
+ * scrape a test model server.
+ */
+function inferenceMetrics() {
+  const s = { success: 0, failure: 0, buckets: BOUNDS.map(() => 0), sum: 0, count: 0 };
+  return {
+    observe(seconds: number, ok: boolean) {
+      if (ok) s.success++;
+      else s.failure++;
+      s.count++;
+      s.sum += seconds;
+      BOUNDS.forEach((b, i) => {
+        if (seconds <= b) s.buckets[i]!++;
+      });
+    },
+    text: () =>
+      [
+        '# TYPE model_infer_request_success counter',
+        `model_infer_request_success{model_name="churn"} ${s.success}`,
+        '# TYPE model_infer_request_failure counter',
+        `model_infer_request_failure{model_name="churn"} ${s.failure}`,
+        '# TYPE rest_server_requests_duration_seconds histogram',
+        ...BOUNDS.map((b, i) => `rest_server_requests_duration_seconds_bucket{le="${b}"} ${s.buckets[i]}`),
+        `rest_server_requests_duration_seconds_bucket{le="+Inf"} ${s.count}`,
+        `rest_server_requests_duration_seconds_sum ${s.sum}`,
+        `rest_server_requests_duration_seconds_count ${s.count}`,
+        '',
+      ].join('\n'),
+  };
+}
+
 /** A plain node:http server on a loopback port, with a JSON body reader: the protocol modules route. */
 export async function listen(handler: Handler, knobs: ServerKnobs, received: RunningServer['received']): Promise<RunningServer> {
+  const metrics = inferenceMetrics();
   const server: Server = createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end(metrics.text());
+      return;
+    }
+    if (req.method === 'POST' && /\/infer$|\/invocations$|:predict$/.test(req.url ?? '')) {
+      const t0 = performance.now();
+      res.on('finish', () => metrics.observe((performance.now() - t0) / 1000, res.statusCode < 400));
+    }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
