@@ -81,6 +81,15 @@ for (const [name, make] of Object.entries(implementations)) {
       assert.deepEqual((await store.getModel('g'))!.versions[1]!.source, upstream);
     });
 
+    it("keeps a version's endpoint, and none for a version registered without one", async () => {
+      const store = await make();
+      await store.addVersion(version('e'));
+      await store.addVersion({ ...version('e'), endpoint: 'churn-v2:8080' });
+      const e = (await store.getModel('e'))!;
+      assert.equal(e.versions[0]!.endpoint, undefined);
+      assert.equal(e.versions[1]!.endpoint, 'churn-v2:8080');
+    });
+
     it('saves routing with a revision check and logs every change', async () => {
       const store = await make();
       const model = await store.addVersion(version('m'));
