@@ -27,3 +27,4 @@ export type { MetricContext } from './judges/verdicts.js';
 export { LatencySketch, SKETCH_RELATIVE_ACCURACY, type QuantileSource, type SketchSnapshot } from './latency-sketch.js';
 export { estimate, quantileOf, type Better, type Estimate, type MetricSample, type Statistic, type Unit } from './metric-sample.js';
 export { emptyReservoir, mergeReservoirs, offer, type Reservoir } from './reservoir.js';
+export { mcnemar, mcnemarSequentialLogLambda, pairedTTest, wilsonInterval, type McNemarResult, type PairedOutcomes, type PairedTResult } from './paired.js';
