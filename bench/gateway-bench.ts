@@ -13,14 +13,11 @@
  *   paths request by request so a drift of the machine hits all of them alike.
  */
 import autocannon from 'autocannon';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { churnRows } from '../src/examples/index.js';
+import { nginxBinary, startNginx, type RunningNginx } from '../src/test-support/nginx.js';
 import { startBenchServer, startScript, type BenchServer } from './bench-process.js';
-import { childrenOf, cpuSeconds } from './proc-stats.js';
+import { cpuSeconds } from './proc-stats.js';
 
 const SLICE_S = Math.max(1, Number(process.env.BENCH_GATEWAY_SLICE ?? 3));
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
@@ -31,77 +28,6 @@ const PATH = '/v2/models/churn/infer';
 const rows = churnRows(5000, 99).map((r) => r.features);
 let cursor = 0;
 const body = () => JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 5], data: rows[cursor++ % rows.length] }] });
-
-function findNginx(): string | null {
-  for (const p of ['/usr/sbin/nginx', '/usr/bin/nginx', '/usr/local/sbin/nginx']) {
-    try {
-      execFileSync(p, ['-v'], { stdio: 'ignore' });
-      return p;
-    } catch {
-      // not there
-    }
-  }
-  return null;
-}
-
-interface Nginx {
-  readonly url: string;
-  readonly workers: number[];
-  stop(): Promise<void>;
-}
-
-async function startNginx(binary: string, upstream: string): Promise<Nginx> {
-  const dir = mkdtempSync(join(tmpdir(), 'coalmine-nginx-'));
-  const port = 40_000 + Math.floor(Math.random() * 10_000);
-  const up = new URL(upstream);
-  // One worker, as coalmine has one event loop; keep-alive to the upstream, as coalmine's pool has.
-  writeFileSync(
-    join(dir, 'nginx.conf'),
-    `worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  upstream model { server ${up.host}; keepalive 64; }
-  server {
-    listen 127.0.0.1:${port};
-    location / {
-      proxy_pass http://model;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $host;
-    }
-  }
-}
-`,
-  );
-  const child: ChildProcess = spawn(binary, ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try {
-      await fetch(`${url}/v2/health/live`);
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  return {
-    url,
-    workers: childrenOf(child.pid!),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => {
-          rmSync(dir, { recursive: true, force: true });
-          resolve();
-        });
-        child.kill('SIGQUIT');
-      }),
-  };
-}
 
 /** bench/node-proxy.ts in its own process, in front of `upstream`. */
 function startNodeProxy(upstream: string): Promise<BenchServer> {
@@ -176,24 +102,24 @@ export interface GatewayResult {
 
 /** Runs the gateway scenario; null (with the reason on stderr) when nginx is not installed. */
 export async function runGatewayBench(): Promise<GatewayResult | null> {
-  const nginxBinary = findNginx();
-  if (!nginxBinary) {
+  if (!nginxBinary()) {
     console.error('gateway scenario skipped: nginx is not installed (Debian: apt-get install nginx-light)');
     return null;
   }
   let upstream: BenchServer | undefined;
   let gateway: BenchServer | undefined;
-  let nginx: Nginx | undefined;
+  let nginx: RunningNginx | undefined;
   let floor: BenchServer | undefined;
   try {
     upstream = await startBenchServer();
     await fetch(`${upstream.url}/v1/models/churn/traffic`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ canary_weight: 0 }) });
     gateway = await startBenchServer({ upstream: upstream.url });
-    nginx = await startNginx(nginxBinary, upstream.url);
+    // One worker, as coalmine has one event loop; keep-alive to the upstream, as coalmine's pool has.
+    nginx = await startNginx({ upstream: 'model', initial: new URL(upstream.url).host, keepalive: 64 });
     floor = await startNodeProxy(upstream.url);
     const targets: Target[] = [
       { name: 'direct', url: upstream.url, pids: [] },
-      { name: 'nginx', url: nginx.url, pids: nginx.workers },
+      { name: 'nginx', url: nginx.url, pids: nginx.workers() },
       { name: 'node_floor', url: floor.url, pids: [floor.pid] },
       { name: 'coalmine', url: gateway.url, pids: [gateway.pid] },
     ];

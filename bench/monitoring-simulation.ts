@@ -125,22 +125,16 @@ export function simulate(scenario: Scenario, opts: { runs: number; nMax: number;
       if (!done[i]) firstAlarm[i]!.push(Number.POSITIVE_INFINITY);
     });
   }
-  return methods.map((m, i) => {
-    const times = firstAlarm[i]!.sort((a, b) => a - b);
-    const rate = times.filter(Number.isFinite).length / opts.runs;
-    const q = (p: number) => {
-      const v = quantileSorted(times, p, 'higher');
-      return Number.isFinite(v) ? v : null;
-    };
-    return {
-      scenario: scenario.name,
-      method: m.name,
-      runs: opts.runs,
-      alarm_rate: rate,
-      monte_carlo_se: Math.sqrt((rate * (1 - rate)) / opts.runs),
-      median_n_per_arm: q(0.5),
-      p10_n_per_arm: q(0.1),
-      p90_n_per_arm: q(0.9),
-    };
-  });
+  return methods.map((m, i) => summarize(scenario.name, m.name, firstAlarm[i]!, opts.runs));
+}
+
+/** One method's first alarms over the runs (Infinity: never) as the figures the bench prints. */
+export function summarize(scenario: string, method: string, firstAlarms: number[], runs: number): SimulationResult {
+  const times = firstAlarms.sort((a, b) => a - b);
+  const rate = times.filter(Number.isFinite).length / runs;
+  const q = (p: number) => {
+    const v = quantileSorted(times, p, 'higher');
+    return Number.isFinite(v) ? v : null;
+  };
+  return { scenario, method, runs, alarm_rate: rate, monte_carlo_se: Math.sqrt((rate * (1 - rate)) / runs), median_n_per_arm: q(0.5), p10_n_per_arm: q(0.1), p90_n_per_arm: q(0.9) };
 }

@@ -5,9 +5,9 @@
  * At every look each method is asked whether the shadow is less accurate; counts how often one
  * ever says so (false alarms when both are equally accurate) and after how many labelled requests.
  */
-import { judge, mcnemar, mcnemarSequentialLogLambda, quantileSorted, type MetricSample } from '../src/analysis/index.js';
+import { judge, mcnemar, mcnemarSequentialLogLambda, type MetricSample } from '../src/analysis/index.js';
 import { SeededRandom } from '../src/examples/index.js';
-import type { SimulationResult } from './monitoring-simulation.js';
+import { summarize, type SimulationResult } from './monitoring-simulation.js';
 
 export interface PairedScenario {
   readonly name: string;
@@ -68,15 +68,7 @@ export function simulatePaired(s: PairedScenario, opts: { runs: number; nMax: nu
     }
     done.forEach((d, i) => d || first[i]!.push(Number.POSITIVE_INFINITY));
   }
-  return PAIRED_METHODS.map((m, i) => {
-    const times = first[i]!.sort((a, b) => a - b);
-    const rate = times.filter(Number.isFinite).length / opts.runs;
-    const q = (p: number) => {
-      const v = quantileSorted(times, p, 'higher');
-      return Number.isFinite(v) ? v : null;
-    };
-    return { scenario: s.name, method: m.name, runs: opts.runs, alarm_rate: rate, monte_carlo_se: Math.sqrt((rate * (1 - rate)) / opts.runs), median_n_per_arm: q(0.5), p10_n_per_arm: q(0.1), p90_n_per_arm: q(0.9) };
-  });
+  return PAIRED_METHODS.map((m, i) => summarize(s.name, m.name, first[i]!, opts.runs));
 }
 
 /**

@@ -21,6 +21,8 @@ export interface RunningNginx {
   readonly test: string;
   readonly reload: string;
   readonly dir: string;
+  /** The master's worker processes now (one, or two while a reload winds down). */
+  workers(): number[];
   /** Resolves once a reload has wound down: the old worker has exited and one worker serves. */
   settled(): Promise<void>;
   stop(): Promise<void>;
@@ -30,21 +32,21 @@ export interface RunningNginx {
  * Debian's nginx on loopback, proxying / to `upstream <name>`, which lives in an include file the
  * router writes. Until the file exists, a placeholder upstream points at `initial`.
  */
-export async function startNginx(opts: { upstream: string; initial: string }): Promise<RunningNginx> {
+export async function startNginx(opts: { upstream: string; initial: string; keepalive?: number }): Promise<RunningNginx> {
   const bin = nginxBinary();
   if (!bin) throw new Error('nginx is not installed (Debian: apt-get install nginx-light)');
   const dir = mkdtempSync(join(tmpdir(), 'coalmine-nginx-'));
   mkdirSync(join(dir, 'upstreams'));
   const port = await freePort();
   const upstreamFile = join(dir, 'upstreams', `${opts.upstream}.conf`);
-  writeFileSync(upstreamFile, `upstream ${opts.upstream} { server ${opts.initial}; }\n`);
+  writeFileSync(upstreamFile, `upstream ${opts.upstream} { server ${opts.initial};${opts.keepalive ? ` keepalive ${opts.keepalive};` : ''} }\n`);
   writeFileSync(
     join(dir, 'nginx.conf'),
     `worker_processes 1;
 daemon off;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
-events { worker_connections 256; }
+events { worker_connections 4096; }
 http {
   access_log off;
   client_body_temp_path ${dir}/body;
@@ -59,6 +61,7 @@ http {
       proxy_pass http://${opts.upstream};
       proxy_http_version 1.1;
       proxy_set_header Connection "";
+      proxy_set_header Host $host;
     }
   }
 }
@@ -68,15 +71,16 @@ http {
   const url = `http://127.0.0.1:${port}`;
   const daemon = await startDaemon(bin, ['-p', dir, '-c', join(dir, 'nginx.conf')], url, { signal: 'SIGQUIT', cleanup: () => rmSync(dir, { recursive: true, force: true }) });
   const child = daemon.child;
+  const workers = () => readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
   return {
     url,
     upstreamFile,
     dir,
     test: `${base} -t -q`,
     reload: `${base} -s reload`,
+    workers: () => workers(),
     settled: async () => {
-      const workers = () => readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).length;
-      for (let i = 0; workers() !== 1; i++) {
+      for (let i = 0; workers().length !== 1; i++) {
         if (i > 500) throw new Error('nginx still runs an old worker 10 s after a reload');
         await new Promise((r) => setTimeout(r, 20));
       }
