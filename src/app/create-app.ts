@@ -141,7 +141,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
   settings.onChange((model) => changes.emit({ kind: 'settings', model }));
   const rolloutStore = stores.rollouts;
   const webhooks = new WebhookSender(rolloutStore, log, nowMs);
-  const routerFor = externalRouters(registry);
+  const routerFor = externalRouters(registry, config.proxies);
   const rollouts = new RolloutController({
     store: rolloutStore,
     router: new RegistryTrafficRouter(registry),

@@ -23,6 +23,12 @@ describe('config', () => {
     assert.equal(c.resetCanaryWeightBp, 1250);
   });
 
+  it('takes what proxy routers may touch from the environment only, with nginx off until a directory is given', () => {
+    assert.deepEqual(loadConfig({}, {}).proxies, { nginxIncludeDir: null, nginxTestCommand: 'nginx -t', nginxReloadCommand: 'nginx -s reload', kubeconfig: null });
+    const c = loadConfig({}, { COALMINE_NGINX_INCLUDE_DIR: '/etc/nginx/coalmine/', COALMINE_NGINX_RELOAD_COMMAND: 'systemctl reload nginx', COALMINE_KUBECONFIG: '/etc/coalmine/kubeconfig' });
+    assert.deepEqual(c.proxies, { nginxIncludeDir: '/etc/nginx/coalmine', nginxTestCommand: 'nginx -t', nginxReloadCommand: 'systemctl reload nginx', kubeconfig: '/etc/coalmine/kubeconfig' });
+  });
+
   it('refuses bad values with the variable named', () => {
     assert.throws(() => loadConfig({}, { COALMINE_PORT: 'http' }), /COALMINE_PORT=http/);
     assert.throws(() => loadConfig({}, { COALMINE_CANARY_PERCENTAGE: '150' }), /COALMINE_CANARY_PERCENTAGE/);

@@ -66,6 +66,18 @@ export interface Config {
   readonly databaseUrl: string | null;
   /** How long the rollout controller's lease lasts unless renewed (with replicas): the longest a rollout goes undriven after its controller dies. */
   readonly leaseTtlMs: number;
+  /**
+   * What a rollout that drives a proxy may touch on this machine, set by whoever runs the server,
+   * never by an API call: the directory the nginx router may write upstream files in (null: no
+   * nginx router), the commands that check and reload nginx, and the kubeconfig the Kubernetes
+   * routers use (null: KUBECONFIG, ~/.kube/config or the pod's service account).
+   */
+  readonly proxies: {
+    readonly nginxIncludeDir: string | null;
+    readonly nginxTestCommand: string;
+    readonly nginxReloadCommand: string;
+    readonly kubeconfig: string | null;
+  };
 }
 
 /** Everything a caller may set explicitly (CLI flags, tests); unset fields come from the environment. */
@@ -165,6 +177,12 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     upstreamReadinessIntervalMs: overrides.upstreamReadinessIntervalMs ?? intFrom(env, 'COALMINE_UPSTREAM_READINESS_INTERVAL_MS', 5000, 100, 600_000),
     leaseTtlMs: overrides.leaseTtlMs ?? intFrom(env, 'COALMINE_LEASE_TTL_MS', 10_000, 1000, 600_000),
     databaseUrl: databaseUrlFrom(overrides.databaseUrl !== undefined ? overrides.databaseUrl : env.COALMINE_DATABASE_URL?.trim() || null),
+    proxies: overrides.proxies ?? {
+      nginxIncludeDir: env.COALMINE_NGINX_INCLUDE_DIR?.trim() ? resolve(env.COALMINE_NGINX_INCLUDE_DIR.trim()) : null,
+      nginxTestCommand: env.COALMINE_NGINX_TEST_COMMAND?.trim() || 'nginx -t',
+      nginxReloadCommand: env.COALMINE_NGINX_RELOAD_COMMAND?.trim() || 'nginx -s reload',
+      kubeconfig: env.COALMINE_KUBECONFIG?.trim() ? resolve(env.COALMINE_KUBECONFIG.trim()) : null,
+    },
   };
   if (config.adminToken !== null) checkToken(config.adminToken, 'the admin token');
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {

@@ -49,11 +49,9 @@ export interface HaproxyTrafficSpec extends TrafficCommon {
 
 export interface NginxTrafficSpec extends TrafficCommon {
   readonly router: 'nginx';
-  /** The upstream include coalmine writes. */
+  /** The upstream include coalmine writes: a .conf file in the server's COALMINE_NGINX_INCLUDE_DIR. */
   readonly file: string;
   readonly upstream: string;
-  readonly test?: string;
-  readonly reload?: string;
   /** Loopback host:port of the status server coalmine adds to the file, to verify reloads. */
   readonly status?: string;
   readonly keepalive?: number;
@@ -62,8 +60,7 @@ export interface NginxTrafficSpec extends TrafficCommon {
 /** Where a Kubernetes router finds the cluster and the versions' Deployments. */
 interface KubernetesCommon extends TrafficCommon {
   readonly namespace: string;
-  /** A kubeconfig file; absent: KUBECONFIG, ~/.kube/config, or the pod's service account. */
-  readonly kubeconfig?: string;
+  /** A context of the server's kubeconfig (COALMINE_KUBECONFIG, or the default lookup). */
   readonly context?: string;
   /**
    * The Deployment behind a version's Service, whose ready replicas are its health (seed 003's

@@ -38,7 +38,7 @@ metrics:
   it('reads an nginx router and custom queries', () => {
     const s = parseRolloutSpec({
       canary: 2,
-      traffic: { router: 'nginx', file: '/etc/nginx/coalmine/churn.conf', upstream: 'churn', status: '127.0.0.1:18081', reload: 'systemctl reload nginx' },
+      traffic: { router: 'nginx', file: '/etc/nginx/coalmine/churn.conf', upstream: 'churn', status: '127.0.0.1:18081' },
       metrics: { provider: 'prometheus', url: 'http://prom:9090', queries: { requests: 'sum(increase(http_requests_total{instance="{{address}}"}[{{interval}}]))' }, errorLimit: 2, timeout: '2s' },
     });
     assert.equal(s.traffic?.router, 'nginx');
@@ -56,6 +56,8 @@ metrics:
     refused({ canary: 2, traffic: { ...haproxy, sock: 'x' } }, /traffic has unknown field\(s\) sock/);
     refused({ canary: 2, traffic: { ...haproxy, socket: 'not a socket' } }, /traffic.socket/);
     refused({ canary: 2, traffic: { router: 'nginx', file: 'relative.conf', upstream: 'u' } }, /traffic.file must be an absolute path/);
+    refused({ canary: 2, traffic: { router: 'nginx', file: '/etc/nginx/x.conf', upstream: 'u', reload: 'rm -rf /' } }, /traffic.reload cannot be set in a spec: .*COALMINE_NGINX_RELOAD_COMMAND/);
+    refused({ canary: 2, traffic: { router: 'gateway-api', route: 'churn', kubeconfig: '/root/.kube/config' } }, /traffic.kubeconfig cannot be set in a spec/);
     refused({ canary: 2, metrics: { provider: 'datadog' } }, /metrics.provider must be builtin or prometheus/);
     refused({ canary: 2, metrics: { provider: 'prometheus', url: 'http://p:9090' } }, /needs a "requests" query/);
     refused({ canary: 2, metrics: { ...prometheus, preset: 'envoy' } }, /metrics.preset must be one of haproxy, mlserver/);

@@ -66,19 +66,17 @@ export function parseTrafficSpec(value: unknown): TrafficSpec | null {
     const ready = readiness(raw.readiness, 'traffic.readiness');
     return { router: 'haproxy', socket, backend: text(raw.backend, 'traffic.backend', 100, NAME, 'must be a HAProxy backend name'), servers: { stable, canary }, ...(ready ? { readiness: ready } : {}) };
   }
-  only(raw, 'traffic', ['router', 'file', 'upstream', 'test', 'reload', 'status', 'keepalive', 'readiness']);
+  // Which commands run and which directory may be written are the server's to say (COALMINE_NGINX_*), never an API caller's.
+  for (const k of ['test', 'reload']) if (raw[k] !== undefined) fail(`traffic.${k}`, `cannot be set in a spec: the command that ${k === 'test' ? 'checks' : 'reloads'} nginx is the server's COALMINE_NGINX_${k.toUpperCase()}_COMMAND`);
+  only(raw, 'traffic', ['router', 'file', 'upstream', 'status', 'keepalive', 'readiness']);
   const file = text(raw.file, 'traffic.file', 1000, /^\/[^\0]*\.conf$/, 'must be an absolute path ending in .conf');
   const status = optional(raw.status, (v) => parseEndpoint(v, 'traffic.status'));
   const keepalive = optional(raw.keepalive, (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 10_000 ? v : fail('traffic.keepalive', 'must be a whole number from 0 to 10000')));
   const ready = readiness(raw.readiness, 'traffic.readiness');
-  const test = optional(raw.test, (v) => text(v, 'traffic.test', 2000));
-  const reload = optional(raw.reload, (v) => text(v, 'traffic.reload', 2000));
   return {
     router: 'nginx',
     file,
     upstream: text(raw.upstream, 'traffic.upstream', 100, /^[A-Za-z0-9_.-]{1,100}$/, 'must be an nginx upstream name'),
-    ...(test !== undefined ? { test } : {}),
-    ...(reload !== undefined ? { reload } : {}),
     ...(status !== undefined ? { status } : {}),
     ...(keepalive !== undefined ? { keepalive } : {}),
     ...(ready ? { readiness: ready } : {}),
@@ -87,13 +85,13 @@ export function parseTrafficSpec(value: unknown): TrafficSpec | null {
 
 function kubernetesSpec(raw: Raw): TrafficSpec {
   const own = raw.router === 'gateway-api' ? ['route', 'rule'] : ['ingress', 'canaryIngress', 'weightTotal'];
-  only(raw, 'traffic', ['router', 'namespace', 'kubeconfig', 'context', 'deployment', 'readiness', ...own]);
+  if (raw.kubeconfig !== undefined) fail('traffic.kubeconfig', "cannot be set in a spec: the cluster's credentials are the server's COALMINE_KUBECONFIG (or its default lookup); name a context of it with traffic.context");
+  only(raw, 'traffic', ['router', 'namespace', 'context', 'deployment', 'readiness', ...own]);
   const namespace = text(raw.namespace ?? 'default', 'traffic.namespace', 63, K8S_LABEL, 'must be a Kubernetes namespace');
-  const kubeconfig = optional(raw.kubeconfig, (v) => text(v, 'traffic.kubeconfig', 1000, /^\//, 'must be an absolute path'));
   const context = optional(raw.context, (v) => text(v, 'traffic.context', 253));
   const deployment = text(raw.deployment ?? '{{service}}', 'traffic.deployment', 253, /^[a-z0-9{}.-]+$/, 'must be a Deployment name, with {{service}} for the Service\'s name');
   const ready = readiness(raw.readiness, 'traffic.readiness');
-  const common = { namespace, deployment, ...(kubeconfig ? { kubeconfig } : {}), ...(context ? { context } : {}), ...(ready ? { readiness: ready } : {}) };
+  const common = { namespace, deployment, ...(context ? { context } : {}), ...(ready ? { readiness: ready } : {}) };
   if (raw.router === 'gateway-api') {
     const rule = raw.rule ?? 0;
     if (typeof rule !== 'number' || !Number.isInteger(rule) || rule < 0 || rule > 63) fail('traffic.rule', 'must be the index of one of the HTTPRoute\'s rules (0 to 63)');

@@ -37,7 +37,8 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'coalmine-kube-'));
   writeFileSync(join(dir, 'kubeconfig'), fakeKubeconfigYaml(api));
   for (let i = 0; i < 2; i++) servers.push(await startOpenInferenceServer(MODEL));
-  s = await startTestServer({ examples: false });
+  // The cluster's credentials are the server's to give (COALMINE_KUBECONFIG), never a spec's.
+  s = await startTestServer({ examples: false, overrides: { proxies: { nginxIncludeDir: null, nginxTestCommand: 'nginx -t', nginxReloadCommand: 'nginx -s reload', kubeconfig: join(dir, 'kubeconfig') } } });
   for (const [i, server] of servers.entries()) {
     const r = await s.request('POST', '/v1/models/churn/versions', { upstream: { url: `${server.url}/v2/models/churn` }, endpoint: `churn-v${i + 1}:8080` });
     assert.equal(r.status, 201, JSON.stringify(r.json));
@@ -56,7 +57,16 @@ describe('a rollout through ingress-nginx (fake API server)', () => {
     canary: 2,
     steps: [20, 50, 100],
     interval: '1h',
-    traffic: { router: 'ingress-nginx', namespace: 'prod', ingress: 'churn', canaryIngress: 'churn-canary', kubeconfig: join(dir, 'kubeconfig') },
+    traffic: { router: 'ingress-nginx', namespace: 'prod', ingress: 'churn', canaryIngress: 'churn-canary', context: 'fake' },
+  });
+
+  it('takes the cluster from the server, not from the spec', async () => {
+    const r = await s.request('POST', '/v1/models/churn/rollout', { ...spec(), traffic: { ...spec().traffic, kubeconfig: '/etc/passwd' } });
+    assert.equal(r.status, 400);
+    assert.match(r.json.error.message, /traffic.kubeconfig cannot be set in a spec: .*COALMINE_KUBECONFIG/);
+    const other = await s.request('POST', '/v1/models/churn/rollout', { ...spec(), traffic: { ...spec().traffic, context: 'prod' } });
+    assert.equal(other.status, 400);
+    assert.match(other.json.error.message, /traffic.context "prod" is not a context of the server's kubeconfig \(it has fake\)/);
   });
 
   it("does not start while the canary's Deployment is not ready, and says so", async () => {

@@ -1,13 +1,20 @@
 import { ApiException, AppsV1Api, CustomObjectsApi, KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
 import { appError, type AppError } from '../../domain/index.js';
 
-/** Where a Kubernetes router finds its cluster: a kubeconfig file, or the default lookup. */
-export function kubeConfigFor(spec: { readonly kubeconfig?: string; readonly context?: string }): KubeConfig {
+/** Where a Kubernetes router finds its cluster: the server's kubeconfig file, or the default lookup, at the spec's context. */
+export function kubeConfigFor(kubeconfig: string | null, context: string | undefined): KubeConfig {
   const kc = new KubeConfig();
-  // KUBECONFIG, ~/.kube/config, or the pod's service account, as kubectl looks.
-  if (spec.kubeconfig) kc.loadFromFile(spec.kubeconfig);
-  else kc.loadFromDefault();
-  if (spec.context) kc.setCurrentContext(spec.context);
+  try {
+    // KUBECONFIG, ~/.kube/config, or the pod's service account, as kubectl looks.
+    if (kubeconfig) kc.loadFromFile(kubeconfig);
+    else kc.loadFromDefault();
+  } catch (err) {
+    throw appError('router_unavailable', `cannot read the kubeconfig${kubeconfig ? ` ${kubeconfig} (COALMINE_KUBECONFIG)` : ''}: ${(err as Error).message}`);
+  }
+  if (context) {
+    if (!kc.getContexts().some((c) => c.name === context)) throw appError('invalid_request', `traffic.context "${context}" is not a context of the server's kubeconfig (it has ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+    kc.setCurrentContext(context);
+  }
   return kc;
 }
 

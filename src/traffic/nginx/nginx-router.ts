@@ -5,8 +5,11 @@ import { appError, type NginxTrafficSpec } from '../../domain/index.js';
 import { hostPort, type WeightPlan, type WeightRouter, type WeightTarget } from '../weight-router.js';
 import { nginxPlan, renderUpstream, upstreamDigest } from './nginx-upstream.js';
 
-/** What a rollout spec's `traffic:` says of nginx (docs/controller.md): the include file, its upstream, and the commands. */
-export type NginxRouterConfig = Omit<NginxTrafficSpec, 'router' | 'readiness'>;
+/**
+ * What a rollout spec's `traffic:` says of nginx (docs/controller.md), the include file and its
+ * upstream, with the commands that check and reload nginx, which the server's configuration gives.
+ */
+export type NginxRouterConfig = Omit<NginxTrafficSpec, 'router' | 'readiness'> & { readonly test: string; readonly reload: string };
 
 const sh = (command: string, timeoutMs: number) =>
   new Promise<{ ok: boolean; output: string }>((resolve) => {
@@ -53,14 +56,14 @@ export class NginxRouter implements WeightRouter {
         throw appError('router_unavailable', `cannot write ${this.config.file}: ${err.message}`);
       });
       await rename(tmp, this.config.file);
-      const test = await sh(this.config.test ?? 'nginx -t', this.timeoutMs);
+      const test = await sh(this.config.test, this.timeoutMs);
       if (!test.ok) {
         if (previous === null) await rm(this.config.file, { force: true });
         else await writeFile(this.config.file, previous);
         throw appError('router_unavailable', `nginx rejected the upstream coalmine wrote to ${this.config.file}, which is put back as it was: ${test.output.slice(0, 500)}`);
       }
-      const reload = await sh(this.config.reload ?? 'nginx -s reload', this.timeoutMs);
-      if (!reload.ok) throw appError('router_unavailable', `"${this.config.reload ?? 'nginx -s reload'}" failed: ${reload.output.slice(0, 500)}`);
+      const reload = await sh(this.config.reload, this.timeoutMs);
+      if (!reload.ok) throw appError('router_unavailable', `"${this.config.reload}" failed: ${reload.output.slice(0, 500)}`);
     }
     // A reload is asynchronous: new workers take over within moments; wait until they serve the new upstream.
     for (let i = 0; ; i++) {
