@@ -29,10 +29,8 @@ export class ManualRouting {
     private readonly registry: ModelRegistry,
     private readonly rollouts: RolloutController,
     private readonly settings: ModelSettingsService,
-    /** The proxy's router for a model set to external routing (docs/controller.md), or null: coalmine's registry alone. */
-    private readonly externalRouter: (model: string, traffic: TrafficSpec) => TrafficRouter = () => {
-      throw appError('invalid_request', 'this server drives no proxies');
-    },
+    /** The proxy's router for a model set to external routing (docs/controller.md). */
+    private readonly externalRouter: (model: string, traffic: TrafficSpec) => TrafficRouter,
   ) {}
 
   /** The model's proxy, when its traffic is routed elsewhere: every change goes through it (proxy first, then the record). */

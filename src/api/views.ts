@@ -1,7 +1,7 @@
 import { endpointOf, isTerminal, type ExternalRouting, type FaultConfig, type MetricsSpec, type Model, type ModelSettings, type ModelVersion, type Prediction, type Rollout, type RoutingEvent } from '../domain/index.js';
 import { decisionView, stepsPassed } from '../rollout/index.js';
 import { describeTraffic, planFor } from '../traffic/index.js';
-import { PRESETS } from '../metrics/index.js';
+import { queryTemplates } from '../metrics/index.js';
 import type { PredictResult } from '../serving/index.js';
 
 export interface VersionState {
@@ -157,7 +157,7 @@ export function rolloutView(r: Rollout) {
     last_decision: r.history.at(-1) ? decisionView(r.history.at(-1)!) : null,
     // Once finished, the proxy holds no canary share: promoted into the stable slot, or rolled back.
     traffic: trafficView(r, isTerminal(r.phase) ? 0 : step.weightBp),
-    metrics: metricsView(r),
+    metrics: metricsSpecView(r.spec.metrics ?? null),
     spec: {
       steps: r.spec.steps.map((s) => ({ weight: s.weightBp / 100, bake_s: s.bakeMs / 1000, min_samples: s.minSamples, pause: s.pause })),
       interval_s: r.spec.intervalMs / 1000,
@@ -180,13 +180,9 @@ function trafficView(r: Rollout, stepBp: number) {
   return { router: t.router, where: describeTraffic(t), scale: plan.scale, weight: stepBp / 100, effective_weight: Math.round(plan.effectiveBp) / 100, proxy_weights: { stable: plan.stableWeight, canary: plan.canaryWeight }, settings: { ...t } };
 }
 
-function metricsView(r: Rollout) {
-  return metricsSpecView(r.spec.metrics ?? null);
-}
-
 function metricsSpecView(m: MetricsSpec | null) {
   if (m === null) return { provider: 'builtin', url: null, preset: null, queries: null, error_limit: null };
-  return { provider: m.provider, url: m.url, preset: m.preset, queries: { ...(m.preset ? PRESETS[m.preset] : {}), ...m.queries }, error_limit: m.errorLimit };
+  return { provider: m.provider, url: m.url, preset: m.preset, queries: { ...queryTemplates(m) }, error_limit: m.errorLimit };
 }
 
 /** A model set to external routing: the proxy, where it acts, and the measurements a rollout takes by default. */

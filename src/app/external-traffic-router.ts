@@ -3,7 +3,7 @@ import { appError, endpointOf, isUpstream, type ModelVersion, type TrafficSpec, 
 import type { VariantTarget } from '../metrics/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import type { RoutingState, TrafficRouter } from '../rollout/index.js';
-import type { WeightRouter, WeightTarget } from '../traffic/index.js';
+import { backendOf, type WeightRouter, type WeightTarget } from '../traffic/index.js';
 
 /**
  * The TrafficRouter of a rollout whose traffic a proxy splits: the registry keeps the versions'
@@ -104,7 +104,7 @@ export class ExternalTrafficRouter implements TrafficRouter {
         version: versions[variant],
         address,
         server: spec.router === 'haproxy' ? spec.servers[variant] : address,
-        backend: spec.router === 'haproxy' ? spec.backend : spec.router === 'nginx' ? spec.upstream : spec.router === 'gateway-api' ? spec.route : spec.ingress,
+        backend: backendOf(spec),
       };
     };
     return { stable: await one('stable'), canary: await one('canary') };

@@ -56,3 +56,9 @@ export function readInputFile(path: string, what: string): Buffer {
     throw new Error(`${what} ${path} ${why}`);
   }
 }
+
+/** A YAML (or JSON) file named on the command line, parsed: a rollout spec, an external routing. */
+export async function readYamlFile(path: string, what: string): Promise<unknown> {
+  const { parse } = await import('yaml');
+  return parse(readInputFile(path, what).toString('utf8')) as unknown;
+}

@@ -249,13 +249,13 @@ export class RolloutController {
     } else if (want.kind === 'promote') {
       if (have.stableVersion === r.spec.canaryVersion && have.inSync !== false) return this.dispatchLocked(r.model, { type: 'promoted', at: this.now() });
       return this.carryOut(r, [{ type: 'promote' }]);
-    } else if (want.kind === 'none' && have.canaryVersion === r.spec.canaryVersion && have.revision === r.stepRoutingRevision) {
-      // Rolled back, but routing is still exactly what this rollout last set: the process stopped
-      // between saving the decision and removing the canary. Someone else's later change is left alone.
-      await router.clear(r.model, r.reason ?? 'rollout rolled back');
-    } else if (want.kind === 'none' && have.inSync === false && have.canaryVersion === null) {
-      // A proxy that lost the rollback (restarted onto its config file) is set back to stable alone.
-      await router.clear(r.model, r.reason ?? 'rollout rolled back');
+    } else if (want.kind === 'none') {
+      // Rolled back, but routing is still exactly what this rollout last set (the process stopped
+      // between saving the decision and removing the canary; someone else's later change is left
+      // alone), or a proxy lost the rollback (restarted onto its config file).
+      const unfinished = have.canaryVersion === r.spec.canaryVersion && have.revision === r.stepRoutingRevision;
+      const lost = have.inSync === false && have.canaryVersion === null;
+      if (unfinished || lost) await router.clear(r.model, r.reason ?? 'rollout rolled back');
     }
     return r;
   }

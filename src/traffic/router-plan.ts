@@ -32,3 +32,17 @@ export function describeTraffic(traffic: TrafficSpec): string {
       return `Ingress ${traffic.namespace}/${traffic.ingress} with canary Ingress ${traffic.canaryIngress}`;
   }
 }
+
+/** The name a metric template's {{backend}} stands for: the HAProxy backend, nginx upstream, HTTPRoute or main Ingress. */
+export function backendOf(traffic: TrafficSpec): string {
+  switch (traffic.router) {
+    case 'haproxy':
+      return traffic.backend;
+    case 'nginx':
+      return traffic.upstream;
+    case 'gateway-api':
+      return traffic.route;
+    case 'ingress-nginx':
+      return traffic.ingress;
+  }
+}

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { ExternalRoutingInfo } from '../../wire/index.js';
-import { context, print, readInputFile } from '../cli-context.js';
+import { context, print, readYamlFile } from '../cli-context.js';
 
 function externalText(model: string, e: ExternalRoutingInfo | null): string {
   if (e === null) return `${model}: coalmine routes its traffic itself`;
@@ -26,9 +26,7 @@ export function externalCommands(program: Command): void {
     .description('hand the model\'s traffic to the proxy in <file> (YAML or JSON with traffic: and optionally metrics:); the proxy is set to the current routing first')
     .action(async (file: string, _opts, cmd: Command) => {
       const { client, model, json } = context(cmd);
-      const { parse } = await import('yaml');
-      const body = parse(readInputFile(file, 'the external routing file').toString('utf8')) as unknown;
-      const r = await client.externalRouting(model, 'PUT', body);
+      const r = await client.externalRouting(model, 'PUT', await readYamlFile(file, 'the external routing file'));
       print(json, r, () => externalText(model, r.external_routing));
     });
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { ApiClient, RolloutInfo } from '../api-client.js';
-import { context, parsePositiveInt, print, readInputFile } from '../cli-context.js';
+import { context, parsePositiveInt, print, readYamlFile } from '../cli-context.js';
 
 const TERMINAL = new Set(['succeeded', 'rolled_back', 'failed']);
 
@@ -97,9 +97,7 @@ export function rolloutCommands(program: Command): void {
       };
       let r: RolloutInfo;
       if (opts.spec) {
-        const text = readInputFile(opts.spec, 'the rollout spec').toString('utf8');
-        const { parse } = await import('yaml');
-        const fromFile = parse(text) as Record<string, unknown>;
+        const fromFile = (await readYamlFile(opts.spec, 'the rollout spec')) as Record<string, unknown>;
         r = await client.rolloutStart(model, { ...fromFile, ...extra });
       } else {
         r = await client.rolloutStart(model, extra);

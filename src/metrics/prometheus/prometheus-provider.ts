@@ -4,7 +4,7 @@ import type { VariantPair } from '../metrics-reader.js';
 import { emptyVariantMetrics, type VariantMetrics } from '../variant-metrics.js';
 import { BucketHistogram } from './bucket-histogram.js';
 import { PrometheusClient, type QueryResult } from './prometheus-client.js';
-import { PRESETS, renderQuery, type TemplateVariable } from './promql-presets.js';
+import { queryTemplates, renderQuery, type TemplateVariable } from './promql-presets.js';
 
 /** One variant as the templates see it. */
 export interface VariantTarget {
@@ -49,7 +49,7 @@ export class PrometheusProvider {
     private readonly model: string,
   ) {
     this.client = new PrometheusClient(spec.url, spec.timeoutMs);
-    this.templates = { ...(spec.preset ? PRESETS[spec.preset] : {}), ...spec.queries };
+    this.templates = queryTemplates(spec);
   }
 
   /** Whether latency comes as a distribution (buckets) or only as a mean. */
@@ -104,7 +104,8 @@ export class PrometheusProvider {
       // Prometheus writes the last bound as "+Inf", which Number() does not read.
       const le = (raw: string | undefined) => (raw === '+Inf' ? Infinity : Number(raw));
       const h = new BucketHistogram(buckets.series.map((s) => ({ le: le(s.labels.le) * scale, count: s.value })));
-      if (h.count === 0) value(variant, 'latency_buckets');
+      // Read only to report the query as missing when it returned no series at all.
+      value(variant, 'latency_buckets');
       const sum = this.templates.latency_sum ? value(variant, 'latency_sum') : null;
       const count = this.templates.latency_count ? value(variant, 'latency_count') : null;
       const moments = h.count > 0 ? h.moments(sum === null ? null : sum * scale, count) : null;

@@ -1,4 +1,4 @@
-import type { MetricQuery } from '../../domain/index.js';
+import type { MetricQuery, MetricsSpec } from '../../domain/index.js';
 
 /** What a template may name; each is filled in per variant when a step is measured. */
 export const TEMPLATE_VARIABLES = ['model', 'version', 'variant', 'server', 'address', 'backend', 'interval'] as const;
@@ -42,4 +42,9 @@ export function renderQuery(template: string, vars: Readonly<Record<TemplateVari
 /** The {{variables}} a template names that are not known, for a spec's error message. */
 export function unknownVariables(template: string): string[] {
   return [...template.matchAll(/\{\{\s*([A-Za-z_]+)\s*\}\}/g)].map((m) => m[1]!).filter((n) => !(TEMPLATE_VARIABLES as readonly string[]).includes(n));
+}
+
+/** The templates a spec runs: its preset's, with its own queries over them one by one. */
+export function queryTemplates(spec: Pick<MetricsSpec, 'preset' | 'queries'>): Readonly<Partial<Record<MetricQuery, string>>> {
+  return { ...(spec.preset ? PRESETS[spec.preset] : {}), ...spec.queries };
 }
