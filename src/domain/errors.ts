@@ -23,6 +23,7 @@ export const ERROR_STATUS = {
   rollout_not_found: 404,
   request_timeout: 408,
   no_canary: 409,
+  no_shadow: 409,
   conflict: 409,
   rollout_active: 409,
   duplicate_label: 409,

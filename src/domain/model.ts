@@ -90,6 +90,12 @@ export interface Routing {
   readonly previousStableVersion: number | null;
   /** The canary removed by the last rollback; `reset` redeploys it to repeat an experiment. */
   readonly lastCanaryVersion: number | null;
+  /**
+   * A version scored on a copy of live traffic after each reply is sent, never answering anyone
+   * (shadow mode, docs/shadow.md): a flag on routing, not a third variant, so it reaches every
+   * replica with the routing it belongs to.
+   */
+  readonly shadow: ShadowRouting | null;
   readonly revision: number;
   readonly updatedAt: string;
 }
@@ -124,7 +130,38 @@ export interface Prediction {
 export interface RoutingEvent {
   readonly model: string;
   readonly at: string;
-  readonly action: 'register' | 'set_weight' | 'deploy' | 'promote' | 'rollback' | 'reset';
+  readonly action: 'register' | 'set_weight' | 'deploy' | 'promote' | 'rollback' | 'reset' | 'shadow_start' | 'shadow_stop';
   readonly routing: Routing;
   readonly reason: string;
+}
+
+/** What a shadow is held to: its verdict fails on the first check with evidence against it. */
+export interface ShadowPolicy {
+  /** Least share of rows whose class must agree with the primary's (classifiers). */
+  readonly minAgreement: number;
+  /** Most share of shadow calls that may fail or time out. */
+  readonly maxErrorRate: number;
+  /** Most the shadow's mean latency may exceed the primary's, relative (0.5: 50% slower), plus 5 ms. */
+  readonly maxLatencyIncrease: number;
+  /** Significance of every check; the accuracy check is always valid under continuous monitoring. */
+  readonly alpha: number;
+  /** Compared requests before agreement, errors and latency can pass. */
+  readonly minCompared: number;
+  /** Labelled requests both answered before accuracy can pass (it can fail sooner, on evidence). */
+  readonly minLabelled: number;
+}
+
+export const DEFAULT_SHADOW_POLICY: ShadowPolicy = Object.freeze({ minAgreement: 0.9, maxErrorRate: 0.01, maxLatencyIncrease: 0.5, alpha: 0.05, minCompared: 200, minLabelled: 100 });
+
+/** A running shadow session: which version, how much traffic it sees, since when, judged how. */
+export interface ShadowRouting {
+  /** Names the session: its comparisons and statistics are kept under it. */
+  readonly id: string;
+  readonly version: number;
+  /** Share of the primary's requests copied to the shadow. */
+  readonly sampleBp: BasisPoints;
+  readonly startedAt: string;
+  readonly policy: ShadowPolicy;
+  /** Told when the verdict changes. */
+  readonly webhooks: readonly string[];
 }

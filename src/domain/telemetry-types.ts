@@ -57,3 +57,47 @@ export interface PredictionLogEntry {
   readonly label: Label | null;
   readonly labelledAt: number | null;
 }
+
+/** One row a shadow scored beside the primary, kept with the request id so a label joins both. */
+export interface ShadowComparison {
+  /** The shadow session (ShadowRouting.id) it belongs to. */
+  readonly session: string;
+  readonly requestId: string;
+  readonly row: number;
+  readonly model: string;
+  readonly primaryVersion: number;
+  readonly shadowVersion: number;
+  readonly createdAt: number;
+  readonly primaryPrediction: number | string;
+  readonly primaryProbability: number | null;
+  /** The whole request's latency, per side (a batch's rows share it). */
+  readonly primaryLatencyMs: number;
+  /** Null when the shadow failed. */
+  readonly shadowPrediction: number | string | null;
+  readonly shadowProbability: number | null;
+  readonly shadowLatencyMs: number;
+  /** Why the shadow call failed (error, timeout), or null. */
+  readonly shadowError: string | null;
+  /** |Δ probability| (the largest over classes for multiclass; |Δ value| for regressors); null when the shadow failed. */
+  readonly absDelta: number | null;
+  /** Whether the classes agree; null for regressors and failed calls. */
+  readonly agree: boolean | null;
+  readonly label: Label | null;
+  readonly labelledAt: number | null;
+}
+
+/** A shadow session as kept after it ends: its routing, when it stopped, the last verdict it reached. */
+export interface ShadowSessionRecord {
+  readonly id: string;
+  readonly model: string;
+  readonly shadow: import('./model.js').ShadowRouting;
+  readonly stoppedAt: string | null;
+  /** The last verdict the controller reported, as its view (JSON-ready). */
+  readonly verdict: ShadowVerdictRecord | null;
+}
+
+export interface ShadowVerdictRecord {
+  readonly status: 'pass' | 'fail' | 'inconclusive';
+  readonly reason: string;
+  readonly at: string;
+}

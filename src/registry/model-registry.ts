@@ -11,6 +11,7 @@ import {
   type ModelVersion,
   type Routing,
   type RoutingEvent,
+  type ShadowRouting,
 } from '../domain/index.js';
 import { RevisionConflictError, type ArtifactBlobs, type RegistryStore, type RoutingChange } from '../store/index.js';
 import { ArtifactFiles, type StagedArtifact } from './artifact-files.js';
@@ -175,9 +176,11 @@ export class ModelRegistry {
       }
       await this.opts.loader.ensureLoaded(target);
       const replaced = r.canaryVersion !== null && r.canaryVersion !== version ? ` (replacing canary v${r.canaryVersion})` : '';
+      // A version is shadow or canary, never both: deploying the shadow ends its session.
+      const wasShadow = r.shadow?.version === version;
       return {
-        change: { ...r, canaryVersion: version, canaryWeightBp: weightBp },
-        reason: `deployed v${version} as canary at ${pct(weightBp)}${replaced}`,
+        change: { ...r, canaryVersion: version, canaryWeightBp: weightBp, shadow: wasShadow ? null : r.shadow },
+        reason: `deployed v${version} as canary at ${pct(weightBp)}${replaced}${wasShadow ? ' (its shadow session ends)' : ''}`,
       };
     });
   }
@@ -187,7 +190,7 @@ export class ModelRegistry {
       const r = model.routing;
       if (r.canaryVersion === null) throw this.noCanary(name, 'promote');
       return {
-        change: { stableVersion: r.canaryVersion, canaryVersion: null, canaryWeightBp: 0, previousStableVersion: r.stableVersion, lastCanaryVersion: null },
+        change: { stableVersion: r.canaryVersion, canaryVersion: null, canaryWeightBp: 0, previousStableVersion: r.stableVersion, lastCanaryVersion: null, shadow: r.shadow },
         reason: `promoted canary v${r.canaryVersion} to stable (previous stable v${r.stableVersion})`,
       };
     });
@@ -218,6 +221,31 @@ export class ModelRegistry {
         change: { ...r, canaryVersion: target.version, canaryWeightBp: weight },
         reason: `reset: canary v${target.version} at ${pct(weight)}`,
       };
+    });
+  }
+
+  /**
+   * Starts scoring `shadow.version` on a copy of live traffic. The version must exist, load (or be
+   * ready, for a model server) and serve neither as stable nor as canary; a shadow already running
+   * is replaced.
+   */
+  async startShadow(name: string, shadow: ShadowRouting): Promise<Model> {
+    const target = await this.version(name, shadow.version);
+    return this.change(name, 'shadow_start', async (model) => {
+      const r = model.routing;
+      if (r.stableVersion === shadow.version) throw appError('conflict', `version ${shadow.version} of "${name}" is stable; a shadow must be a version that does not serve`);
+      if (r.canaryVersion === shadow.version) throw appError('conflict', `version ${shadow.version} of "${name}" is the canary; roll it back first, or judge it as the canary it is`);
+      await this.opts.loader.ensureLoaded(target);
+      const replaced = r.shadow ? ` (replacing shadow v${r.shadow.version})` : '';
+      return { change: { ...r, shadow }, reason: `shadow v${shadow.version} started on ${pct(shadow.sampleBp)} of traffic${replaced}` };
+    });
+  }
+
+  async stopShadow(name: string, reason?: string): Promise<Model> {
+    return this.change(name, 'shadow_stop', (model) => {
+      const r = model.routing;
+      if (!r.shadow) throw appError('no_shadow', `model "${name}" has no shadow running; start one with: coalmine --model ${name} shadow start <version>`);
+      return { change: { ...r, shadow: null }, reason: `shadow v${r.shadow.version} stopped${reason ? `: ${reason}` : ''}` };
     });
   }
 
@@ -280,7 +308,7 @@ export class ModelRegistry {
       const model = await this.opts.store.getModel(name);
       if (!model || !this.isNewer(model)) return;
       const r = model.routing;
-      for (const v of [r.stableVersion, r.canaryVersion]) {
+      for (const v of [r.stableVersion, r.canaryVersion, r.shadow?.version ?? null]) {
         const version = v === null ? undefined : model.versions.find((x) => x.version === v);
         if (version) await this.opts.loader.ensureLoaded(version).catch(() => undefined);
       }

@@ -23,3 +23,6 @@ export { PostgresLeaseStore } from './postgres/postgres-lease-store.js';
 export { RevisionConflictError } from './revision-conflict.js';
 export { SqliteChangeStream } from './sqlite/sqlite-change-stream.js';
 export { SqliteLeaseStore } from './sqlite/sqlite-lease-store.js';
+export { SHADOW_SCHEMA, type ShadowStatsRow, type ShadowStore } from './shadow-store.js';
+export { SqliteShadowStore } from './sqlite/sqlite-shadow-store.js';
+export { PostgresShadowStore } from './postgres/postgres-shadow-store.js';

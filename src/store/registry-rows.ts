@@ -1,4 +1,4 @@
-import { upgradeSignature, type ModelVersion, type Routing, type RoutingEvent, type UpstreamSource } from '../domain/index.js';
+import { upgradeSignature, type ModelVersion, type Routing, type RoutingEvent, type ShadowRouting, type UpstreamSource } from '../domain/index.js';
 
 /* The registry's rows as both SQL stores keep them (the same columns on SQLite and PostgreSQL), and their mapping to the domain. */
 
@@ -10,6 +10,8 @@ export interface ModelRow {
   canary_weight_bp: number;
   previous_stable_version: number | null;
   last_canary_version: number | null;
+  /** ShadowRouting as JSON; NULL when no shadow runs. */
+  shadow_json: string | null;
   revision: number;
   updated_at: string;
 }
@@ -44,6 +46,7 @@ export function toRouting(row: ModelRow): Routing {
     canaryWeightBp: row.canary_weight_bp,
     previousStableVersion: row.previous_stable_version,
     lastCanaryVersion: row.last_canary_version,
+    shadow: row.shadow_json ? (JSON.parse(row.shadow_json) as ShadowRouting) : null,
     revision: row.revision,
     updatedAt: row.updated_at,
   };

@@ -111,7 +111,7 @@ for (const [name, make] of Object.entries(implementations)) {
     it('refuses routing for an unknown model', async () => {
       const store = await make();
       await assert.rejects(
-        store.saveRouting('nope', { stableVersion: 1, canaryVersion: null, canaryWeightBp: 0, previousStableVersion: null, lastCanaryVersion: null }, 1, {
+        store.saveRouting('nope', { stableVersion: 1, canaryVersion: null, canaryWeightBp: 0, previousStableVersion: null, lastCanaryVersion: null, shadow: null }, 1, {
           action: 'reset',
           reason: '',
           at: 't',

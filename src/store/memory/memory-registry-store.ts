@@ -29,6 +29,7 @@ export class MemoryRegistryStore implements RegistryStore {
       canaryWeightBp: 0,
       previousStableVersion: null,
       lastCanaryVersion: null,
+      shadow: null,
       revision: 1,
       updatedAt: input.createdAt,
     };

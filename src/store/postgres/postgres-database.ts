@@ -1,3 +1,4 @@
+import { SHADOW_SCHEMA_POSTGRES } from '../shadow-store.js';
 import postgres from 'postgres';
 
 export type Sql = postgres.Sql;
@@ -154,6 +155,8 @@ const MIGRATIONS: readonly string[] = [
   `,
   // Where a proxy that coalmine drives finds the version, when that is not its upstream URL's address.
   `ALTER TABLE versions ADD COLUMN endpoint TEXT;`,
+  // Shadow mode (see shadow-store.ts).
+  SHADOW_SCHEMA_POSTGRES,
 ];
 
 export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.length;

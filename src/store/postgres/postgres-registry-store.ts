@@ -61,6 +61,7 @@ export class PostgresRegistryStore implements RegistryStore {
       const [row] = await tx<ModelRow[]>`
         UPDATE models SET stable_version = ${change.stableVersion}, canary_version = ${change.canaryVersion}, canary_weight_bp = ${change.canaryWeightBp},
           previous_stable_version = ${change.previousStableVersion}, last_canary_version = ${change.lastCanaryVersion},
+          shadow_json = ${change.shadow ? JSON.stringify(change.shadow) : null},
           revision = revision + 1, updated_at = ${event.at}
         WHERE name = ${name} AND revision = ${expectedRevision}
         RETURNING *`;

@@ -1,3 +1,4 @@
+import { SHADOW_SCHEMA } from '../shadow-store.js';
 import type Database from 'better-sqlite3';
 import type { Label, PredictionLogEntry, Variant } from '../../domain/index.js';
 import { encodeLogRows, packedBytes } from './prediction-log-codec.js';
@@ -154,6 +155,9 @@ const MIGRATIONS: readonly (string | ((db: Database.Database) => void))[] = [
   // Where a proxy that coalmine drives finds the version (host:port, or a Kubernetes Service),
   // when that is not the address of its upstream URL.
   `ALTER TABLE versions ADD COLUMN endpoint TEXT;`,
+  // Shadow mode: the running shadow is part of routing (ShadowRouting as JSON), and what it was
+  // compared on is kept per request and summed per session (see shadow-store.ts).
+  SHADOW_SCHEMA,
 ];
 
 interface OldLogRow {

@@ -27,7 +27,7 @@ export class SqliteRegistryStore implements RegistryStore {
       ),
       updateRouting: db.prepare(
         `UPDATE models SET stable_version = @stableVersion, canary_version = @canaryVersion, canary_weight_bp = @canaryWeightBp,
-           previous_stable_version = @previousStableVersion, last_canary_version = @lastCanaryVersion,
+           previous_stable_version = @previousStableVersion, last_canary_version = @lastCanaryVersion, shadow_json = @shadowJson,
            revision = revision + 1, updated_at = @at
          WHERE name = @name AND revision = @expected`,
       ),
@@ -85,7 +85,8 @@ export class SqliteRegistryStore implements RegistryStore {
 
   async saveRouting(name: string, change: RoutingChange, expectedRevision: number, event: RoutingEventInput): Promise<Routing> {
     return this.db.transaction(() => {
-      const result = this.stmt.updateRouting.run({ ...change, name, expected: expectedRevision, at: event.at });
+      const { shadow, ...columns } = change;
+      const result = this.stmt.updateRouting.run({ ...columns, shadowJson: shadow ? JSON.stringify(shadow) : null, name, expected: expectedRevision, at: event.at });
       if (result.changes !== 1) {
         const row = this.stmt.model.get(name);
         if (!row) throw appError('model_not_found', `model ${name} not found`);
