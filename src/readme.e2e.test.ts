@@ -63,4 +63,22 @@ describe("the README's command sequences work as printed", () => {
     assert.equal(rollout.phase, 'progressing');
     assert.equal(rollout.stable_version, 1);
   });
+
+  it('"Shadow mode", from where the rollout stands', async () => {
+    const shadow = commandsAfter('A shadow scores a copy of live traffic');
+    assert.ok(shadow.length >= 5, 'the sequence was found');
+    const outputs = new Map<string, string>();
+    for (const args of shadow) {
+      if (args[0] === 'shadow' && args[1] === 'promote') await s.app.flush();
+      const r = await cli(args);
+      assert.equal(r.code, 0, `coalmine ${args.join(' ')} failed:\n${r.out}`);
+      outputs.set(args.join(' '), r.out);
+    }
+    assert.match(outputs.get('shadow status')!, /shadow of churn: v2 beside stable v1, 100% of traffic — RUNNING/);
+    assert.match(outputs.get('shadow status')!, /accuracy on \d+ labelled: primary [\d.]+%, shadow [\d.]+%/);
+    assert.match(outputs.get('shadow status')!, /verdict: PASS/);
+    const rollout = (await s.request('GET', '/v1/models/churn/rollout')).json;
+    assert.equal(rollout.canary_version, 2, 'the promoted shadow is the canary of a new rollout');
+    assert.equal((await s.request('GET', '/v1/models/churn')).json.shadow, null);
+  });
 });

@@ -28,3 +28,4 @@ export { LatencySketch, SKETCH_RELATIVE_ACCURACY, type QuantileSource, type Sket
 export { estimate, quantileOf, type Better, type Estimate, type MetricSample, type Statistic, type Unit } from './metric-sample.js';
 export { emptyReservoir, mergeReservoirs, offer, type Reservoir } from './reservoir.js';
 export { mcnemar, mcnemarSequentialLogLambda, pairedTTest, wilsonInterval, type McNemarResult, type PairedOutcomes, type PairedTResult } from './paired.js';
+export { judgeShadow, type ShadowCheck, type ShadowCheckName, type ShadowEvidence, type ShadowMeasurement, type ShadowVerdict } from './shadow-verdict.js';

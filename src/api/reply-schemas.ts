@@ -11,7 +11,7 @@ const Str = Type.String();
 const Num = Type.Number();
 const Int = Type.Integer();
 const Bool = Type.Boolean();
-const Role = Nullable(Type.Union([Type.Literal('stable'), Type.Literal('canary')]));
+const Role = Nullable(Type.Union([Type.Literal('stable'), Type.Literal('canary'), Type.Literal('shadow')]));
 const Phase = Type.Union(['pending', 'progressing', 'paused', 'promoting', 'succeeded', 'rolled_back', 'failed'].map((p) => Type.Literal(p)));
 const Status = Type.Union([Type.Literal('pass'), Type.Literal('fail'), Type.Literal('inconclusive')]);
 const N = strict({ stable: Num, canary: Num });
@@ -60,6 +60,8 @@ export const ModelView = strict({
   stable_weight: Num,
   previous_stable_version: Nullable(Int),
   last_canary_version: Nullable(Int),
+  /** The version scored on a copy of traffic after each reply (shadow mode), or null. */
+  shadow: Nullable(strict({ version: Int, sample: Num, session: Str, started_at: Str })),
   revision: Int,
   /** The revision this process's predictions use now: equal to `revision` once a change has reached it. */
   serving_revision: Nullable(Int),
@@ -78,7 +80,7 @@ export const ModelList = strict({
 });
 
 export const EventList = strict({
-  events: Type.Array(strict({ at: Str, action: Str, reason: Str, stable_version: Int, canary_version: Nullable(Int), canary_weight: Num, revision: Int })),
+  events: Type.Array(strict({ at: Str, action: Str, reason: Str, stable_version: Int, canary_version: Nullable(Int), canary_weight: Num, shadow_version: Nullable(Int), revision: Int })),
 });
 
 export const ModelFaults = strict({ model: Str, faults: Faults });
@@ -269,6 +271,9 @@ const FeedbackResult = strict({
   variant: Type.Optional(Str),
   version: Type.Optional(Int),
   correct: Type.Optional(Bool),
+  /** The shadow that scored the same row, and whether it was right. */
+  shadow_version: Type.Optional(Int),
+  shadow_correct: Type.Optional(Bool),
 });
 export const FeedbackReply = Type.Union([FeedbackResult, strict({ accepted: Int, rejected: Int, results: Type.Array(FeedbackResult) })]);
 
@@ -342,3 +347,62 @@ export const MetricsResponse = {
 export const StreamResponse = {
   200: { description: 'text/event-stream of info, models, metrics, analysis and rollout events', content: { 'text/event-stream': { schema: Type.String() } } },
 };
+
+/* Shadow mode (docs/shadow.md). */
+const ShadowPolicyView = strict({ min_agreement: Num, max_error_rate: Num, max_latency_increase: Num, alpha: Num, min_compared: Int, min_labelled: Int });
+const ShadowSessionProps = { session: Str, version: Int, sample: Num, started_at: Str, policy: ShadowPolicyView, webhooks: Type.Array(Str) };
+const ShadowCheckView = strict({ check: Str, status: Status, reason: Str, evidence: Type.Record(Str, Type.Unknown()) });
+const ShadowVerdictView = strict({ status: Status, reason: Str, checks: Type.Array(ShadowCheckView) });
+const ReportedVerdict = Nullable(strict({ status: Status, reason: Str, at: Str }));
+const NullNum = Nullable(Num);
+const LatencyView = strict({ n: Int, mean_ms: NullNum, p50_ms: NullNum, p99_ms: NullNum });
+const ShadowMetricsView = strict({
+  offered: Int,
+  dropped: Int,
+  calls: Int,
+  answered: Int,
+  errors: Int,
+  error_rate: NullNum,
+  rows: Int,
+  agreement: Nullable(strict({ rate: NullNum, lower: NullNum, upper: NullNum, level: Num, n: Int })),
+  abs_delta: strict({ n: Int, mean: NullNum, p95: NullNum }),
+  psi: NullNum,
+  score_shift: strict({ n: Int, mean: NullNum, p_value: NullNum }),
+  latency: strict({ primary: LatencyView, shadow: LatencyView, mean_diff_ms: NullNum }),
+  accuracy: Nullable(
+    Type.Union([
+      strict({ labelled: Int, primary: NullNum, shadow: NullNum, both_right: Int, primary_only: Int, shadow_only: Int, both_wrong: Int }),
+      strict({ labelled: Int, primary_mae: NullNum, shadow_mae: NullNum }),
+    ]),
+  ),
+});
+
+export const ShadowStatusReply = strict({
+  model: Str,
+  running: Bool,
+  session: Nullable(strict({ ...ShadowSessionProps, primary_version: Int, stopped_at: Nullable(Str) })),
+  in_flight: Int,
+  metrics: Nullable(ShadowMetricsView),
+  verdict: Nullable(ShadowVerdictView),
+  reported: ReportedVerdict,
+});
+
+export const ShadowSessionsReply = strict({ model: Str, sessions: Type.Array(strict({ ...ShadowSessionProps, model: Str, stopped_at: Nullable(Str), verdict: ReportedVerdict })) });
+
+const Prediction = Type.Union([Str, Num]);
+export const ShadowComparisonsReply = strict({
+  model: Str,
+  session: Nullable(Str),
+  comparisons: Type.Array(
+    strict({
+      request_id: Str,
+      row: Int,
+      at: Str,
+      primary: strict({ version: Int, prediction: Prediction, probability: NullNum, latency_ms: NullNum }),
+      shadow: strict({ version: Int, prediction: Nullable(Prediction), probability: NullNum, latency_ms: NullNum, error: Nullable(Str) }),
+      abs_delta: NullNum,
+      agree: Nullable(Bool),
+      label: Nullable(Prediction),
+    }),
+  ),
+});

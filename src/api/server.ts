@@ -21,6 +21,7 @@ import { externalRoutingRoutes } from './routes/external-routing-routes.js';
 import { openInferenceRoutes } from './routes/open-inference-routes.js';
 import { predictRoutes } from './routes/predict-routes.js';
 import { rolloutRoutes } from './routes/rollout-routes.js';
+import { shadowRoutes } from './routes/shadow-routes.js';
 import { streamRoutes } from './routes/stream-routes.js';
 import { takehomeRoutes } from './routes/takehome-routes.js';
 import type { ApiServices } from './services.js';
@@ -103,6 +104,7 @@ export function buildServer(s: ApiServices, logger: Logger): FastifyInstance {
     labRoutes(api, s);
     takehomeRoutes(api, s);
     rolloutRoutes(api, s);
+    shadowRoutes(api, s);
     streamRoutes(api, s, feed);
     dashboardRoutes(api, s.config.dashboardDir);
   });

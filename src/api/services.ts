@@ -4,6 +4,7 @@ import type { MetricsReader } from '../metrics/index.js';
 import type { ArtifactFiles, ModelRegistry, ModelSettingsService } from '../registry/index.js';
 import type { RolloutController } from '../rollout/index.js';
 import type { PredictionService } from '../serving/index.js';
+import type { ShadowService } from '../shadow/index.js';
 import type { FeedbackService, PrometheusMetrics, Telemetry } from '../telemetry/index.js';
 import type { ChangeSource } from './live-feed.js';
 import type { ManualRouting } from './manual-routing.js';
@@ -23,6 +24,7 @@ export interface ApiServices {
   readonly feedback: FeedbackService;
   readonly prometheus: PrometheusMetrics;
   readonly rollouts: RolloutController;
+  readonly shadows: ShadowService;
   /** Manual routing changes, checked against an active rollout. */
   readonly manual: ManualRouting;
   readonly versions: VersionState;

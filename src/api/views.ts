@@ -15,7 +15,7 @@ export interface VersionState {
 
 const SHAPE_UNKNOWN = -1;
 
-export function versionView(v: ModelVersion, role: 'stable' | 'canary' | null, state: VersionState) {
+export function versionView(v: ModelVersion, role: 'stable' | 'canary' | 'shadow' | null, state: VersionState) {
   const error = state.loadError(v.model, v.version);
   const notReady = error === undefined ? state.notReady(v.model, v.version) : undefined;
   const src = v.source;
@@ -57,7 +57,7 @@ export function faultsView(settings: ModelSettings) {
 
 export function modelView(m: Model, state: VersionState, settings?: ModelSettings) {
   const r = m.routing;
-  const role = (v: number) => (v === r.stableVersion ? 'stable' : v === r.canaryVersion ? 'canary' : null);
+  const role = (v: number) => (v === r.stableVersion ? 'stable' : v === r.canaryVersion ? 'canary' : v === r.shadow?.version ? 'shadow' : null);
   const canaryWeight = r.canaryVersion === null ? 0 : r.canaryWeightBp / 100;
   return {
     name: m.name,
@@ -68,6 +68,7 @@ export function modelView(m: Model, state: VersionState, settings?: ModelSetting
     stable_weight: 100 - canaryWeight,
     previous_stable_version: r.previousStableVersion,
     last_canary_version: r.lastCanaryVersion,
+    shadow: r.shadow ? { version: r.shadow.version, sample: r.shadow.sampleBp / 100, session: r.shadow.id, started_at: r.shadow.startedAt } : null,
     revision: r.revision,
     serving_revision: state.servingRevision(m.name),
     updated_at: r.updatedAt,
@@ -98,6 +99,8 @@ export function eventView(e: RoutingEvent) {
     stable_version: e.routing.stableVersion,
     canary_version: e.routing.canaryVersion,
     canary_weight: e.routing.canaryVersion === null ? 0 : e.routing.canaryWeightBp / 100,
+    // Events logged before shadow mode existed carry no shadow field.
+    shadow_version: e.routing.shadow?.version ?? null,
     revision: e.routing.revision,
   };
 }

@@ -18,11 +18,13 @@ export interface JobsOptions {
   readonly scheduler: boolean;
   /** Whether this replica drives the rollouts (holds the controller lease); always true alone on SQLite. */
   readonly drives: () => boolean;
+  /** Judges the running shadow sessions and reports changed verdicts (the lease holder only). */
+  readonly watchShadows: () => Promise<void>;
 }
 
 /**
  * What runs on timers once the server is up: rollout recovery and the scheduler, webhook
- * delivery, the telemetry flush, the retention purge and the model servers' readiness checks. Kept out of createApp, which only
+ * delivery, the shadows' verdicts, the telemetry flush, the retention purge and the model servers' readiness checks. Kept out of createApp, which only
  * composes, so building an app (for a CLI command, a benchmark) starts nothing.
  */
 export class BackgroundJobs {
@@ -60,7 +62,16 @@ export class BackgroundJobs {
         .catch((err: unknown) => o.log.warn({ err }, 'model server readiness check failed; will retry'))
         .finally(() => (checking = false));
     }, o.upstreamIntervalMs);
-    this.timers = [flush, purge, upstreams];
+    let watching = false;
+    const watchFailed = throttledWarning((obj, msg) => o.log.warn(obj, msg));
+    const shadows = setInterval(() => {
+      if (watching || !o.scheduler || !o.drives()) return;
+      watching = true;
+      o.watchShadows()
+        .catch((err: unknown) => watchFailed({ err }, 'shadow verdict check failed; will retry'))
+        .finally(() => (watching = false));
+    }, 1000);
+    this.timers = [flush, purge, upstreams, shadows];
     for (const t of this.timers) t.unref();
   }
 

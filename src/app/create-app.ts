@@ -7,7 +7,8 @@ import { loadConfig, type Config, type ConfigOverrides } from '../config/index.j
 import { MetricsReader } from '../metrics/index.js';
 import { ModelRegistry, ModelSettingsService } from '../registry/index.js';
 import { RolloutController, WebhookSender } from '../rollout/index.js';
-import { PredictionService, type RuntimePool } from '../serving/index.js';
+import { PredictionService, ShadowRunner, type RuntimePool } from '../serving/index.js';
+import { ShadowService } from '../shadow/index.js';
 import { runtimeSources } from './runtime-sources.js';
 import { accessModeText, adminTokenPath, resolveAdminToken } from './admin-token.js';
 import { ChangeFeed } from './change-feed.js';
@@ -20,7 +21,7 @@ import { ControllerLease } from './controller-lease.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { watchRouting } from './routing-views.js';
-import { FeedbackService, PredictionLog, PrometheusMetrics, Telemetry } from '../telemetry/index.js';
+import { FeedbackService, PredictionLog, PrometheusMetrics, ShadowRecorder, Telemetry } from '../telemetry/index.js';
 
 export interface App {
   readonly config: Config;
@@ -36,6 +37,7 @@ export interface App {
   readonly feedback: FeedbackService;
   readonly prometheus: PrometheusMetrics;
   readonly rollouts: RolloutController;
+  readonly shadows: ShadowService;
   /** Manual routing changes, checked against an active rollout (the API's and CLI's path). */
   readonly manual: ManualRouting;
   readonly http: FastifyInstance;
@@ -117,7 +119,16 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
       }
     },
   });
+  const shadowRecorder = new ShadowRecorder({
+    store: stores.shadows,
+    now: nowMs,
+    retentionMs: config.predictionRetentionMs,
+    maxRows: config.predictionLogMaxRows,
+    prometheus,
+  });
+  const shadowRunner = new ShadowRunner({ pool, recorder: shadowRecorder, maxInFlight: config.shadowMaxInFlight, timeoutMs: config.shadowTimeoutMs, maxBatchRows: config.maxBatchRows });
   const predictions = new PredictionService({
+    shadows: shadowRunner,
     registry,
     settings,
     pool,
@@ -133,6 +144,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
   const checks = new CanaryChecks({ registry, settings, metrics, thresholds: { accuracyPct: config.accuracyThresholdPct, latencyMs: config.latencyThresholdMs }, now: nowMs });
   const feedback = new FeedbackService({
     log: predictionLog,
+    shadows: shadowRecorder,
     telemetry,
     now: nowMs,
     signatureOf: async (model, version) => (await registry.version(model, version).catch(() => undefined))?.signature,
@@ -156,6 +168,17 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
     onPhase: (model, phase) => prometheus.setPhase(model, phase),
     onChange: (r) => changes.emit({ kind: 'rollout', model: r.model }),
   });
+  const shadows = new ShadowService({
+    registry,
+    recorder: shadowRecorder,
+    store: stores.shadows,
+    rollouts,
+    routedElsewhere: (model) => Boolean(settings.get(model).external),
+    inFlight: () => shadowRunner.inFlight,
+    notify: () => void webhooks.deliver().catch(() => undefined),
+    now: nowMs,
+    log,
+  });
   const routingViews = watchRouting({ registry, settings, prometheus, changes, log });
   await predictions.start();
   const models = await registry.list();
@@ -170,6 +193,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
   const flush = async () => {
     await telemetry.flush();
     await predictionLog.flush();
+    await shadowRecorder.flush();
   };
   const jobs = new BackgroundJobs({
     drives: () => lease.holds(),
@@ -177,7 +201,8 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
     rollouts,
     webhooks,
     flush,
-    purge: () => Promise.all([telemetry.purge(), predictionLog.purge()]),
+    purge: () => Promise.all([telemetry.purge(), predictionLog.purge(), shadowRecorder.purge()]),
+    watchShadows: () => shadows.watch(),
     flushIntervalMs: config.flushIntervalMs,
     purgeIntervalMs: PURGE_EVERY_MS,
     checkUpstreams: () => pool.checkReadiness(),
@@ -199,6 +224,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
       feedback,
       prometheus,
       rollouts,
+      shadows,
       manual,
       versions: { loadError: (m, v) => pool.loadFailure(m, v), notReady: (m, v) => pool.unready(m, v), servingRevision: (m) => predictions.servingRevision(m) },
       changes,
@@ -223,6 +249,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
     feedback,
     prometheus,
     rollouts,
+    shadows,
     manual,
     http,
     adminToken: admin.token,

@@ -33,6 +33,9 @@ import {
   type PredictionLogStore,
   type RegistryStore,
   type RolloutStore,
+  type ShadowStore,
+  SqliteShadowStore,
+  PostgresShadowStore,
   type SettingsStore,
   type TelemetryStore,
 } from '../store/index.js';
@@ -54,6 +57,8 @@ export interface Stores {
   readonly telemetry: TelemetryStore;
   readonly predictionLog: PredictionLogStore & { close?(): Promise<void> };
   readonly rollouts: RolloutStore & OutboxStore;
+  /** Shadow comparisons, per-writer totals and session records. */
+  readonly shadows: ShadowStore;
   /** Other replicas' changes (PostgreSQL's LISTEN/NOTIFY); nothing on SQLite, whose one process makes them all. */
   readonly changes: ChangeStream;
   /** Who drives the rollouts among replicas; on SQLite the one process always does. */
@@ -111,6 +116,7 @@ function openSqliteStores(config: Config, log: Logger, workerOf: number | undefi
     telemetry: new SqliteTelemetryStore(telemetryDb),
     predictionLog,
     rollouts: new SqliteRolloutStore(db),
+    shadows: new SqliteShadowStore(telemetryDb, db),
     changes,
     leases: shared ? new SqliteLeaseStore(db) : new SoleLeaseStore(),
     async close() {
@@ -157,6 +163,7 @@ async function openPostgresStores(config: Config, url: string, log: Logger): Pro
     telemetry: new PostgresTelemetryStore(sql),
     predictionLog: new PostgresPredictionLogStore(sql),
     rollouts: new PostgresRolloutStore(sql),
+    shadows: new PostgresShadowStore(sql),
     changes,
     leases: new PostgresLeaseStore(sql),
     async close() {

@@ -2,8 +2,8 @@
  * Typed client for the coalmine HTTP API, used by the CLI (and usable from scripts). Errors from
  * the server arrive as `{ error: { code, message } }` and are rethrown as ApiError with both.
  */
-import type { AnalysisInfo, DecisionInfo, EventInfo, ExternalRoutingInfo, FaultInfo, MetricsInfo, ModelInfo, ModelSummary, PredictReply, RollbackCheckInfo, RolloutInfo, VariantMetricsInfo, VerdictInfo, VersionInfo } from '../wire/index.js';
-export type { AnalysisInfo, DecisionInfo, EventInfo, FaultInfo, MetricsInfo, ModelInfo, ModelSummary, PredictReply, RollbackCheckInfo, RolloutInfo, VariantMetricsInfo, VerdictInfo, VersionInfo };
+import type { AnalysisInfo, DecisionInfo, EventInfo, ExternalRoutingInfo, FaultInfo, MetricsInfo, ModelInfo, ModelSummary, PredictReply, RollbackCheckInfo, RolloutInfo, ShadowComparisonInfo, ShadowStatusInfo, VariantMetricsInfo, VerdictInfo, VersionInfo } from '../wire/index.js';
+export type { AnalysisInfo, DecisionInfo, EventInfo, FaultInfo, MetricsInfo, ModelInfo, ModelSummary, PredictReply, RollbackCheckInfo, RolloutInfo, ShadowComparisonInfo, ShadowStatusInfo, VariantMetricsInfo, VerdictInfo, VersionInfo };
 
 export class ApiError extends Error {
   constructor(
@@ -131,5 +131,11 @@ export class ApiClient {
     return text;
   }
   rolloutReport = (name: string) => this.call<unknown>('GET', `/v1/models/${encodeURIComponent(name)}/rollout/report?format=json`);
+  shadowStart = (name: string, body: unknown) => this.call<ShadowStatusInfo>('POST', `/v1/models/${encodeURIComponent(name)}/shadow`, body);
+  shadowStatus = (name: string) => this.call<ShadowStatusInfo>('GET', `/v1/models/${encodeURIComponent(name)}/shadow`);
+  shadowStop = (name: string, reason?: string) => this.call<ShadowStatusInfo>('DELETE', `/v1/models/${encodeURIComponent(name)}/shadow`, reason ? { reason } : undefined);
+  shadowPromote = (name: string, body: { force?: boolean; rollout?: Record<string, unknown> }) => this.call<RolloutInfo>('POST', `/v1/models/${encodeURIComponent(name)}/shadow/promote`, body);
+  shadowComparisons = (name: string, limit: number, disagreeing: boolean) =>
+    this.call<{ model: string; session: string | null; comparisons: ShadowComparisonInfo[] }>('GET', `/v1/models/${encodeURIComponent(name)}/shadow/comparisons?limit=${limit}${disagreeing ? '&disagreeing=true' : ''}`);
   predict = (name: string, input: PredictInput) => this.call<PredictReply>('POST', `/v1/models/${encodeURIComponent(name)}/predict`, input);
 }

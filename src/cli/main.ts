@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { ApiError } from './api-client.js';
 import { demoCommand } from './commands/demo-command.js';
 import { modelCommands } from './commands/model-commands.js';
+import { shadowCommands } from './commands/shadow-commands.js';
 import { rolloutCommands } from './commands/rollout-commands.js';
 import { routingCommands } from './commands/routing-commands.js';
 import { externalCommands } from './commands/external-commands.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   telemetryCommands(program);
   demoCommand(program);
   rolloutCommands(program);
+  shadowCommands(program);
   return program;
 }
 

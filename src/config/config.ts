@@ -21,6 +21,10 @@ export interface Config {
   readonly microBatchRows: number;
   /** A model call slower than this is a model error for its variant. */
   readonly predictTimeoutMs: number;
+  /** Shadow calls open at once at most (per process); a request sampled beyond it is dropped and counted. */
+  readonly shadowMaxInFlight: number;
+  /** A shadow call slower than this is the shadow's error. */
+  readonly shadowTimeoutMs: number;
   /** How long served predictions are kept for late labels. */
   readonly predictionRetentionMs: number;
   readonly predictionLogMaxRows: number;
@@ -155,6 +159,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     maxBatchRows: overrides.maxBatchRows ?? intFrom(env, 'COALMINE_MAX_BATCH_ROWS', 1000, 1, 1_000_000),
     microBatchRows: overrides.microBatchRows ?? intFrom(env, 'COALMINE_MICRO_BATCH_ROWS', 128, 0, 100_000),
     predictTimeoutMs: overrides.predictTimeoutMs ?? intFrom(env, 'COALMINE_PREDICT_TIMEOUT_MS', 30_000, 1, 600_000),
+    shadowMaxInFlight: overrides.shadowMaxInFlight ?? intFrom(env, 'COALMINE_SHADOW_MAX_IN_FLIGHT', 64, 1, 100_000),
+    shadowTimeoutMs: overrides.shadowTimeoutMs ?? intFrom(env, 'COALMINE_SHADOW_TIMEOUT_MS', 5000, 1, 600_000),
     predictionRetentionMs: overrides.predictionRetentionMs ?? intFrom(env, 'COALMINE_PREDICTION_RETENTION_HOURS', 24, 1, 24 * 365) * 3_600_000,
     predictionLogMaxRows: overrides.predictionLogMaxRows ?? intFrom(env, 'COALMINE_PREDICTION_LOG_MAX_ROWS', 2_000_000, 1000, 1_000_000_000),
     telemetryRetentionMs: overrides.telemetryRetentionMs ?? intFrom(env, 'COALMINE_TELEMETRY_RETENTION_HOURS', 168, 1, 24 * 365) * 3_600_000,

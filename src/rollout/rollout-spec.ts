@@ -139,15 +139,19 @@ function analysis(raw: unknown): AnalysisMetricSpec[] | null {
   });
 }
 
-function webhooks(raw: unknown): string[] {
+/** Webhook URLs of a rollout spec, or of another body that notifies (a shadow's, with its own `context` in messages). */
+export function parseWebhooks(raw: unknown, context = 'rollout spec'): string[] {
+  const bad = (field: string, message: string): never => {
+    throw appError('invalid_request', `${context}: ${field} ${message}`);
+  };
   if (raw === undefined) return [];
-  if (!Array.isArray(raw) || raw.length > MAX_WEBHOOKS) return fail('webhooks', `must be a list of at most ${MAX_WEBHOOKS} http(s) URLs`);
+  if (!Array.isArray(raw) || raw.length > MAX_WEBHOOKS) return bad('webhooks', `must be a list of at most ${MAX_WEBHOOKS} http(s) URLs`);
   return raw.map((u, i) => {
-    if (typeof u !== 'string' || u.length > 2048 || !/^https?:\/\//.test(u)) return fail(`webhooks[${i}]`, 'must be an http(s) URL of at most 2048 characters');
+    if (typeof u !== 'string' || u.length > 2048 || !/^https?:\/\//.test(u)) return bad(`webhooks[${i}]`, 'must be an http(s) URL of at most 2048 characters');
     try {
       return new URL(u).toString();
     } catch {
-      return fail(`webhooks[${i}]`, `"${u}" is not a valid URL`);
+      return bad(`webhooks[${i}]`, `"${u}" is not a valid URL`);
     }
   });
 }
@@ -203,7 +207,7 @@ export function parseRolloutSpec(input: unknown): RolloutSpec {
     inconclusive: inconclusive as 'wait' | 'pause',
     maxDurationMs: r.maxDuration === undefined ? SPEC_DEFAULTS.maxDurationMs : parseDurationMs(r.maxDuration, 'maxDuration'),
     srmAlpha: srmAlpha as number,
-    webhooks: webhooks(r.webhooks),
+    webhooks: parseWebhooks(r.webhooks),
     traffic: parseTrafficSpec(r.traffic),
     metrics,
   };

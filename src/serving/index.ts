@@ -3,3 +3,4 @@ export { RuntimePool, type PoolLogger, type RuntimeFactories, type RuntimeFactor
 export { acceptOnnx, OnnxRuntimeFactory } from './onnx-source.js';
 export { acceptUpstream, UpstreamRuntimeFactory } from './upstream-source.js';
 export { validateLabels, validateRows } from './validate-rows.js';
+export { ShadowRunner, type ShadowJob, type ShadowRunnerOptions } from './shadow-runner.js';

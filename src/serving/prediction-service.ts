@@ -1,10 +1,11 @@
 import { CallDeadlines } from './call-deadlines.js';
-import { AppError, hasFaults, appError, type FeatureRow, type Label, type Model, type ModelVersion, type Prediction, type Variant } from '../domain/index.js';
+import { AppError, hasFaults, appError, type FeatureRow, type Label, type Model, type ModelVersion, type Prediction, type ShadowRouting, type Variant } from '../domain/index.js';
 import type { ModelRegistry, ModelSettingsService } from '../registry/index.js';
 import { pickVariant, seedForModel } from '../routing/index.js';
 import { FaultInjectingRuntime, ModelOutputError, settlesNextTurn, UpstreamRejectedError, type ModelRuntime } from '../runtime/index.js';
 import type { PredictionLog, Telemetry } from '../telemetry/index.js';
 import { uuidv7 } from './request-id.js';
+import type { ShadowRunner } from './shadow-runner.js';
 import type { PoolLogger, RuntimePool } from './runtime-pool.js';
 import { validateLabels, validateRows } from './validate-rows.js';
 
@@ -20,6 +21,8 @@ interface LiveRoute {
   readonly canaryWeightBp: number;
   readonly stable: LiveArm;
   readonly canary: LiveArm | null;
+  /** The shadow session and its version, copied a share of answered requests after their replies. */
+  readonly shadow: { readonly routing: ShadowRouting; readonly version: ModelVersion; readonly sample: number } | null;
 }
 
 export interface PredictRequest {
@@ -54,6 +57,8 @@ export interface PredictionServiceOptions {
   readonly fallback?: boolean;
   readonly log: PoolLogger;
   readonly random?: () => number;
+  /** Where shadowed requests go; without it a shadow in routing is not run. */
+  readonly shadows?: ShadowRunner;
 }
 
 function modelFailure(variant: Variant, version: number, model: string, err: unknown): AppError {
@@ -84,7 +89,7 @@ export class PredictionService {
     await this.opts.settings.load(models.map((m) => m.name));
     for (const model of models) {
       const r = model.routing;
-      for (const v of [r.stableVersion, r.canaryVersion]) {
+      for (const v of [r.stableVersion, r.canaryVersion, r.shadow?.version ?? null]) {
         const version = v === null ? undefined : model.versions.find((x) => x.version === v);
         if (version) await this.opts.pool.ensureLoaded(version).catch(() => undefined);
       }
@@ -132,8 +137,9 @@ export class PredictionService {
       canaryWeightBp: r.canaryVersion === null ? 0 : r.canaryWeightBp,
       stable: { version: find(r.stableVersion) },
       canary: r.canaryVersion === null ? null : { version: find(r.canaryVersion) },
+      shadow: r.shadow ? { routing: r.shadow, version: find(r.shadow.version), sample: r.shadow.sampleBp / 10_000 } : null,
     });
-    const keep = new Set([r.stableVersion, ...(r.canaryVersion === null ? [] : [r.canaryVersion])]);
+    const keep = new Set([r.stableVersion, ...(r.canaryVersion === null ? [] : [r.canaryVersion]), ...(r.shadow ? [r.shadow.version] : [])]);
     void this.opts.pool.retain(model.name, keep);
   }
 
@@ -172,6 +178,11 @@ export class PredictionService {
     }
     const latencyMs = performance.now() - started;
     this.record(route, variant, arm.version, forced, requestId, latencyMs, predictions, req.labels);
+    // Forced requests are testers', not traffic; a failed request has nothing to compare.
+    const shadow = route.shadow;
+    if (shadow && !forced && this.opts.shadows && (shadow.sample >= 1 || this.random() < shadow.sample)) {
+      this.opts.shadows.offer({ shadow: shadow.routing, version: shadow.version, model: name, requestId, primaryVersion: arm.version, rows: req.rows, primary: predictions, primaryLatencyMs: latencyMs, labels: req.labels });
+    }
     return { requestId, model: name, version: arm.version.version, variant, forced, fallback: false, predictions, latencyMs: Math.round(latencyMs * 1000) / 1000 };
   }
 

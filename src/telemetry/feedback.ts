@@ -1,6 +1,7 @@
 import { labelProblem, requestIdTime, type Label, type ModelSignature, type ModelTask } from '../domain/index.js';
 import type { PredictionLog } from './prediction-log.js';
 import { predictionKey } from './prediction-log.js';
+import type { ShadowLabelResult, ShadowRecorder } from './shadow-recorder.js';
 import type { Telemetry } from './telemetry.js';
 
 /** Items judged per event-loop turn (~1-2 ms of work on this machine's class of CPU). */
@@ -24,6 +25,9 @@ export interface FeedbackResult {
   readonly variant?: string;
   readonly version?: number;
   readonly correct?: boolean;
+  /** The shadow that scored the same row, when one did, and whether it was right. */
+  readonly shadow_version?: number;
+  readonly shadow_correct?: boolean;
 }
 
 export interface FeedbackOptions {
@@ -32,6 +36,8 @@ export interface FeedbackOptions {
   /** The signature of a model version, to check and score the label (undefined if the version is gone). */
   readonly signatureOf: (model: string, version: number) => Promise<ModelSignature | undefined>;
   readonly now?: () => number;
+  /** Joins each accepted label to the shadow's answer for the same row, when a shadow scored it. */
+  readonly shadows?: ShadowRecorder;
 }
 
 /**
@@ -103,6 +109,8 @@ export class FeedbackService {
       scored.push({ item, task: signature.task });
     }
     const labelled = await this.opts.log.label(scored.map((s) => s.item));
+    const accepted = scored.filter((s) => labelled.has(predictionKey(s.item)));
+    const shadowed = await (this.opts.shadows?.label(accepted.map((s) => ({ requestId: s.item.requestId, row: s.item.row, label: s.item.label, task: s.task }))) ?? new Map<string, ShadowLabelResult>());
     for (const { item, task } of scored) {
       const entry = found.get(predictionKey(item))!;
       const base = { request_id: item.requestId, row: item.row, variant: entry.variant, version: entry.version };
@@ -112,7 +120,14 @@ export class FeedbackService {
       }
       this.opts.telemetry.recordLabel(entry, task, entry.prediction, item.label);
       const correct = task === 'regressor' ? undefined : String(entry.prediction) === String(item.label);
-      results[item.index] = { ...base, status: 'accepted', message: 'label recorded', ...(correct !== undefined ? { correct } : {}) };
+      const shadow = shadowed.get(predictionKey(item));
+      results[item.index] = {
+        ...base,
+        status: 'accepted',
+        message: 'label recorded',
+        ...(correct !== undefined ? { correct } : {}),
+        ...(shadow ? { shadow_version: shadow.shadowVersion, ...(shadow.correct !== undefined ? { shadow_correct: shadow.correct } : {}) } : {}),
+      };
     }
     return results as FeedbackResult[];
   }

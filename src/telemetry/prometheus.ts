@@ -113,6 +113,10 @@ export class PrometheusMetrics {
   private readonly byModel = new Map<string, Map<number, SeriesTally>>();
   private readonly batches = new Map<string, { labels: Labels; sizes: Buckets }>();
   private logDropped = 0;
+  /** Shadow calls by model, version and outcome (answered, error, dropped), and compared rows by agreement. */
+  private readonly shadowCalls = new Map<string, { labels: Labels; value: number }>();
+  private readonly shadowRows = new Map<string, { labels: Labels; value: number }>();
+  private shadowLogDropped = 0;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'coalmine_process_' });
@@ -141,6 +145,15 @@ export class PrometheusMetrics {
     });
     family('coalmine_prediction_log_dropped_total', 'Predictions not written to the prediction log because its writer was too far behind (their late labels cannot be joined).', 'counter', (out) => {
       out.push({ labels: {}, value: this.logDropped });
+    });
+    family('coalmine_shadow_calls_total', 'Requests copied to a shadow version after their reply, by outcome: answered, error (failed or timed out) or dropped (the in-flight limit was reached).', 'counter', (out) => {
+      for (const c of this.shadowCalls.values()) out.push(c);
+    });
+    family('coalmine_shadow_rows_total', "Rows a shadow answered beside the primary, by whether the classes agree ('none' for regressors).", 'counter', (out) => {
+      for (const c of this.shadowRows.values()) out.push(c);
+    });
+    family('coalmine_shadow_comparisons_dropped_total', 'Shadow comparisons not written because their writer was too far behind.', 'counter', (out) => {
+      out.push({ labels: {}, value: this.shadowLogDropped });
     });
     family('coalmine_model_batch_requests', 'Requests scored together in one model call (micro-batching), by model and version.', 'histogram', (out) => {
       for (const b of this.batches.values()) b.sizes.samples('coalmine_model_batch_requests', b.labels, out);
@@ -187,6 +200,25 @@ export class PrometheusMetrics {
 
   onLogDrop(): void {
     this.logDropped++;
+  }
+
+  onShadowCall(model: string, version: number, outcome: 'answered' | 'error' | 'dropped'): void {
+    const key = `${model}|${version}|${outcome}`;
+    let c = this.shadowCalls.get(key);
+    if (!c) this.shadowCalls.set(key, (c = { labels: { model, version: String(version), outcome }, value: 0 }));
+    c.value++;
+  }
+
+  onShadowRows(model: string, version: number, agree: 'true' | 'false' | 'none', rows: number): void {
+    if (rows === 0) return;
+    const key = `${model}|${version}|${agree}`;
+    let c = this.shadowRows.get(key);
+    if (!c) this.shadowRows.set(key, (c = { labels: { model, version: String(version), agree }, value: 0 }));
+    c.value += rows;
+  }
+
+  onShadowLogDrop(): void {
+    this.shadowLogDropped++;
   }
 
   /** One model call that scored `requests` requests together. */

@@ -26,7 +26,7 @@ export interface FaultInfo {
 
 export interface VersionInfo {
   version: number;
-  role: 'stable' | 'canary' | null;
+  role: 'stable' | 'canary' | 'shadow' | null;
   status: 'ready' | 'failed' | 'not_ready';
   load_error?: string;
   /** Why the version's model server is not ready now. */
@@ -63,6 +63,8 @@ export interface ModelInfo {
   stable_weight: number;
   previous_stable_version: number | null;
   last_canary_version: number | null;
+  /** The version scored on a copy of traffic after each reply (shadow mode), or null. */
+  shadow: { version: number; sample: number; session: string; started_at: string } | null;
   revision: number;
   updated_at: string;
   faults: Partial<Record<Variant, FaultInfo>>;
@@ -274,4 +276,66 @@ export interface SeriesInfo {
   to: number;
   step_ms: number;
   points: SeriesPointInfo[];
+}
+
+/** One check of a shadow's verdict; `evidence` fields differ by method (docs/shadow.md lists them). */
+export interface ShadowCheckInfo {
+  check: 'agreement' | 'errors' | 'latency' | 'accuracy';
+  status: VerdictStatus;
+  reason: string;
+  evidence: Record<string, unknown>;
+}
+
+export interface ShadowLatencyInfo {
+  n: number;
+  mean_ms: number | null;
+  p50_ms: number | null;
+  p99_ms: number | null;
+}
+
+export interface ShadowStatusInfo {
+  model: string;
+  running: boolean;
+  session: {
+    session: string;
+    version: number;
+    sample: number;
+    started_at: string;
+    policy: { min_agreement: number; max_error_rate: number; max_latency_increase: number; alpha: number; min_compared: number; min_labelled: number };
+    webhooks: string[];
+    primary_version: number;
+    stopped_at: string | null;
+  } | null;
+  in_flight: number;
+  metrics: {
+    offered: number;
+    dropped: number;
+    calls: number;
+    answered: number;
+    errors: number;
+    error_rate: number | null;
+    rows: number;
+    agreement: { rate: number | null; lower: number | null; upper: number | null; level: number; n: number } | null;
+    abs_delta: { n: number; mean: number | null; p95: number | null };
+    psi: number | null;
+    score_shift: { n: number; mean: number | null; p_value: number | null };
+    latency: { primary: ShadowLatencyInfo; shadow: ShadowLatencyInfo; mean_diff_ms: number | null };
+    accuracy:
+      | { labelled: number; primary: number | null; shadow: number | null; both_right: number; primary_only: number; shadow_only: number; both_wrong: number }
+      | { labelled: number; primary_mae: number | null; shadow_mae: number | null }
+      | null;
+  } | null;
+  verdict: { status: VerdictStatus; reason: string; checks: ShadowCheckInfo[] } | null;
+  reported: { status: VerdictStatus; reason: string; at: string } | null;
+}
+
+export interface ShadowComparisonInfo {
+  request_id: string;
+  row: number;
+  at: string;
+  primary: { version: number; prediction: string | number; probability: number | null; latency_ms: number | null };
+  shadow: { version: number; prediction: string | number | null; probability: number | null; latency_ms: number | null; error: string | null };
+  abs_delta: number | null;
+  agree: boolean | null;
+  label: string | number | null;
 }
