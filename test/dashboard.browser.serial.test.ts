@@ -143,6 +143,25 @@ describe('dashboard in a real browser', { skip: missing ? `no Chromium at ${CHRO
     await page.close();
   });
 
+  it('shows a running shadow beside the traffic: agreement, paired accuracy and its checks, then its end', async () => {
+    const started = await server.request('POST', '/v1/models/churn/shadow', { version: 2, policy: { minCompared: 20, minLabelled: 10 } });
+    assert.equal(started.status, 201, JSON.stringify(started.json));
+    const { page, problems } = await open(1400, 1000);
+    const panel = page.locator('[data-testid=shadow-panel]');
+    await panel.waitFor();
+    assert.match(await panel.locator('h2').innerText(), /Shadow v2/);
+    assert.equal(await page.locator('[data-testid=shadow-state]').innerText(), 'RUNNING');
+    // The live traffic carries labels, so both answers of a row are scored against the same truth.
+    await page.locator('[data-testid=shadow-agreement]', { hasText: /\d+(\.\d)?% \(/ }).waitFor({ timeout: 15_000 });
+    await page.locator('[data-testid=shadow-accuracy]', { hasText: /primary [\d.]+% · shadow [\d.]+% on [\d,]+ labelled/ }).waitFor({ timeout: 15_000 });
+    assert.equal(await panel.locator('.shadow-checks li').count(), 4, 'errors, agreement, latency and accuracy');
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-shadow.png'), fullPage: true });
+    assert.equal((await server.request('DELETE', '/v1/models/churn/shadow')).status, 200);
+    await page.locator('[data-testid=shadow-state]', { hasText: 'stopped' }).waitFor({ timeout: 10_000 });
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
   it('fits a phone screen', async () => {
     const { page, problems } = await open(390, 844);
     await page.locator('[data-testid=stable]').waitFor();

@@ -27,7 +27,7 @@ describe('the shadow verdict', () => {
   it('fails on agreement only when even the interval\'s upper bound is below the floor', () => {
     const low = check({ ...good, agreed: 430 }, 'agreement');
     assert.equal(low.status, 'fail', low.reason);
-    assert.ok(low.evidence.interval!.upper < 0.9);
+    assert.ok(low.evidence.interval!.upper < 0.9, `low.evidence.interval!.upper < 0.9`);
     const near = check({ ...good, classified: 50, agreed: 43 }, 'agreement');
     assert.equal(near.status, 'inconclusive', '86% of 50 rows could still be 90%');
     assert.equal(near.evidence.needed, 150);
@@ -44,8 +44,8 @@ describe('the shadow verdict', () => {
     const slow = check({ ...good, latencyDiff: momentsOf(Array.from({ length: 300 }, (_, i) => 20 + (i % 3))) }, 'latency');
     assert.equal(slow.status, 'fail', slow.reason);
     assert.equal(slow.evidence.threshold, 10);
-    assert.ok(slow.evidence.interval!.lower > 10);
-    assert.ok(slow.evidence.pValue! < 1e-6);
+    assert.ok(slow.evidence.interval!.lower > 10, `slow.evidence.interval!.lower > 10`);
+    assert.ok(slow.evidence.pValue! < 1e-6, `slow.evidence.pValue! < 1e-6`);
     const fine = check({ ...good, latencyDiff: momentsOf(Array.from({ length: 300 }, (_, i) => 8 + (i % 3) * 0.1)) }, 'latency');
     assert.equal(fine.status, 'pass', fine.reason);
   });
@@ -55,7 +55,7 @@ describe('the shadow verdict', () => {
     const bad = check({ ...good, outcomes: { both: 30, stableOnly: 14, shadowOnly: 0, neither: 6 } }, 'accuracy');
     assert.equal(bad.status, 'fail', bad.reason);
     assert.deepEqual(bad.evidence.discordant, { b: 14, c: 0 });
-    assert.ok(Math.abs(bad.evidence.logLikelihoodRatio! - Math.log((2 ** 14 * 2 * (1 - 2 ** -15)) / 15)) < 1e-9);
+    assert.ok(Math.abs(bad.evidence.logLikelihoodRatio! - Math.log((2 ** 14 * 2 * (1 - 2 ** -15)) / 15)) < 1e-9, `Math.abs(bad.evidence.logLikelihoodRatio! - Math.log((2 ** 14 * 2 * (1 - 2 ** -15)) / 15)) < 1e-9`);
     assert.ok(Math.abs(bad.evidence.exactPValue! - 2 ** -14) < 1e-12, 'P(X ≥ 14) for X ~ Bin(14, ½)');
     assert.equal(bad.evidence.primary, 0.88);
     assert.equal(bad.evidence.shadow, 0.6);

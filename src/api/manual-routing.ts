@@ -1,4 +1,4 @@
-import { appError, isTerminal, type BasisPoints, type ExternalRouting, type FaultConfig, type Model, type ModelSettings, type Rollout, type TrafficSpec, type Variant } from '../domain/index.js';
+import { appError, isTerminal, type BasisPoints, type ExternalRouting, type FaultConfig, type FaultTarget, type Model, type ModelSettings, type Rollout, type TrafficSpec } from '../domain/index.js';
 import type { ModelRegistry, ModelSettingsService } from '../registry/index.js';
 import type { RolloutController, TrafficRouter } from '../rollout/index.js';
 
@@ -44,8 +44,10 @@ export class ManualRouting {
     const r = await this.active(model);
     if (r) throw appError('rollout_active', `model "${model}" is in rollout ${r.id.slice(0, 8)}; change its external routing once the rollout has finished (or after coalmine rollout abort)`);
     if (external) {
-      const router = this.externalRouter(model, external.traffic);
       const routing = (await this.registry.get(model)).routing;
+      // A proxy-split model's requests never reach coalmine: its shadow would see none.
+      if (routing.shadow) throw appError('conflict', `model "${model}" has shadow v${routing.shadow.version} running, which needs coalmine in the data path; stop it first (coalmine shadow stop)`);
+      const router = this.externalRouter(model, external.traffic);
       if (routing.canaryVersion === null) await router.clear(model, 'external routing set');
       else await router.apply(model, routing.canaryVersion, routing.canaryWeightBp, 'external routing set');
     }
@@ -53,8 +55,11 @@ export class ManualRouting {
   }
 
   /** Faults go to a variant that exists: a canary fault with no canary would wait for, and hit, the next one. */
-  async setFault(model: string, variant: Variant, fault: FaultConfig | null): Promise<ModelSettings> {
+  async setFault(model: string, variant: FaultTarget, fault: FaultConfig | null): Promise<ModelSettings> {
     const m = await this.registry.get(model);
+    if (fault !== null && variant === 'shadow' && m.routing.shadow === null) {
+      throw appError('no_shadow', `model "${model}" has no shadow to inject faults into; start one first (coalmine shadow start <version>)`);
+    }
     if (fault !== null && variant === 'canary' && m.routing.canaryVersion === null) {
       throw appError('no_canary', `model "${model}" has no canary to inject faults into; deploy one first (coalmine deploy <version>)`);
     }

@@ -359,6 +359,7 @@ const LatencyView = strict({ n: Int, mean_ms: NullNum, p50_ms: NullNum, p99_ms: 
 const ShadowMetricsView = strict({
   offered: Int,
   dropped: Int,
+  shed: Int,
   calls: Int,
   answered: Int,
   errors: Int,

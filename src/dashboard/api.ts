@@ -15,13 +15,14 @@ import type {
   RolloutInfo,
   SeriesInfo,
   SeriesPointInfo,
+  ShadowStatusInfo,
   Variant,
   VerdictInfo,
   VerdictStatus,
   VersionInfo,
 } from '../wire/index.js';
 
-export type { AnalysisInfo, Evidence, Info, ModelInfo, Phase, RolloutInfo, Variant, VerdictStatus, VersionInfo };
+export type { AnalysisInfo, Evidence, Info, ModelInfo, Phase, RolloutInfo, ShadowStatusInfo, Variant, VerdictStatus, VersionInfo };
 export type Fault = FaultInfo;
 export type Verdict = VerdictInfo;
 export type Decision = DecisionInfo;
@@ -89,5 +90,6 @@ export const api = {
     }
   },
   history: (name: string) => call<{ rollout: string; decisions: Decision[] }>('GET', `${m(name)}/rollout/history?limit=500`),
+  shadow: (name: string) => call<ShadowStatusInfo>('GET', `${m(name)}/shadow`),
   command: (name: string, command: RolloutCommand, body: { reason?: string; full?: boolean } = {}) => call<RolloutInfo>('POST', `${m(name)}/rollout/${command}`, body),
 };

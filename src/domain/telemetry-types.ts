@@ -1,8 +1,12 @@
 import type { Variant } from './variant.js';
 import type { MetricsSpec, TrafficSpec } from './rollout.js';
+import type { ShadowRouting } from './model.js';
 
 /** Ground truth as callers send it: a class label (number or string) or a regression target. */
 export type Label = number | string;
+
+/** What faults can be injected into: a variant, or the running shadow (docs/shadow.md). */
+export type FaultTarget = Variant | 'shadow';
 
 /** Injected faults for one variant (the labs' "simulate failure" and "slowdown"). */
 export interface FaultConfig {
@@ -22,7 +26,7 @@ export function hasFaults(f: FaultConfig | undefined): boolean {
 
 /** Per-model settings that are not routing: faults, and where metrics restart after a reset. */
 export interface ModelSettings {
-  readonly faults: Readonly<Partial<Record<Variant, FaultConfig>>>;
+  readonly faults: Readonly<Partial<Record<FaultTarget, FaultConfig>>>;
   /** ISO time of the last reset; metric windows start here by default. */
   readonly metricsSince: string | null;
   /** Routing revision the last reset created: traffic served before it is left out exactly (buckets are coarser). */
@@ -90,7 +94,7 @@ export interface ShadowComparison {
 export interface ShadowSessionRecord {
   readonly id: string;
   readonly model: string;
-  readonly shadow: import('./model.js').ShadowRouting;
+  readonly shadow: ShadowRouting;
   readonly stoppedAt: string | null;
   /** The last verdict the controller reported, as its view (JSON-ready). */
   readonly verdict: ShadowVerdictRecord | null;

@@ -217,9 +217,10 @@ export class ModelRegistry {
       const weight = this.opts.resetCanaryWeightBp;
       if (target === undefined) return { change: { ...r, canaryWeightBp: 0 }, reason: 'reset: no canary to restore' };
       await this.opts.loader.ensureLoaded(target);
+      const wasShadow = r.shadow?.version === target.version;
       return {
-        change: { ...r, canaryVersion: target.version, canaryWeightBp: weight },
-        reason: `reset: canary v${target.version} at ${pct(weight)}`,
+        change: { ...r, canaryVersion: target.version, canaryWeightBp: weight, shadow: wasShadow ? null : r.shadow },
+        reason: `reset: canary v${target.version} at ${pct(weight)}${wasShadow ? ' (its shadow session ends)' : ''}`,
       };
     });
   }

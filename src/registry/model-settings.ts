@@ -1,4 +1,4 @@
-import { appError, DEFAULT_SETTINGS, type ExternalRouting, type FaultConfig, type ModelSettings, type Variant } from '../domain/index.js';
+import { appError, DEFAULT_SETTINGS, type ExternalRouting, type FaultConfig, type FaultTarget, type ModelSettings } from '../domain/index.js';
 import type { SettingsStore } from '../store/index.js';
 
 export interface FaultInput {
@@ -63,7 +63,7 @@ export class ModelSettingsService {
     return next;
   }
 
-  async setFault(model: string, variant: Variant, fault: FaultConfig | null): Promise<ModelSettings> {
+  async setFault(model: string, variant: FaultTarget, fault: FaultConfig | null): Promise<ModelSettings> {
     const current = this.get(model);
     const faults = { ...current.faults };
     if (fault === null) delete faults[variant];

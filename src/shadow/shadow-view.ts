@@ -66,6 +66,7 @@ export function shadowMetricsView(s: MergedShadowStats, alpha: number) {
   return {
     offered: s.offered,
     dropped: s.dropped,
+    shed: s.shed,
     calls,
     answered: s.answered,
     errors: s.errors,

@@ -33,7 +33,23 @@ export interface ShadowStore {
   purge(beforeMs: number, maxRows: number): Promise<number>;
 }
 
-/* The tables, the same columns on SQLite and PostgreSQL (one migration each). */
+/* The tables, the same columns on SQLite and PostgreSQL (one migration each); only the comparisons' column types differ. */
+
+const SHADOW_TABLES = `
+  CREATE TABLE shadow_stats (
+    session TEXT NOT NULL,
+    writer TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (session, writer)
+  );
+  CREATE TABLE shadow_sessions (
+    id TEXT PRIMARY KEY,
+    model TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    data TEXT NOT NULL
+  );
+  CREATE INDEX shadow_sessions_model ON shadow_sessions(model, started_at);
+`;
 
 export const SHADOW_SCHEMA = `
   ALTER TABLE models ADD COLUMN shadow_json TEXT;
@@ -59,20 +75,7 @@ export const SHADOW_SCHEMA = `
     PRIMARY KEY (request_id, row)
   ) WITHOUT ROWID;
   CREATE INDEX shadow_comparisons_session ON shadow_comparisons(session, request_id);
-  CREATE TABLE shadow_stats (
-    session TEXT NOT NULL,
-    writer TEXT NOT NULL,
-    data TEXT NOT NULL,
-    PRIMARY KEY (session, writer)
-  );
-  CREATE TABLE shadow_sessions (
-    id TEXT PRIMARY KEY,
-    model TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    data TEXT NOT NULL
-  );
-  CREATE INDEX shadow_sessions_model ON shadow_sessions(model, started_at);
-`;
+  ${SHADOW_TABLES}`;
 
 export const SHADOW_SCHEMA_POSTGRES = `
   ALTER TABLE models ADD COLUMN shadow_json TEXT;
@@ -98,20 +101,7 @@ export const SHADOW_SCHEMA_POSTGRES = `
     PRIMARY KEY (request_id, row)
   );
   CREATE INDEX shadow_comparisons_session ON shadow_comparisons(session, request_id);
-  CREATE TABLE shadow_stats (
-    session TEXT NOT NULL,
-    writer TEXT NOT NULL,
-    data TEXT NOT NULL,
-    PRIMARY KEY (session, writer)
-  );
-  CREATE TABLE shadow_sessions (
-    id TEXT PRIMARY KEY,
-    model TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    data TEXT NOT NULL
-  );
-  CREATE INDEX shadow_sessions_model ON shadow_sessions(model, started_at);
-`;
+  ${SHADOW_TABLES}`;
 
 /** A comparison's columns, as both SQL stores keep them. */
 export interface ComparisonRow {

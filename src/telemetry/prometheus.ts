@@ -146,7 +146,7 @@ export class PrometheusMetrics {
     family('coalmine_prediction_log_dropped_total', 'Predictions not written to the prediction log because its writer was too far behind (their late labels cannot be joined).', 'counter', (out) => {
       out.push({ labels: {}, value: this.logDropped });
     });
-    family('coalmine_shadow_calls_total', 'Requests copied to a shadow version after their reply, by outcome: answered, error (failed or timed out) or dropped (the in-flight limit was reached).', 'counter', (out) => {
+    family('coalmine_shadow_calls_total', 'Requests sampled for a shadow version, by outcome: answered, error (failed or timed out), dropped (the in-flight limit was reached) or shed (the event loop was saturated).', 'counter', (out) => {
       for (const c of this.shadowCalls.values()) out.push(c);
     });
     family('coalmine_shadow_rows_total', "Rows a shadow answered beside the primary, by whether the classes agree ('none' for regressors).", 'counter', (out) => {
@@ -202,7 +202,7 @@ export class PrometheusMetrics {
     this.logDropped++;
   }
 
-  onShadowCall(model: string, version: number, outcome: 'answered' | 'error' | 'dropped'): void {
+  onShadowCall(model: string, version: number, outcome: 'answered' | 'error' | 'dropped' | 'shed'): void {
     const key = `${model}|${version}|${outcome}`;
     let c = this.shadowCalls.get(key);
     if (!c) this.shadowCalls.set(key, (c = { labels: { model, version: String(version), outcome }, value: 0 }));

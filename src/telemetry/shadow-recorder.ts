@@ -75,14 +75,15 @@ export class ShadowRecorder {
     return live.stats;
   }
 
-  /** A request was sampled for the shadow; `sent` false: the in-flight limit dropped it. */
-  offered(session: string, model: string, version: number, sent: boolean): void {
+  /** A request was sampled for the shadow: sent, dropped at the in-flight limit, or shed because the event loop is saturated. */
+  offered(session: string, model: string, version: number, outcome: 'sent' | 'dropped' | 'shed'): void {
     const s = this.stats(session);
     s.dirty = true;
     s.offered++;
-    if (sent) return;
-    s.dropped++;
-    this.opts.prometheus?.onShadowCall(model, version, 'dropped');
+    if (outcome === 'sent') return;
+    if (outcome === 'dropped') s.dropped++;
+    else s.shed++;
+    this.opts.prometheus?.onShadowCall(model, version, outcome);
   }
 
   record(o: ShadowOutcome): void {

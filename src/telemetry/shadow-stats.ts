@@ -9,6 +9,8 @@ export interface ShadowStatsSnapshot {
   readonly offered: number;
   /** Sampled but not sent: the in-flight limit was reached. */
   readonly dropped: number;
+  /** Sampled but not sent: the event loop was saturated, and the shadow yields to the primary. */
+  readonly shed?: number;
   /** Shadow calls that answered. */
   readonly answered: number;
   /** Shadow calls that failed or timed out. */
@@ -68,6 +70,7 @@ const bin = (score: number) => Math.min(SCORE_BINS - 1, Math.max(0, Math.floor(s
 export class ShadowStats {
   offered = 0;
   dropped = 0;
+  shed = 0;
   answered = 0;
   errors = 0;
   rows = 0;
@@ -152,6 +155,7 @@ export class ShadowStats {
     return {
       offered: this.offered,
       dropped: this.dropped,
+      shed: this.shed,
       answered: this.answered,
       errors: this.errors,
       rows: this.rows,
@@ -179,6 +183,7 @@ export class ShadowStats {
 export interface MergedShadowStats {
   offered: number;
   dropped: number;
+  shed: number;
   answered: number;
   errors: number;
   rows: number;
@@ -204,6 +209,7 @@ export function emptyShadowStats(): MergedShadowStats {
   return {
     offered: 0,
     dropped: 0,
+    shed: 0,
     answered: 0,
     errors: 0,
     rows: 0,
@@ -232,6 +238,7 @@ const merge = (into: LatencySketch, s: SketchSnapshot | null) => (s ? into.merge
 export function mergeShadowSnapshot(into: MergedShadowStats, s: ShadowStatsSnapshot): void {
   into.offered += s.offered;
   into.dropped += s.dropped;
+  into.shed += s.shed ?? 0;
   into.answered += s.answered;
   into.errors += s.errors;
   into.rows += s.rows;

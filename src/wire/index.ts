@@ -67,7 +67,7 @@ export interface ModelInfo {
   shadow: { version: number; sample: number; session: string; started_at: string } | null;
   revision: number;
   updated_at: string;
-  faults: Partial<Record<Variant, FaultInfo>>;
+  faults: Partial<Record<Variant | 'shadow', FaultInfo>>;
   metrics_since: string | null;
   /** A proxy that splits this model's traffic instead of coalmine; null: coalmine routes it. */
   external_routing: ExternalRoutingInfo | null;
@@ -310,6 +310,8 @@ export interface ShadowStatusInfo {
   metrics: {
     offered: number;
     dropped: number;
+    /** Sampled but not sent because the event loop was saturated: the shadow yields to the primary. */
+    shed: number;
     calls: number;
     answered: number;
     errors: number;

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
-import { appError, parseVariant } from '../../domain/index.js';
+import { appError, parseVariant, type FaultTarget } from '../../domain/index.js';
 import { toFaultConfig } from '../../registry/index.js';
 import { ModelParams } from '../schemas.js';
 import type { ApiServices } from '../services.js';
@@ -43,7 +43,7 @@ export function faultRoutes(app: FastifyInstance, s: ApiServices): void {
         return { model: name, faults: faultsView(settings) };
       }
       if (b.variant === undefined) throw appError('invalid_request', 'name the variant to inject into: {"variant": "canary", "wrong": 0.4}');
-      const variant = parseVariant(b.variant);
+      const variant: FaultTarget = b.variant.trim().toLowerCase() === 'shadow' ? 'shadow' : parseVariant(b.variant);
       if (b.clear === true || !setsSomething) {
         const settings = await s.settings.setFault(name, variant, null);
         return { model: name, faults: faultsView(settings) };

@@ -17,7 +17,7 @@ export function shadowText(s: ShadowStatusInfo): string {
   ];
   const m = s.metrics;
   if (m) {
-    lines.push(`  sampled ${m.offered}, dropped ${m.dropped} (in-flight limit), answered ${m.answered}, failed ${m.errors}${m.error_rate !== null ? ` (${pct(m.error_rate)})` : ''}; ${m.rows} row(s) compared`);
+    lines.push(`  sampled ${m.offered}, dropped ${m.dropped} (in-flight limit)${m.shed > 0 ? `, shed ${m.shed} (server saturated)` : ''}, answered ${m.answered}, failed ${m.errors}${m.error_rate !== null ? ` (${pct(m.error_rate)})` : ''}; ${m.rows} row(s) compared`);
     if (m.agreement) lines.push(`  agreement ${pct(m.agreement.rate)} (${pct(m.agreement.lower)}–${pct(m.agreement.upper)}) of ${m.agreement.n} rows`);
     lines.push(`  |Δ probability| mean ${num(m.abs_delta.mean)}, p95 ${num(m.abs_delta.p95)}; score PSI ${num(m.psi)}`);
     const l = m.latency;

@@ -29,7 +29,7 @@ export function telemetryCommands(program: Command): void {
 
   program
     .command('fault [variant]')
-    .description('inject faults into a variant: wrong answers, added latency, errors (--clear removes them)')
+    .description('inject faults into a variant or the shadow: wrong answers, added latency, errors (--clear removes them)')
     .option('--wrong <share>', 'share of answers made wrong, e.g. 0.4')
     .option('--delay <ms>', 'added latency, e.g. 20ms or 10-30ms')
     .option('--errors <share>', 'share of requests that fail, e.g. 0.05')
@@ -43,7 +43,7 @@ export function telemetryCommands(program: Command): void {
         ...(opts.delay !== undefined ? { delay_ms: parseDelay(opts.delay) } : {}),
         ...(opts.errors !== undefined ? { errors: parseShare(opts.errors, '--errors') } : {}),
       };
-      if (!opts.clear && variant === undefined) throw new Error('name the variant (stable or canary), or use --clear to remove all faults');
+      if (!opts.clear && variant === undefined) throw new Error('name the variant (stable, canary or shadow), or use --clear to remove all faults');
       const r = await client.setFault(model, input);
       print(json, r, () => faultText(r.faults) || `no faults injected into ${model}`);
     });

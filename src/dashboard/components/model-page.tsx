@@ -5,13 +5,14 @@ import { faultWords, num, pct } from '../format.js';
 import { WINDOW_MS, type ModelState } from '../live-store.js';
 import { Chart } from './chart.js';
 import { Registry } from './registry.js';
+import { ShadowPanel } from './shadow-panel.js';
 import { isFinished, RolloutPanel } from './rollout-panel.js';
 import { Timeline } from './timeline.js';
 import { Verdicts } from './verdicts.js';
 
 
-function FaultBanner({ faults, model }: { faults: Partial<Record<Variant, Fault>>; model: string }) {
-  const active = (Object.entries(faults) as [Variant, Fault][]).map(([v, f]) => [v, faultWords(f)] as const).filter(([, words]) => words !== '');
+function FaultBanner({ faults, model }: { faults: Partial<Record<Variant | 'shadow', Fault>>; model: string }) {
+  const active = (Object.entries(faults) as [Variant | 'shadow', Fault][]).map(([v, f]) => [v, faultWords(f)] as const).filter(([, words]) => words !== '');
   if (active.length === 0) return null;
   return (
     <div class="banner" role="alert" data-testid="fault-banner">
@@ -166,6 +167,7 @@ export function ModelPage({ s, info, now, onAuthNeeded }: { s: ModelState; info:
           </figure>
         )}
       </div>
+      <ShadowPanel model={s.model} />
       <div class="grid bottom">
         <VerdictSection s={s} />
         {s.rollout && <Timeline decisions={s.history} />}

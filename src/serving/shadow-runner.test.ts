@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { DEFAULT_SHADOW_POLICY, type FeatureRow, type ModelSignature, type ModelVersion, type Prediction } from '../domain/index.js';
+import type { ModelRuntime } from '../runtime/index.js';
+import type { ShadowOutcome, ShadowRecorder } from '../telemetry/index.js';
+import type { RuntimePool } from './runtime-pool.js';
+import { ShadowRunner, type ShadowJob } from './shadow-runner.js';
+
+/* Unit tests of the runner alone: the pool and the recorder are fakes that count what they were given. */
+
+const signature: ModelSignature = {
+  task: 'binary_classifier',
+  inputs: [{ name: 'x', type: 'float32', rank: 2, width: 2 }],
+  outputs: { probabilities: 'p' },
+  classCount: 2,
+  classLabels: null,
+  opsets: {},
+  producer: 'test',
+  rewrites: [],
+};
+const version = (v: number): ModelVersion => ({ model: 'm', version: v, createdAt: '', origin: '', description: '', signature, metrics: {}, source: { kind: 'open-inference', url: 'http://127.0.0.1:1/v2/models/m' } });
+const shadow = { id: 's', version: 2, sampleBp: 10_000, startedAt: '', policy: DEFAULT_SHADOW_POLICY, webhooks: [] };
+
+function harness(answer: (rows: readonly FeatureRow[]) => Promise<Prediction[]>, opts: { maxInFlight?: number; saturated?: boolean; busyShare?: number; timeoutMs?: number } = {}) {
+  const calls: (readonly FeatureRow[])[] = [];
+  const runtime: ModelRuntime = { predict: (rows) => (calls.push(rows), answer(rows)), describe: () => signature, close: async () => undefined };
+  const pool = { get: () => runtime, failure: () => undefined } as unknown as RuntimePool;
+  const outcomes: ShadowOutcome[] = [];
+  const offered: string[] = [];
+  const recorder = { offered: (_s: string, _m: string, _v: number, o: string) => offered.push(o), record: (o: ShadowOutcome) => outcomes.push(o) } as unknown as ShadowRecorder;
+  let r = 0;
+  const runner = new ShadowRunner({
+    pool,
+    recorder,
+    maxInFlight: opts.maxInFlight ?? 100,
+    timeoutMs: opts.timeoutMs ?? 5000,
+    maxBatchRows: 5,
+    busyShare: opts.busyShare ?? 0.05,
+    saturated: () => opts.saturated ?? false,
+    random: () => (r++ % 10) / 10,
+  });
+  return { runner, calls, outcomes, offered };
+}
+const job = (id: string, rows: FeatureRow[]): ShadowJob => ({
+  shadow,
+  version: version(2),
+  model: 'm',
+  requestId: id,
+  primaryVersion: version(1),
+  rows,
+  primary: rows.map(() => ({ prediction: 1, probability: 0.9 })),
+  primaryLatencyMs: 1,
+});
+const echo = async (rows: readonly FeatureRow[]) => rows.map((row) => ({ prediction: 0, probability: (row as number[])[0]! }));
+async function settled(runner: ShadowRunner): Promise<void> {
+  for (let i = 0; i < 1000 && runner.inFlight > 0; i++) await nextTurn();
+}
+
+describe('ShadowRunner', () => {
+  it('starts nothing before the next turn, then sends a turn\'s requests as one call and gives each its own rows back', async () => {
+    const h = harness(echo);
+    h.runner.offer(job('a', [[0.1, 0]]));
+    h.runner.offer(job('b', [[0.2, 0], [0.3, 0]]));
+    assert.equal(h.calls.length, 0, 'nothing runs on the request\'s own turn');
+    await settled(h.runner);
+    assert.equal(h.calls.length, 1);
+    assert.deepEqual(h.calls[0], [[0.1, 0], [0.2, 0], [0.3, 0]]);
+    const b = h.outcomes.find((o) => o.requestId === 'b')!;
+    assert.deepEqual(b.shadow!.map((p) => p.probability), [0.2, 0.3]);
+    assert.equal(h.outcomes.find((o) => o.requestId === 'a')!.shadow![0]!.probability, 0.1);
+  });
+
+  it('splits a turn into calls of at most maxBatchRows rows', async () => {
+    const h = harness(echo);
+    for (let i = 0; i < 4; i++) h.runner.offer(job(`r${i}`, [[i, 0], [i, 1]]));
+    await settled(h.runner);
+    assert.deepEqual(h.calls.map((c) => c.length), [4, 4], '2 + 2 rows fit in 5; a third request starts the next call');
+    assert.equal(h.outcomes.length, 4);
+  });
+
+  it('drops what is beyond the in-flight limit, and counts it', async () => {
+    let release: () => void = () => undefined;
+    const h = harness(() => new Promise((resolve) => (release = () => resolve([{ prediction: 1 }, { prediction: 1 }]))), { maxInFlight: 2 });
+    for (let i = 0; i < 5; i++) h.runner.offer(job(`r${i}`, [[i, 0]]));
+    await nextTurn();
+    assert.equal(h.runner.inFlight, 2);
+    assert.deepEqual(h.offered, ['sent', 'sent', 'dropped', 'dropped', 'dropped']);
+    release();
+    await settled(h.runner);
+    assert.equal(h.outcomes.length, 2);
+  });
+
+  it('sheds all but busyShare of sampled requests while the server is saturated', async () => {
+    const h = harness(echo, { saturated: true, busyShare: 0.2 });
+    for (let i = 0; i < 10; i++) h.runner.offer(job(`r${i}`, [[i, 0]]));
+    assert.deepEqual(h.offered.filter((o) => o === 'sent').length, 2);
+    assert.deepEqual(h.offered.filter((o) => o === 'shed').length, 8);
+    const never = harness(echo, { saturated: true, busyShare: 1 });
+    for (let i = 0; i < 10; i++) never.runner.offer(job(`r${i}`, [[i, 0]]));
+    assert.ok(never.offered.every((o) => o === 'sent'), 'busyShare 1 never sheds');
+  });
+
+  it('makes a row the shadow refuses, a failure and a timeout the shadow\'s errors', async () => {
+    const h = harness(async () => {
+      throw new Error('answered 500: boom\nstack');
+    });
+    h.runner.offer(job('bad', [['x' as unknown as number, 0]]));
+    h.runner.offer(job('ok', [[0.1, 0]]));
+    await settled(h.runner);
+    assert.match(h.outcomes.find((o) => o.requestId === 'bad')!.error!, /x/);
+    assert.equal(h.outcomes.find((o) => o.requestId === 'ok')!.error, 'answered 500: boom', 'the first line of the error');
+    assert.equal(h.calls.length, 1, 'the refused request was never sent');
+
+    const hung = harness(() => new Promise(() => undefined), { timeoutMs: 20 });
+    hung.runner.offer(job('h', [[0.1, 0]]));
+    await new Promise((r) => setTimeout(r, 100));
+    await settled(hung.runner);
+    assert.equal(hung.outcomes[0]!.error, 'no answer within 20 ms (COALMINE_SHADOW_TIMEOUT_MS)');
+    assert.equal(hung.outcomes[0]!.shadow, null);
+
+    const short = harness(async () => [{ prediction: 1 }]);
+    short.runner.offer(job('s', [[0.1, 0], [0.2, 0]]));
+    await settled(short.runner);
+    assert.equal(short.outcomes[0]!.error, 'the shadow answered 1 rows for 2');
+  });
+});
