@@ -19,7 +19,7 @@ export interface Slot {
   readonly errors: number;
 }
 
-const SHADOW_DELAY_MS = 20;
+const SHADOW_DELAY_MS = Number(process.env.BENCH_SHADOW_DELAY_MS ?? 20);
 
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -45,7 +45,7 @@ export async function runShadowPair(url: string, measure: (seconds: number) => P
   try {
     const start = async () => {
       await call(url, 'POST', '/v1/models/churn/shadow', { version, sample: 100 });
-      await call(url, 'POST', '/v1/models/churn/faults', { variant: 'shadow', delay_ms: SHADOW_DELAY_MS });
+      if (SHADOW_DELAY_MS > 0) await call(url, 'POST', '/v1/models/churn/faults', { variant: 'shadow', delay_ms: SHADOW_DELAY_MS });
     };
     const stop = () => call(url, 'DELETE', '/v1/models/churn/shadow');
     await start();

@@ -146,7 +146,7 @@ describe('shadow mode', () => {
     assert.ok(accuracy.evidence.exact_p_value < 0.001, `exact p ${accuracy.evidence.exact_p_value}`);
     assert.equal(st.metrics.accuracy.labelled, 60);
     assert.equal(st.metrics.accuracy.primary, 1);
-    assert.ok(st.metrics.abs_delta.mean > 0.05 && st.metrics.abs_delta.p95 > 0.1, JSON.stringify(st.metrics.abs_delta), `st.metrics.abs_delta.mean > 0.05 && st.metrics.abs_delta.p95 > 0.1, JSON.stringify(st.metrics.abs_delta)`);
+    assert.ok(st.metrics.abs_delta.mean > 0.05 && st.metrics.abs_delta.p95 > 0.1, JSON.stringify(st.metrics.abs_delta));
 
     const comparisons = (await s.request('GET', '/v1/models/sh/shadow/comparisons?limit=500')).json;
     const one = comparisons.comparisons.find((c: { request_id: string }) => c.request_id === ids[0]!.id);

@@ -116,7 +116,7 @@ function openSqliteStores(config: Config, log: Logger, workerOf: number | undefi
     telemetry: new SqliteTelemetryStore(telemetryDb),
     predictionLog,
     rollouts: new SqliteRolloutStore(db),
-    shadows: new SqliteShadowStore(telemetryDb, db),
+    shadows: new SqliteShadowStore(telemetryDb, db, (rows, here) => predictionLog.appendComparisons(rows, here)),
     changes,
     leases: shared ? new SqliteLeaseStore(db) : new SoleLeaseStore(),
     async close() {

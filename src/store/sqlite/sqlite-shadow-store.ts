@@ -15,9 +15,14 @@ const KEYS_PER_QUERY = 400;
 export class SqliteShadowStore implements ShadowStore {
   private readonly stmt;
 
+  /**
+   * `offThread`: writes comparisons on the prediction log's writer thread (WorkerPredictionLogStore),
+   * given the way to write them here should that thread fail.
+   */
   constructor(
     private readonly data: Database.Database,
     private readonly state: Database.Database,
+    private readonly offThread?: (rows: readonly ShadowComparison[], here: () => Promise<void>) => Promise<void>,
   ) {
     const cols = COMPARISON_COLUMNS.join(', ');
     this.stmt = {
@@ -39,10 +44,13 @@ export class SqliteShadowStore implements ShadowStore {
     };
   }
 
-  async appendComparisons(rows: readonly ShadowComparison[]): Promise<void> {
-    this.data.transaction(() => {
-      for (const row of rows) this.stmt.insert.run(toComparisonRow(row));
-    })();
+  appendComparisons(rows: readonly ShadowComparison[]): Promise<void> {
+    const here = async () => {
+      this.data.transaction(() => {
+        for (const row of rows) this.stmt.insert.run(toComparisonRow(row));
+      })();
+    };
+    return this.offThread ? this.offThread(rows, here) : here();
   }
 
   async findComparisons(keys: readonly PredictionKey[]): Promise<ShadowComparison[]> {

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import type { Label, PredictionLogEntry } from '../../domain/index.js';
+import type { Label, PredictionLogEntry, ShadowComparison } from '../../domain/index.js';
+import { toComparisonRow, type ComparisonRow } from '../shadow-store.js';
 import type { PredictionKey, PredictionLogStore } from '../telemetry-store.js';
 import type { WriterReply, WriterRequest } from './prediction-log-worker.js';
 import { encodeLogRows, type PackedLogRows } from './prediction-log-codec.js';
@@ -9,7 +10,7 @@ export interface WriterLogger {
   warn(obj: object, msg: string): void;
 }
 
-type Body = { readonly packed: PackedLogRows } | { readonly purge: { readonly beforeMs: number; readonly maxRows: number } } | { readonly close: true };
+type Body = { readonly packed: PackedLogRows } | { readonly comparisons: readonly ComparisonRow[] } | { readonly purge: { readonly beforeMs: number; readonly maxRows: number } } | { readonly close: true };
 
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 const WORKER = new URL(`./prediction-log-worker${FROM_SOURCE ? '.ts' : '.js'}`, import.meta.url);
@@ -104,6 +105,15 @@ export class WorkerPredictionLogStore implements PredictionLogStore {
       () => ({ packed: encodeLogRows(entries) }),
       () => undefined,
       () => this.main.append(entries),
+    );
+  }
+
+  /** A shadow's comparisons, written by the same thread (see SqliteShadowStore); `here` writes them on the main connection once the thread has failed. */
+  appendComparisons(rows: readonly ShadowComparison[], here: () => Promise<void>): Promise<void> {
+    return this.onThread(
+      () => ({ comparisons: rows.map(toComparisonRow) }),
+      () => undefined,
+      here,
     );
   }
 
