@@ -126,7 +126,7 @@ export async function createApp(overrides: ConfigOverrides = {}, options: AppOpt
     maxRows: config.predictionLogMaxRows,
     prometheus,
   });
-  const shadowRunner = new ShadowRunner({ pool, recorder: shadowRecorder, maxInFlight: config.shadowMaxInFlight, timeoutMs: config.shadowTimeoutMs, maxBatchRows: config.maxBatchRows, busyShare: config.shadowBusyShare, faults: (model) => settings.get(model).faults.shadow, ...(options.random ? { random: options.random } : {}) });
+  const shadowRunner = new ShadowRunner({ pool, recorder: shadowRecorder, maxInFlight: config.shadowMaxInFlight, timeoutMs: config.shadowTimeoutMs, maxBatchRows: config.maxBatchRows, busyShare: config.shadowBusyShare, batchWindowMs: config.shadowBatchMs, faults: (model) => settings.get(model).faults.shadow, ...(options.random ? { random: options.random } : {}) });
   const predictions = new PredictionService({
     shadows: shadowRunner,
     registry,

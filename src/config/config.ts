@@ -25,6 +25,8 @@ export interface Config {
   readonly shadowMaxInFlight: number;
   /** A shadow call slower than this is the shadow's error. */
   readonly shadowTimeoutMs: number;
+  /** How long sampled requests wait to go to the shadow together (0: the next turn). */
+  readonly shadowBatchMs: number;
   /** Share of sampled requests still shadowed while the event loop is saturated (1: never shed). */
   readonly shadowBusyShare: number;
   /** How long served predictions are kept for late labels. */
@@ -163,6 +165,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     predictTimeoutMs: overrides.predictTimeoutMs ?? intFrom(env, 'COALMINE_PREDICT_TIMEOUT_MS', 30_000, 1, 600_000),
     shadowMaxInFlight: overrides.shadowMaxInFlight ?? intFrom(env, 'COALMINE_SHADOW_MAX_IN_FLIGHT', 64, 1, 100_000),
     shadowTimeoutMs: overrides.shadowTimeoutMs ?? intFrom(env, 'COALMINE_SHADOW_TIMEOUT_MS', 5000, 1, 600_000),
+    shadowBatchMs: overrides.shadowBatchMs ?? intFrom(env, 'COALMINE_SHADOW_BATCH_MS', 10, 0, 1000),
     shadowBusyShare: overrides.shadowBusyShare ?? intFrom(env, 'COALMINE_SHADOW_BUSY_PERCENT', 5, 0, 100) / 100,
     predictionRetentionMs: overrides.predictionRetentionMs ?? intFrom(env, 'COALMINE_PREDICTION_RETENTION_HOURS', 24, 1, 24 * 365) * 3_600_000,
     predictionLogMaxRows: overrides.predictionLogMaxRows ?? intFrom(env, 'COALMINE_PREDICTION_LOG_MAX_ROWS', 2_000_000, 1000, 1_000_000_000),

@@ -22,7 +22,7 @@ const signature: ModelSignature = {
 const version = (v: number): ModelVersion => ({ model: 'm', version: v, createdAt: '', origin: '', description: '', signature, metrics: {}, source: { kind: 'open-inference', url: 'http://127.0.0.1:1/v2/models/m' } });
 const shadow = { id: 's', version: 2, sampleBp: 10_000, startedAt: '', policy: DEFAULT_SHADOW_POLICY, webhooks: [] };
 
-function harness(answer: (rows: readonly FeatureRow[]) => Promise<Prediction[]>, opts: { maxInFlight?: number; saturated?: boolean; busyShare?: number; timeoutMs?: number } = {}) {
+function harness(answer: (rows: readonly FeatureRow[]) => Promise<Prediction[]>, opts: { maxInFlight?: number; saturated?: boolean; busyShare?: number; timeoutMs?: number; batchWindowMs?: number } = {}) {
   const calls: (readonly FeatureRow[])[] = [];
   const runtime: ModelRuntime = { predict: (rows) => (calls.push(rows), answer(rows)), describe: () => signature, close: async () => undefined };
   const pool = { get: () => runtime, failure: () => undefined } as unknown as RuntimePool;
@@ -36,6 +36,7 @@ function harness(answer: (rows: readonly FeatureRow[]) => Promise<Prediction[]>,
     maxInFlight: opts.maxInFlight ?? 100,
     timeoutMs: opts.timeoutMs ?? 5000,
     maxBatchRows: 5,
+    batchWindowMs: opts.batchWindowMs ?? 0,
     busyShare: opts.busyShare ?? 0.05,
     saturated: () => opts.saturated ?? false,
     random: () => (r++ % 10) / 10,
@@ -69,6 +70,26 @@ describe('ShadowRunner', () => {
     const b = h.outcomes.find((o) => o.requestId === 'b')!;
     assert.deepEqual(b.shadow!.map((p) => p.probability), [0.2, 0.3]);
     assert.equal(h.outcomes.find((o) => o.requestId === 'a')!.shadow![0]!.probability, 0.1);
+  });
+
+  it('with a batch window, waits for it and sends what came meanwhile as one call; a full batch goes at once', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const h = harness(echo, { batchWindowMs: 10 });
+    h.runner.offer(job('a', [[0.1, 0]]));
+    await nextTurn();
+    h.runner.offer(job('b', [[0.2, 0]]));
+    await nextTurn();
+    assert.equal(h.calls.length, 0, 'waiting for the window');
+    t.mock.timers.tick(10);
+    assert.equal(h.calls.length, 1);
+    assert.deepEqual(h.calls[0], [[0.1, 0], [0.2, 0]]);
+    h.runner.offer(job('c', [[1, 0], [2, 0], [3, 0]]));
+    h.runner.offer(job('d', [[4, 0], [5, 0]]));
+    assert.equal(h.calls.length, 2, '5 rows fill a batch: sent without waiting');
+    assert.deepEqual(h.calls[1]!.length, 5);
+    t.mock.timers.reset();
+    await settled(h.runner);
+    assert.equal(h.outcomes.length, 4);
   });
 
   it('splits a turn into calls of at most maxBatchRows rows', async () => {

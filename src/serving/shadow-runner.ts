@@ -34,6 +34,12 @@ export interface ShadowRunnerOptions {
   /** Whether the event loop is saturated now; default: its utilization over the last 250 ms is at least 0.9. */
   readonly saturated?: () => boolean;
   readonly random?: () => number;
+  /**
+   * How long sampled requests wait to be sent together (ms; 0: the next turn). A shadow is not in
+   * anyone's way, so it can wait for company: each call, a model run or an HTTP round trip, has a
+   * fixed cost that a batch shares. Default 10.
+   */
+  readonly batchWindowMs?: number;
   /** Faults injected into the model's shadow (`coalmine fault --variant shadow`), if any. */
   readonly faults?: (model: string) => FaultConfig | undefined;
 }
@@ -63,9 +69,10 @@ const messageOf = (err: unknown): string => (err instanceof Error ? err.message.
  * Fastify's send among them), through the shadow version's own runtime (never the primary's
  * micro-batch), and whatever the shadow does — fail, hang, answer late — ends in the recorder.
  *
- * The requests of one turn go to the shadow as one call (up to `maxBatchRows` rows): a model
- * server's HTTP round trip cost coalmine ~150 µs of its event loop per request, more than serving
- * the request itself, and a batch shares it. At most `maxInFlight` requests are open, so a shadow
+ * The requests sampled within `batchWindowMs` go to the shadow as one call (up to `maxBatchRows`
+ * rows, which send at once): a model server's HTTP round trip cost coalmine ~150 µs of its event
+ * loop per request, and an in-process model run of one row ~165 µs, more than serving the request
+ * itself (whose model run the micro-batch shares); a batch shares it. At most `maxInFlight` requests are open, so a shadow
  * that never answers holds a bounded number until their deadline, and everything beyond is
  * dropped and counted.
  *
@@ -78,6 +85,7 @@ const messageOf = (err: unknown): string => (err instanceof Error ? err.message.
 export class ShadowRunner {
   private open = 0;
   private queue: ShadowJob[] = [];
+  private queuedRows = 0;
   private scheduled = false;
   private readonly deadlines: CallDeadlines;
 
@@ -102,17 +110,25 @@ export class ShadowRunner {
     this.opts.recorder.offered(job.shadow.id, job.model, job.version.version, outcome);
     if (outcome !== 'sent') return;
     this.open++;
+    // A batch goes as soon as the next request would not fit in it.
+    if (this.queuedRows > 0 && this.queuedRows + job.rows.length > this.opts.maxBatchRows) this.drain();
     this.queue.push(job);
+    this.queuedRows += job.rows.length;
+    if (this.queuedRows >= this.opts.maxBatchRows) return this.drain();
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => this.drain());
+    const window = this.opts.batchWindowMs ?? 10;
+    if (window > 0) setTimeout(() => this.drain(), window).unref();
+    else setImmediate(() => this.drain());
   }
 
-  /** Sends the turn's jobs, one call per shadow version and batch of rows. */
+  /** Sends the waiting jobs, one call per shadow version and batch of rows. */
   private drain(): void {
     this.scheduled = false;
     const jobs = this.queue;
     this.queue = [];
+    this.queuedRows = 0;
+    if (jobs.length === 0) return;
     const groups = new Map<string, ShadowJob[]>();
     for (const job of jobs) {
       const key = `${job.model}\u0000${job.version.version}\u0000${job.shadow.id}`;
