@@ -85,7 +85,9 @@ describe('ShadowRunner', () => {
     assert.deepEqual(h.calls[0], [[0.1, 0], [0.2, 0]]);
     h.runner.offer(job('c', [[1, 0], [2, 0], [3, 0]]));
     h.runner.offer(job('d', [[4, 0], [5, 0]]));
-    assert.equal(h.calls.length, 2, '5 rows fill a batch: sent without waiting');
+    assert.equal(h.calls.length, 1, 'not on the request\'s own turn, even when full');
+    await nextTurn();
+    assert.equal(h.calls.length, 2, '5 rows fill a batch: sent on the next turn, without waiting for the window');
     assert.deepEqual(h.calls[1]!.length, 5);
     t.mock.timers.reset();
     await settled(h.runner);

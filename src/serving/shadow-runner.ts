@@ -64,10 +64,11 @@ function loopSaturation(): () => boolean {
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message.split('\n')[0]! : String(err));
 
 /**
- * Copies answered requests to the shadow. Nothing here can reach the caller: jobs are started on
- * the turn after their replies were sent (setImmediate runs after every promise continuation,
- * Fastify's send among them), through the shadow version's own runtime (never the primary's
- * micro-batch), and whatever the shadow does — fail, hang, answer late — ends in the recorder.
+ * Copies answered requests to the shadow. Nothing here can reach the caller: jobs are started at
+ * the earliest on the turn after their replies were sent (setImmediate, and timers, run after
+ * every promise continuation, Fastify's send among them), through the shadow version's own
+ * runtime (never the primary's micro-batch), and whatever the shadow does — fail, hang, answer
+ * late — ends in the recorder.
  *
  * The requests sampled within `batchWindowMs` go to the shadow as one call (up to `maxBatchRows`
  * rows, which send at once): a model server's HTTP round trip cost coalmine ~150 µs of its event
@@ -86,6 +87,9 @@ export class ShadowRunner {
   private open = 0;
   private queue: ShadowJob[] = [];
   private queuedRows = 0;
+  /** Full batches waiting for the next turn. */
+  private ready: ShadowJob[][] = [];
+  private immediate = false;
   private scheduled = false;
   private readonly deadlines: CallDeadlines;
 
@@ -110,11 +114,11 @@ export class ShadowRunner {
     this.opts.recorder.offered(job.shadow.id, job.model, job.version.version, outcome);
     if (outcome !== 'sent') return;
     this.open++;
-    // A batch goes as soon as the next request would not fit in it.
-    if (this.queuedRows > 0 && this.queuedRows + job.rows.length > this.opts.maxBatchRows) this.drain();
+    // A batch goes as soon as the next request would not fit in it, or it is full.
+    if (this.queuedRows > 0 && this.queuedRows + job.rows.length > this.opts.maxBatchRows) this.cut();
     this.queue.push(job);
     this.queuedRows += job.rows.length;
-    if (this.queuedRows >= this.opts.maxBatchRows) return this.drain();
+    if (this.queuedRows >= this.opts.maxBatchRows) return this.cut();
     if (this.scheduled) return;
     this.scheduled = true;
     const window = this.opts.batchWindowMs ?? 10;
@@ -122,12 +126,32 @@ export class ShadowRunner {
     else setImmediate(() => this.drain());
   }
 
-  /** Sends the waiting jobs, one call per shadow version and batch of rows. */
+  /** Closes the waiting batch and sends it on the next turn: never on the request's own, before its reply. */
+  private cut(): void {
+    this.ready.push(this.queue);
+    this.queue = [];
+    this.queuedRows = 0;
+    if (this.immediate) return;
+    this.immediate = true;
+    setImmediate(() => {
+      this.immediate = false;
+      const batches = this.ready;
+      this.ready = [];
+      for (const b of batches) this.send(b);
+    });
+  }
+
+  /** The window is over: sends what waits. */
   private drain(): void {
     this.scheduled = false;
     const jobs = this.queue;
     this.queue = [];
     this.queuedRows = 0;
+    this.send(jobs);
+  }
+
+  /** Sends jobs, one call per shadow version and batch of rows. */
+  private send(jobs: readonly ShadowJob[]): void {
     if (jobs.length === 0) return;
     const groups = new Map<string, ShadowJob[]>();
     for (const job of jobs) {
