@@ -100,6 +100,11 @@ export interface Routing {
   readonly updatedAt: string;
 }
 
+/** The versions a routing keeps loaded: stable, the canary and the shadow, those that are set. */
+export function servingVersions(r: Routing): number[] {
+  return [r.stableVersion, ...(r.canaryVersion === null ? [] : [r.canaryVersion]), ...(r.shadow ? [r.shadow.version] : [])];
+}
+
 export interface Model {
   readonly name: string;
   readonly createdAt: string;

@@ -1,5 +1,6 @@
 import {
   parseEndpoint,
+  servingVersions,
   KeyedMutex,
   appError,
   assertModelName,
@@ -309,8 +310,8 @@ export class ModelRegistry {
       const model = await this.opts.store.getModel(name);
       if (!model || !this.isNewer(model)) return;
       const r = model.routing;
-      for (const v of [r.stableVersion, r.canaryVersion, r.shadow?.version ?? null]) {
-        const version = v === null ? undefined : model.versions.find((x) => x.version === v);
+      for (const v of servingVersions(r)) {
+        const version = model.versions.find((x) => x.version === v);
         if (version) await this.opts.loader.ensureLoaded(version).catch(() => undefined);
       }
       this.emit(model, 'remote');

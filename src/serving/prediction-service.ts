@@ -1,5 +1,5 @@
 import { CallDeadlines } from './call-deadlines.js';
-import { AppError, hasFaults, appError, type FeatureRow, type Label, type Model, type ModelVersion, type Prediction, type ShadowRouting, type Variant } from '../domain/index.js';
+import { AppError, hasFaults, appError, servingVersions, type FeatureRow, type Label, type Model, type ModelVersion, type Prediction, type ShadowRouting, type Variant } from '../domain/index.js';
 import type { ModelRegistry, ModelSettingsService } from '../registry/index.js';
 import { pickVariant, seedForModel } from '../routing/index.js';
 import { FaultInjectingRuntime, ModelOutputError, settlesNextTurn, UpstreamRejectedError, type ModelRuntime } from '../runtime/index.js';
@@ -89,8 +89,8 @@ export class PredictionService {
     await this.opts.settings.load(models.map((m) => m.name));
     for (const model of models) {
       const r = model.routing;
-      for (const v of [r.stableVersion, r.canaryVersion, r.shadow?.version ?? null]) {
-        const version = v === null ? undefined : model.versions.find((x) => x.version === v);
+      for (const v of servingVersions(r)) {
+        const version = model.versions.find((x) => x.version === v);
         if (version) await this.opts.pool.ensureLoaded(version).catch(() => undefined);
       }
       this.sync(model);
@@ -139,7 +139,7 @@ export class PredictionService {
       canary: r.canaryVersion === null ? null : { version: find(r.canaryVersion) },
       shadow: r.shadow ? { routing: r.shadow, version: find(r.shadow.version), sample: r.shadow.sampleBp / 10_000 } : null,
     });
-    const keep = new Set([r.stableVersion, ...(r.canaryVersion === null ? [] : [r.canaryVersion]), ...(r.shadow ? [r.shadow.version] : [])]);
+    const keep = new Set(servingVersions(r));
     void this.opts.pool.retain(model.name, keep);
   }
 

@@ -56,12 +56,11 @@ export class ShadowService {
 
   async start(model: string, body: unknown): Promise<ShadowStatus> {
     const input = parseShadowStart(body);
-    await this.opts.registry.get(model);
+    const before = (await this.opts.registry.get(model)).routing.shadow;
     if (this.opts.routedElsewhere(model)) {
       throw appError('conflict', `a proxy splits "${model}"'s traffic (external routing), so coalmine sees no request to copy to a shadow; shadow mode needs coalmine in the data path (DELETE /v1/models/${model}/external-routing to route it here)`);
     }
     const shadow: ShadowRouting = { id: randomUUID(), version: input.version, sampleBp: input.sampleBp, startedAt: new Date(this.now()).toISOString(), policy: input.policy, webhooks: input.webhooks };
-    const before = (await this.opts.registry.get(model)).routing.shadow;
     const updated = await this.opts.registry.startShadow(model, shadow);
     if (before) await this.close(model, before, `replaced by shadow v${shadow.version}`);
     await this.opts.store.saveSession({ id: shadow.id, model, shadow, stoppedAt: null, verdict: null }, []);

@@ -97,8 +97,9 @@ export class ShadowRecorder {
       const p = o.primary[row]!;
       const sh = o.shadow?.[row];
       const absDelta = sh ? absDeltaOf(o.task, p, sh) : null;
-      if (sh) s.row(o.task, p, sh, absDelta);
-      if (sh && String(p.prediction) === String(sh.prediction)) agreed++;
+      const agree = sh && o.task !== 'regressor' ? String(p.prediction) === String(sh.prediction) : null;
+      if (sh) s.row(p, sh, absDelta, agree);
+      if (agree) agreed++;
       const label = o.labels?.[row] ?? null;
       if (label !== null && sh) s.label(o.task, p.prediction, sh.prediction, label);
       this.comparisons.append({
@@ -117,7 +118,7 @@ export class ShadowRecorder {
         shadowLatencyMs: o.shadowLatencyMs,
         shadowError: o.error,
         absDelta,
-        agree: sh && o.task !== 'regressor' ? String(p.prediction) === String(sh.prediction) : null,
+        agree,
         label,
         labelledAt: label === null ? null : createdAt,
       });

@@ -114,16 +114,16 @@ export class ShadowStats {
     this.latencyDiff = addValue(this.latencyDiff, shadow - primary);
   }
 
-  /** One row both answered. */
-  row(task: ModelTask, primary: Prediction, shadow: Prediction, absDelta: number | null): void {
+  /** One row both answered; `agree` is null for regressors, which have no classes to compare. */
+  row(primary: Prediction, shadow: Prediction, absDelta: number | null, agree: boolean | null): void {
     this.rows++;
     if (absDelta !== null) {
       this.absDelta = addValue(this.absDelta, absDelta);
       (this.absDeltaSketch ??= LatencySketch.create()).add(absDelta);
     }
-    if (task === 'regressor') return;
+    if (agree === null) return;
     this.classified++;
-    if (String(primary.prediction) === String(shadow.prediction)) this.agreed++;
+    if (agree) this.agreed++;
     const ps = scoreOf(primary);
     const ss = scoreOf(shadow);
     if (ps !== undefined) this.primaryScores[bin(ps)]!++;
