@@ -54,18 +54,20 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): void {
   if (opts.token === null) return;
   // Compared as SHA-256 digests with timingSafeEqual: equal lengths, and no timing hint about the token.
   const expected = digest(opts.token);
-  app.addHook('onRequest', async (req, reply) => {
+  // A callback hook: predictions pass it on every request, and an async hook costs a promise.
+  app.addHook('onRequest', (req, reply, done) => {
     const access = req.routeOptions.config.access ?? 'open';
-    if (access === 'open' || (access === 'read' && !opts.protectReads)) return;
+    if (access === 'open' || (access === 'read' && !opts.protectReads)) return done();
     const header = req.headers.authorization;
     const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     const what = access === 'admin' ? 'this admin operation' : 'reading this server (COALMINE_PROTECT_READS is on)';
     reply.header('www-authenticate', 'Bearer realm="coalmine"');
     if (!m) {
-      throw new AppError('unauthorized', `${what} needs the admin token: send "Authorization: Bearer <token>" (the CLI sends COALMINE_ADMIN_TOKEN or the server's <data-dir>/admin-token)`);
+      return done(new AppError('unauthorized', `${what} needs the admin token: send "Authorization: Bearer <token>" (the CLI sends COALMINE_ADMIN_TOKEN or the server's <data-dir>/admin-token)`));
     }
     if (!timingSafeEqual(digest(m[1]!), expected)) {
-      throw new AppError('unauthorized', `the bearer token is not this server's admin token; check COALMINE_ADMIN_TOKEN or <data-dir>/admin-token`);
+      return done(new AppError('unauthorized', `the bearer token is not this server's admin token; check COALMINE_ADMIN_TOKEN or <data-dir>/admin-token`));
     }
+    done();
   });
 }

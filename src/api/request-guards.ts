@@ -54,14 +54,31 @@ export function crossSiteReason(req: Pick<FastifyRequest, 'method' | 'headers'>)
   return originHost === (req.headers.host ?? '').toLowerCase() ? null : `Origin ${origin} is not this server (${req.headers.host ?? 'no Host'})`;
 }
 
-/** Runs before authentication, on every route, the dashboard's files included. */
+/**
+ * Runs before authentication, on every route, the dashboard's files included. A callback hook,
+ * not an async one: it runs on every prediction, and an async hook costs a promise and its turn.
+ */
 export function installRequestGuards(app: FastifyInstance, opts: GuardOptions): void {
-  app.addHook('onRequest', async (req) => {
+  // Clients send the same few Host values on every request; the verdict on each is kept (at most
+  // 256 of them, so a client that makes up names cannot grow it) instead of parsed every time.
+  const verdicts = new Map<string, boolean>();
+  const allowed = (host: string | undefined): boolean => {
+    if (host === undefined) return hostAllowed(host, opts);
+    let ok = verdicts.get(host);
+    if (ok === undefined) {
+      ok = hostAllowed(host, opts);
+      if (verdicts.size >= 256) verdicts.clear();
+      verdicts.set(host, ok);
+    }
+    return ok;
+  };
+  app.addHook('onRequest', (req, _reply, done) => {
     const host = req.headers.host;
-    if (!hostAllowed(host, opts)) {
-      throw appError('host_not_allowed', `this server does not answer to Host "${host}" (a guard against DNS rebinding); to reach it by that name, add ${hostName(host!)} to COALMINE_ALLOWED_HOSTS`);
+    if (!allowed(host)) {
+      return done(appError('host_not_allowed', `this server does not answer to Host "${host}" (a guard against DNS rebinding); to reach it by that name, add ${hostName(host!)} to COALMINE_ALLOWED_HOSTS`));
     }
     const why = crossSiteReason(req);
-    if (why) throw appError('cross_origin', `state changes are not taken from other web pages (${why}); use the dashboard served by this server, the CLI or a non-browser client`);
+    if (why) return done(appError('cross_origin', `state changes are not taken from other web pages (${why}); use the dashboard served by this server, the CLI or a non-browser client`));
+    done();
   });
 }

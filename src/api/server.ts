@@ -1,5 +1,5 @@
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { AppError } from '../domain/index.js';
 import type { Logger } from 'pino';
 import { installAuth } from './auth.js';
@@ -8,6 +8,7 @@ import { clientErrorHandler, errorPayload, installErrorHandling, type Limits } f
 import { installOpenApi, openApiRoute } from './openapi.js';
 import { installRequestGuards } from './request-guards.js';
 import { installUploads } from './uploads.js';
+import { lazyChildLoggerFactory } from './lazy-child-logger.js';
 import { LiveFeed } from './live-feed.js';
 import { dashboardRoutes } from './routes/dashboard-routes.js';
 import { faultRoutes } from './routes/fault-routes.js';
@@ -33,6 +34,7 @@ export function buildServer(s: ApiServices, logger: Logger): FastifyInstance {
     bodyLimit: s.config.bodyLimitBytes,
     // Per-request access logs would cost more than a prediction; state changes are logged instead.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLoggerFactory,
     // Strict validation: never coerce "1.5" into 1.5 or drop unknown fields silently.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     return503OnClosing: true,
@@ -51,8 +53,6 @@ export function buildServer(s: ApiServices, logger: Logger): FastifyInstance {
     clientErrorHandler: clientErrorHandler(limits),
   }) as unknown as FastifyInstance;
 
-  installUploads(app, { files: s.files, limitBytes: s.config.uploadLimitBytes, maxConcurrent: s.config.maxConcurrentUploads });
-
   // Text and form bodies are what a cross-site page can send without a CORS preflight: never read them.
   app.removeContentTypeParser('text/plain');
   let lastRefusalLog = 0;
@@ -67,20 +67,33 @@ export function buildServer(s: ApiServices, logger: Logger): FastifyInstance {
   installRequestGuards(app, { allowedHosts: s.config.allowedHosts, listenHost: s.config.host });
   installAuth(app, { token: s.adminToken, protectReads: s.config.protectReads });
   // A replica cut off from the shared database refuses changes at once, rather than after a
-  // connect timeout, and says why; predictions go on with the routing it has.
-  app.addHook('preHandler', async (req) => {
-    if (req.routeOptions.config.access !== 'admin' || req.method === 'GET') return;
+  // connect timeout, and says why; predictions go on with the routing it has. Attached to the
+  // admin routes that change state alone, so no prediction pays for the check.
+  const refuseWhileCutOff = (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
     const link = s.state();
-    if (!link.connected) {
-      throw new AppError('store_unavailable', `this replica cannot reach the shared database (since ${new Date(link.since).toISOString()}: ${link.error ?? 'no answer'}), so it cannot save the change; it keeps serving predictions on its last routing. Retry once the database is back`);
-    }
+    if (link.connected || req.method === 'GET' || req.method === 'HEAD') return done();
+    done(
+      new AppError('store_unavailable', `this replica cannot reach the shared database (since ${new Date(link.since).toISOString()}: ${link.error ?? 'no answer'}), so it cannot save the change; it keeps serving predictions on its last routing. Retry once the database is back`),
+    );
+  };
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (route.config?.access !== 'admin' || methods.every((m) => m === 'GET' || m === 'HEAD')) return;
+    const own = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
+    route.preHandler = [refuseWhileCutOff, ...own];
   });
   const feed = new LiveFeed(s, logger, { tickMs: s.config.streamTickMs, maxClients: s.config.maxStreams });
   // Every route in one plugin registered after the OpenAPI collector, so it sees them all.
   void app.register(async (api) => {
     openApiRoute(api);
     healthRoutes(api, s);
-    modelRoutes(api, s);
+    // ONNX uploads in their own scope: only the model routes read an octet-stream body (any other
+    // route refuses it with a 415 before reading it), and only their requests pay for the upload
+    // hooks (a close listener and a response hook per request).
+    void api.register(async (models) => {
+      installUploads(models, { files: s.files, limitBytes: s.config.uploadLimitBytes, maxConcurrent: s.config.maxConcurrentUploads });
+      modelRoutes(models, s);
+    });
     operationRoutes(api, s);
     externalRoutingRoutes(api, s);
     // Predict routes in their own scope, so an optional per-client limit applies to them alone.

@@ -25,14 +25,17 @@ export interface UploadOptions {
 export function installUploads(app: FastifyInstance, opts: UploadOptions): void {
   let inFlight = 0;
   const counted = new WeakSet<FastifyRequest>();
-  const release = async (req: FastifyRequest) => {
+  // A callback hook that returns at once for every request that is not an upload: it runs on
+  // every prediction too, and an async hook costs a promise per request.
+  const release = (req: FastifyRequest, done: (err?: Error) => void) => {
     if (counted.delete(req)) inFlight--;
     // A request refused after its body was staged (a bad query, say) leaves no file behind;
     // after a registration the file has been moved into place and there is nothing to remove.
-    if (req.body instanceof UploadBody) await opts.files.discard(req.body.staged);
+    if (!(req.body instanceof UploadBody)) return done();
+    opts.files.discard(req.body.staged).then(() => done(), done);
   };
-  app.addHook('onResponse', release);
-  app.addHook('onRequestAbort', release);
+  app.addHook('onResponse', (req, _reply, done) => release(req, done));
+  app.addHook('onRequestAbort', (req, done) => release(req, done));
 
   app.addContentTypeParser(ONNX_TYPES, async (req: FastifyRequest, payload: Readable) => {
     const declared = Number(req.headers['content-length']);
