@@ -23,3 +23,19 @@ export function childrenOf(pid: number): number[] {
     return [];
   }
 }
+
+/**
+ * A process's main (event-loop) thread alone, from Linux's scheduler statistics
+ * (/proc/<pid>/task/<pid>/schedstat, nanoseconds): its CPU time (unlike the process's it leaves
+ * out the prediction-log writer thread and V8's helpers, and unlike event-loop busy time it
+ * leaves out time the hypervisor gave to another guest), and the time it was ready to run but
+ * waited for a core. Null where /proc is not there.
+ */
+export function mainThreadSchedstat(pid: number): { runUs: number; waitUs: number } | null {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ');
+    return { runUs: Number(run) / 1000, waitUs: Number(wait) / 1000 };
+  } catch {
+    return null;
+  }
+}

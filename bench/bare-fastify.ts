@@ -1,0 +1,26 @@
+/**
+ * The bench's honest ceiling: a bare Fastify process, the same Fastify version and JSON body
+ * parsing (its body limit and strict schema options too) as coalmine's server, and none of
+ * coalmine's hooks, routing, model or telemetry. Its one route answers every POST with the reply
+ * coalmine's predict route gives, so both sides parse and serialize the same bytes.
+ */
+import Fastify from 'fastify';
+
+const port = Number(process.argv[2] ?? 0);
+const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } } });
+
+const reply = {
+  request_id: '00000000-0000-4000-8000-000000000000',
+  model: 'churn',
+  version: 1,
+  variant: 'stable',
+  prediction: 1,
+  probability: 0.87,
+  latency_ms: 0.01,
+};
+// The body is parsed, as coalmine's is, and read, so no engine can skip the parse.
+app.post('/*', async (req) => ((req.body as { features?: unknown } | null)?.features === undefined ? { ...reply, prediction: 0 } : reply));
+
+const url = await app.listen({ port, host: '127.0.0.1' });
+process.stdout.write(`ready ${url}\n`);
+process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
