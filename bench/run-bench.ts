@@ -26,6 +26,7 @@ const DURATION_S = Number(process.env.BENCH_DURATION ?? 9);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const SLICE_S = Math.max(1, Math.round(DURATION_S / ROUNDS));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const SHADOW_ROUNDS = Math.max(1, Number(process.env.BENCH_SHADOW_ROUNDS ?? 10));
 /** Runs only the scenarios whose name holds this text ("shadow", "gateway", "sticky"…); the constant ceiling always runs. */
 const ONLY = process.env.BENCH_ONLY?.toLowerCase() ?? null;
 const chosen = (name: string) => ONLY === null || name.toLowerCase().includes(ONLY);
@@ -266,7 +267,8 @@ async function main(): Promise<void> {
     }
     if (chosen('shadow')) {
       const stableOnly: Scenario = { name: 'predict, stable only', path: PREDICT, body: single };
-      shadow = await runShadowPair(server.url, (seconds) => slice(server, stableOnly, seconds), { rounds: ROUNDS, sliceS: SLICE_S });
+      // More rounds: the shadow's figure is a 5% question on a machine whose paired slices swing by 20%.
+      shadow = await runShadowPair(server.url, (seconds) => slice(server, stableOnly, seconds), { rounds: SHADOW_ROUNDS, sliceS: SLICE_S });
       console.log(JSON.stringify(shadow));
     }
   } finally {

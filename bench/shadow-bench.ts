@@ -13,6 +13,8 @@ export interface Slot {
   readonly requests: number;
   /** coalmine's event-loop thread CPU over the slice (µs); null off Linux. */
   readonly mainCpuUs: number | null;
+  /** coalmine's CPU over the slice, all its threads (µs); null off Linux. */
+  readonly cpuUs: number | null;
   readonly p50: number;
   readonly p99: number;
   readonly non2xx: number;
@@ -78,13 +80,19 @@ export async function runShadowPair(url: string, measure: (seconds: number) => P
       }
     }
     const pairs = without.map((w, i) => ({ w, s: withShadow[i]! }));
-    const loopUs = (xs: readonly Slot[]) => (xs.every((x) => x.mainCpuUs !== null) ? Number((xs.reduce((n, x) => n + x.mainCpuUs!, 0) / xs.reduce((n, x) => n + x.requests, 0)).toFixed(1)) : null);
+    const perRequest = (xs: readonly Slot[], f: (x: Slot) => number | null) => (xs.every((x) => f(x) !== null) ? Number((xs.reduce((n, x) => n + f(x)!, 0) / xs.reduce((n, x) => n + x.requests, 0)).toFixed(1)) : null);
+    const loopUs = (xs: readonly Slot[]) => perRequest(xs, (x) => x.mainCpuUs);
+    const cpuUs = (xs: readonly Slot[]) => perRequest(xs, (x) => x.cpuUs);
+    const cpuRatios = pairs.every((p) => p.w.cpuUs !== null && p.s.cpuUs !== null) ? pairs.map((p) => p.w.cpuUs! / p.w.requests / (p.s.cpuUs! / p.s.requests)) : null;
     const shadowRequests = withShadow.reduce((n, x) => n + x.requests, 0);
     return {
       scenario: `predict, stable only, a shadow ${SHADOW_DELAY_MS} ms slower sampled at 100%`,
       requests_per_s_no_shadow: Math.round(median(without.map((x) => x.rps))),
       requests_per_s_shadow: Math.round(median(withShadow.map((x) => x.rps))),
       ratio_rps_shadow_vs_none: round3(median(pairs.map((p) => p.s.rps / p.w.rps))),
+      ratio_rps_by_round: pairs.map((p) => round3(p.s.rps / p.w.rps)),
+      // The server's CPU (all threads) per request without the shadow over with it: the steadier figure.
+      ratio_cpu_none_vs_shadow: cpuRatios ? round3(median(cpuRatios)) : null,
       p50_ms_no_shadow: median(without.map((x) => x.p50)),
       p50_ms_shadow: median(withShadow.map((x) => x.p50)),
       p99_ms_no_shadow: median(without.map((x) => x.p99)),
@@ -98,6 +106,8 @@ export async function runShadowPair(url: string, measure: (seconds: number) => P
       shadow_p50_ms: totals.shadowP50.length > 0 ? median(totals.shadowP50) : null,
       event_loop_cpu_us_per_request_no_shadow: loopUs(without),
       event_loop_cpu_us_per_request_shadow: loopUs(withShadow),
+      cpu_us_per_request_no_shadow: cpuUs(without),
+      cpu_us_per_request_shadow: cpuUs(withShadow),
       shadow_calls_per_request: shadowRequests > 0 ? Number((totals.answered / shadowRequests).toFixed(3)) : null,
       non_2xx: [...without, ...withShadow].reduce((n, x) => n + x.non2xx, 0),
       errors: [...without, ...withShadow].reduce((n, x) => n + x.errors, 0),
@@ -110,7 +120,7 @@ export async function runShadowPair(url: string, measure: (seconds: number) => P
 export function shadowSummary(s: Awaited<ReturnType<typeof runShadowPair>>): string {
   const answered = s.shadow_sampled > 0 ? ((s.shadow_answered / s.shadow_sampled) * 100).toFixed(1) : '0';
   return (
-    `shadow ${SHADOW_DELAY_MS} ms slower at 100%: ${s.ratio_rps_shadow_vs_none}× the requests/s without a shadow (target ≥ 0.95), p99 ${s.ratio_p99_shadow_vs_none}× (target ≤ 1.2); ` +
+    `shadow ${SHADOW_DELAY_MS} ms slower at 100%: ${s.ratio_rps_shadow_vs_none}× the requests/s without a shadow (target ≥ 0.95; by round ${s.ratio_rps_by_round.join(', ')}), p99 ${s.ratio_p99_shadow_vs_none}× (target ≤ 1.2), server CPU per request without ÷ with ${s.ratio_cpu_none_vs_shadow ?? 'n/a'}; ` +
     `p50 ${s.p50_ms_shadow} vs ${s.p50_ms_no_shadow} ms; the shadow answered ${answered}% of ${s.shadow_sampled} sampled requests (${s.shadow_dropped} dropped at the in-flight limit, ${s.shadow_shed} shed while the server was saturated, ${s.shadow_failed} failed)`
   );
 }

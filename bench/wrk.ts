@@ -104,7 +104,7 @@ export class WrkLoad {
   }
 
   run(url: string, script: string, seconds: number, connections: number): Promise<LoadResult> {
-    const args = ['-t2', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', script, url];
+    const args = [`-t${Math.min(2, connections)}`, `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', script, url];
     return new Promise((resolve, reject) => {
       execFile(this.wrk, args, { encoding: 'utf8', timeout: (seconds + 30) * 1000 }, (err, stdout, stderr) => {
         if (err) return reject(new Error(`wrk ${args.join(' ')} failed: ${err.message}\n${stderr}`));

@@ -166,7 +166,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     shadowMaxInFlight: overrides.shadowMaxInFlight ?? intFrom(env, 'COALMINE_SHADOW_MAX_IN_FLIGHT', 64, 1, 100_000),
     shadowTimeoutMs: overrides.shadowTimeoutMs ?? intFrom(env, 'COALMINE_SHADOW_TIMEOUT_MS', 5000, 1, 600_000),
     shadowBatchMs: overrides.shadowBatchMs ?? intFrom(env, 'COALMINE_SHADOW_BATCH_MS', 10, 0, 1000),
-    shadowBusyShare: overrides.shadowBusyShare ?? intFrom(env, 'COALMINE_SHADOW_BUSY_PERCENT', 5, 0, 100) / 100,
+    shadowBusyShare: overrides.shadowBusyShare ?? intFrom(env, 'COALMINE_SHADOW_BUSY_PERCENT', 2, 0, 100) / 100,
     predictionRetentionMs: overrides.predictionRetentionMs ?? intFrom(env, 'COALMINE_PREDICTION_RETENTION_HOURS', 24, 1, 24 * 365) * 3_600_000,
     predictionLogMaxRows: overrides.predictionLogMaxRows ?? intFrom(env, 'COALMINE_PREDICTION_LOG_MAX_ROWS', 2_000_000, 1000, 1_000_000_000),
     telemetryRetentionMs: overrides.telemetryRetentionMs ?? intFrom(env, 'COALMINE_TELEMETRY_RETENTION_HOURS', 168, 1, 24 * 365) * 3_600_000,

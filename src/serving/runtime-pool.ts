@@ -40,6 +40,8 @@ export function errorCause(err: unknown): string {
 
 interface Loaded {
   readonly runtime: ModelRuntime;
+  /** The runtime itself, without the micro-batcher: for the shadow, which batches on its own timer. */
+  readonly unbatched: ModelRuntime;
   readonly factory: RuntimeFactory;
   /** Why the version cannot take traffic now (an upstream that stopped being ready), or null. */
   unready: string | null;
@@ -100,7 +102,7 @@ export class RuntimePool implements VersionLoader {
     const promise = factory.open(version).then(
       (opened) => {
         const runtime = this.batched(opened, version, factory);
-        this.loaded.set(key, { runtime, factory, unready: null });
+        this.loaded.set(key, { runtime, unbatched: opened, factory, unready: null });
         this.failures.delete(key);
         this.retryable.delete(key);
         this.log.info({ model: version.model, version: version.version, source: version.source.kind, ms: Math.round(performance.now() - started) }, 'model version loaded');
@@ -136,6 +138,15 @@ export class RuntimePool implements VersionLoader {
   /** The loaded runtime, synchronously, for the hot path; undefined if not (yet) loaded. */
   get(model: string, version: number): ModelRuntime | undefined {
     return this.loaded.get(keyOf(model, version))?.runtime;
+  }
+
+  /**
+   * The loaded runtime without the micro-batcher, undefined if not (yet) loaded. A shadow's call
+   * must not join the primaries' shared flush: there, the replies of every request in the turn
+   * would wait for it.
+   */
+  unbatched(model: string, version: number): ModelRuntime | undefined {
+    return this.loaded.get(keyOf(model, version))?.unbatched;
   }
 
   /** True when the version is loaded and ready to take traffic it could be spared (a canary's). */

@@ -5,7 +5,7 @@ import { DEFAULT_SHADOW_POLICY, type FeatureRow, type ModelSignature, type Model
 import type { ModelRuntime } from '../runtime/index.js';
 import type { ShadowOutcome, ShadowRecorder } from '../telemetry/index.js';
 import type { RuntimePool } from './runtime-pool.js';
-import { ShadowRunner, type ShadowJob } from './shadow-runner.js';
+import { shadowShare, ShadowRunner, type ShadowJob } from './shadow-runner.js';
 
 /* Unit tests of the runner alone: the pool and the recorder are fakes that count what they were given. */
 
@@ -22,10 +22,10 @@ const signature: ModelSignature = {
 const version = (v: number): ModelVersion => ({ model: 'm', version: v, createdAt: '', origin: '', description: '', signature, metrics: {}, source: { kind: 'open-inference', url: 'http://127.0.0.1:1/v2/models/m' } });
 const shadow = { id: 's', version: 2, sampleBp: 10_000, startedAt: '', policy: DEFAULT_SHADOW_POLICY, webhooks: [] };
 
-function harness(answer: (rows: readonly FeatureRow[]) => Promise<Prediction[]>, opts: { maxInFlight?: number; saturated?: boolean; busyShare?: number; timeoutMs?: number; batchWindowMs?: number } = {}) {
+function harness(answer: (rows: readonly FeatureRow[]) => Promise<Prediction[]>, opts: { maxInFlight?: number; utilization?: number; busyShare?: number; timeoutMs?: number; batchWindowMs?: number } = {}) {
   const calls: (readonly FeatureRow[])[] = [];
   const runtime: ModelRuntime = { predict: (rows) => (calls.push(rows), answer(rows)), describe: () => signature, close: async () => undefined };
-  const pool = { get: () => runtime, failure: () => undefined } as unknown as RuntimePool;
+  const pool = { unbatched: () => runtime, failure: () => undefined } as unknown as RuntimePool;
   const outcomes: ShadowOutcome[] = [];
   const offered: string[] = [];
   const recorder = { offered: (_s: string, _m: string, _v: number, o: string) => offered.push(o), record: (o: ShadowOutcome) => outcomes.push(o) } as unknown as ShadowRecorder;
@@ -38,7 +38,7 @@ function harness(answer: (rows: readonly FeatureRow[]) => Promise<Prediction[]>,
     maxBatchRows: 5,
     batchWindowMs: opts.batchWindowMs ?? 0,
     busyShare: opts.busyShare ?? 0.05,
-    saturated: () => opts.saturated ?? false,
+    utilization: () => opts.utilization ?? 0.2,
     random: () => (r++ % 10) / 10,
   });
   return { runner, calls, outcomes, offered };
@@ -114,14 +114,37 @@ describe('ShadowRunner', () => {
     assert.equal(h.outcomes.length, 2);
   });
 
-  it('sheds all but busyShare of sampled requests while the server is saturated', async () => {
-    const h = harness(echo, { saturated: true, busyShare: 0.2 });
+  it('sheds all but busyShare of sampled requests while the server is saturated, and a growing share as it gets busy', async () => {
+    const h = harness(echo, { utilization: 0.95, busyShare: 0.2 });
     for (let i = 0; i < 10; i++) h.runner.offer(job(`r${i}`, [[i, 0]]));
     assert.deepEqual(h.offered.filter((o) => o === 'sent').length, 2);
     assert.deepEqual(h.offered.filter((o) => o === 'shed').length, 8);
-    const never = harness(echo, { saturated: true, busyShare: 1 });
+    // Half-way between 70% and 90% busy: half-way between all and busyShare (0.6 here).
+    const easing = harness(echo, { utilization: 0.8, busyShare: 0.2 });
+    for (let i = 0; i < 10; i++) easing.runner.offer(job(`r${i}`, [[i, 0]]));
+    assert.deepEqual(easing.offered.filter((o) => o === 'sent').length, 6);
+    const idle = harness(echo, { utilization: 0.5, busyShare: 0.2 });
+    for (let i = 0; i < 10; i++) idle.runner.offer(job(`r${i}`, [[i, 0]]));
+    assert.ok(idle.offered.every((o) => o === 'sent'), 'a loop with room sheds nothing');
+    const never = harness(echo, { utilization: 1, busyShare: 1 });
     for (let i = 0; i < 10; i++) never.runner.offer(job(`r${i}`, [[i, 0]]));
     assert.ok(never.offered.every((o) => o === 'sent'), 'busyShare 1 never sheds');
+  });
+
+  it('eases the shadowed share from all at 70% event-loop utilization to busyShare at 90%, without a step', () => {
+    assert.equal(shadowShare(0, 0.02), 1);
+    assert.equal(shadowShare(0.7, 0.02), 1);
+    assert.ok(Math.abs(shadowShare(0.8, 0.02) - 0.51) < 1e-9, `${shadowShare(0.8, 0.02)}`);
+    assert.equal(shadowShare(0.9, 0.02), 0.02);
+    assert.equal(shadowShare(1, 0.02), 0.02);
+    assert.equal(shadowShare(1, 0), 0);
+    assert.equal(shadowShare(0.95, 1), 1);
+    let previous = 1;
+    for (let u = 0; u <= 1.0001; u += 0.01) {
+      const share = shadowShare(u, 0.05);
+      assert.ok(share <= previous + 1e-12 && previous - share < 0.06, `no step at ${u.toFixed(2)}: ${previous} → ${share}`);
+      previous = share;
+    }
   });
 
   it('makes a row the shadow refuses, a failure and a timeout the shadow\'s errors', async () => {

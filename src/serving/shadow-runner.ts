@@ -1,5 +1,5 @@
 import { hasFaults, type FaultConfig, type FeatureRow, type Label, type ModelVersion, type Prediction, type ShadowRouting } from '../domain/index.js';
-import { FaultInjectingRuntime, settlesNextTurn } from '../runtime/index.js';
+import { FaultInjectingRuntime, scoresSynchronously } from '../runtime/index.js';
 import type { ShadowRecorder } from '../telemetry/index.js';
 import { CallDeadlines } from './call-deadlines.js';
 import type { RuntimePool } from './runtime-pool.js';
@@ -28,11 +28,11 @@ export interface ShadowRunnerOptions {
   readonly maxBatchRows: number;
   /**
    * Share of sampled requests still shadowed while the event loop is saturated (the rest are
-   * shed): 1 never sheds. Default 0.05.
+   * shed): 1 never sheds. Default 0.02.
    */
   readonly busyShare?: number;
-  /** Whether the event loop is saturated now; default: its utilization over the last 250 ms is at least 0.9. */
-  readonly saturated?: () => boolean;
+  /** The event loop's utilization now, 0-1; default: over the last 100 ms (performance.eventLoopUtilization). */
+  readonly utilization?: () => number;
   readonly random?: () => number;
   /**
    * How long sampled requests wait to be sent together (ms; 0: the next turn). A shadow is not in
@@ -44,21 +44,43 @@ export interface ShadowRunnerOptions {
   readonly faults?: (model: string) => FaultConfig | undefined;
 }
 
-/** Event-loop utilization over the last 250 ms (read at most that often), against 0.9. */
-function loopSaturation(): () => boolean {
+/**
+ * Event-loop utilization over the last 100 ms (read at most that often): short enough that a
+ * burst after a quiet spell is seen within a few hundred requests.
+ */
+function loopUtilization(): () => number {
   let last = performance.eventLoopUtilization();
   let at = performance.now();
-  let saturated = false;
+  let utilization = 0;
   return () => {
     const now = performance.now();
-    if (now - at >= 250) {
+    if (now - at >= 100) {
       const current = performance.eventLoopUtilization();
-      saturated = performance.eventLoopUtilization(current, last).utilization >= 0.9;
+      utilization = performance.eventLoopUtilization(current, last).utilization;
       last = current;
       at = now;
     }
-    return saturated;
+    return utilization;
   };
+}
+
+/** Below this event-loop utilization every sampled request is shadowed. */
+export const SHADOW_EASE_FROM = 0.7;
+/** From this utilization on, only `busyShare` of them are. */
+export const SHADOW_SATURATED = 0.9;
+
+/**
+ * The share of sampled requests to shadow at an event-loop utilization: all of them while the
+ * loop has room, `busyShare` once it is saturated, and a straight line in between. A step from
+ * all to `busyShare` at one threshold made the shadow oscillate under load: a quarter-second
+ * window just under the threshold shadowed every request, the burst pushed the loop back over,
+ * and the in-flight limit dropped the excess.
+ */
+export function shadowShare(utilization: number, busyShare: number): number {
+  if (busyShare >= 1 || utilization <= SHADOW_EASE_FROM) return 1;
+  if (utilization >= SHADOW_SATURATED) return busyShare;
+  const t = (utilization - SHADOW_EASE_FROM) / (SHADOW_SATURATED - SHADOW_EASE_FROM);
+  return 1 - t * (1 - busyShare);
 }
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message.split('\n')[0]! : String(err));
@@ -77,11 +99,10 @@ const messageOf = (err: unknown): string => (err instanceof Error ? err.message.
  * that never answers holds a bounded number until their deadline, and everything beyond is
  * dropped and counted.
  *
- * A shadow is also the first thing to give way when the server is saturated: while the event
- * loop is busy 90% of the time or more, only `busyShare` of sampled requests are shadowed and the
- * rest are shed and counted, so at full load the shadow costs the primary a bounded share of its
- * CPU instead of a third of it (the benchmark measured ~35 µs of event loop per shadowed request
- * against ~130 µs for a whole prediction).
+ * A shadow is also the first thing to give way when the server is busy: above 70% event-loop
+ * utilization a shrinking share of sampled requests is shadowed, down to `busyShare` at 90% and
+ * more (see shadowShare), and the rest are shed and counted, so at full load the shadow costs the
+ * primary a bounded share of its CPU instead of as much again as the primary's own model call.
  */
 export class ShadowRunner {
   private open = 0;
@@ -94,13 +115,13 @@ export class ShadowRunner {
   private readonly deadlines: CallDeadlines;
 
   private readonly busyShare: number;
-  private readonly saturated: () => boolean;
+  private readonly utilization: () => number;
   private readonly random: () => number;
 
   constructor(private readonly opts: ShadowRunnerOptions) {
     this.deadlines = new CallDeadlines(opts.timeoutMs);
-    this.busyShare = opts.busyShare ?? 0.05;
-    this.saturated = opts.saturated ?? loopSaturation();
+    this.busyShare = opts.busyShare ?? 0.02;
+    this.utilization = opts.utilization ?? loopUtilization();
     this.random = opts.random ?? Math.random;
   }
 
@@ -110,7 +131,12 @@ export class ShadowRunner {
   }
 
   offer(job: ShadowJob): void {
-    const outcome = this.open >= this.opts.maxInFlight ? 'dropped' : this.busyShare < 1 && this.saturated() && this.random() >= this.busyShare ? 'shed' : 'sent';
+    let outcome: 'sent' | 'dropped' | 'shed' = 'sent';
+    if (this.open >= this.opts.maxInFlight) outcome = 'dropped';
+    else if (this.busyShare < 1) {
+      const share = shadowShare(this.utilization(), this.busyShare);
+      if (share < 1 && this.random() >= share) outcome = 'shed';
+    }
     this.opts.recorder.offered(job.shadow.id, job.model, job.version.version, outcome);
     if (outcome !== 'sent') return;
     this.open++;
@@ -231,13 +257,23 @@ export class ShadowRunner {
   }
 
   private call(job: ShadowJob, rows: readonly FeatureRow[]): Promise<Prediction[]> {
-    const runtime = this.opts.pool.get(job.model, job.version.version);
+    // Its own runtime, not the micro-batcher over it: the batcher's flush is shared with the
+    // primaries, whose replies would wait for the shadow's call (this runner batches already).
+    const runtime = this.opts.pool.unbatched(job.model, job.version.version);
     if (!runtime) throw new Error(`shadow v${job.version.version} cannot serve: ${this.opts.pool.failure(job.model, job.version.version) ?? 'it is still loading'}`);
     const fault = this.opts.faults?.(job.model);
     if (hasFaults(fault)) {
       const faulty = new FaultInjectingRuntime(runtime, fault!, this.random);
       return this.deadlines.run((o) => faulty.predict(rows, o), job.requestId);
     }
-    return settlesNextTurn(runtime) ? runtime.predict(rows) : this.deadlines.run((o) => runtime.predict(rows, o), job.requestId);
+    // A synchronous model (in-process ONNX) answers before any deadline timer could fire.
+    if (scoresSynchronously(runtime)) {
+      try {
+        return Promise.resolve(runtime.predictNow(rows));
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+    return this.deadlines.run((o) => runtime.predict(rows, o), job.requestId);
   }
 }
