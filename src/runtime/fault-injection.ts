@@ -9,14 +9,22 @@ export class InjectedFaultError extends Error {
   }
 }
 
-const sleep = (ms: number, signal: AbortSignal | undefined) =>
-  new Promise<void>((resolve, reject) => {
+/**
+ * The injected delay. It ends early if the caller stops waiting, so a long delay on a timed-out
+ * call holds no timer (nor the rows it closes over): through `onCancel` when the caller offers it
+ * (the call deadlines do; it costs nothing), else through `signal`, never both.
+ */
+function sleep(ms: number, opts: PredictOptions | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    const cancel = (reason: unknown) => {
       clearTimeout(t);
-      reject(signal.reason);
-    }, { once: true });
+      reject(reason instanceof Error ? reason : new Error(String(reason)));
+    };
+    if (opts?.onCancel) opts.onCancel(cancel);
+    else opts?.signal?.addEventListener('abort', () => cancel(opts.signal!.reason), { once: true });
   });
+}
 
 /** A wrong answer of the same shape: the other class (with 1 − p), another class, or a skewed value. */
 function wrong(p: Prediction, sig: ModelSignature, random: () => number): Prediction {
@@ -52,7 +60,7 @@ export class FaultInjectingRuntime implements ModelRuntime {
 
   async predict(rows: readonly FeatureRow[], opts?: PredictOptions): Promise<Prediction[]> {
     const [lo, hi] = this.fault.delayMs;
-    if (hi > 0) await sleep(lo + (hi - lo) * this.random(), opts?.signal);
+    if (hi > 0) await sleep(lo + (hi - lo) * this.random(), opts);
     if (this.fault.errorRate > 0 && this.random() < this.fault.errorRate) throw new InjectedFaultError();
     const predictions = await this.inner.predict(rows, opts);
     if (this.fault.wrongRate <= 0) return predictions;

@@ -60,4 +60,23 @@ describe('call deadlines', () => {
     await after(40, undefined);
     assert.equal(opts!.signal!.aborted, false);
   });
+
+  it('tells a call that asked with onCancel once when it times out, and never one that ended in time', async () => {
+    const d = new CallDeadlines(20);
+    const told: unknown[] = [];
+    const slow = d.run((o) => {
+      o.onCancel!((reason) => told.push(reason));
+      return new Promise(() => undefined);
+    });
+    await assert.rejects(slow, { name: 'TimeoutError' });
+    assert.equal(told.length, 1);
+    assert.equal((told[0] as Error).name, 'TimeoutError');
+    const quick: unknown[] = [];
+    await d.run((o) => {
+      o.onCancel!((reason) => quick.push(reason));
+      return Promise.resolve(1);
+    });
+    await after(60, undefined);
+    assert.deepEqual(quick, [], 'a call that ended in time is not cancelled afterwards');
+  });
 });

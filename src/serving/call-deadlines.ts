@@ -9,6 +9,7 @@ class Deadline implements PredictOptions {
   settled = false;
   requestId: string | undefined = undefined;
   private controller: AbortController | undefined;
+  private cancel: ((reason: unknown) => void) | undefined;
 
   constructor(
     readonly at: number,
@@ -19,10 +20,24 @@ class Deadline implements PredictOptions {
     return (this.controller ??= new AbortController()).signal;
   }
 
+  onCancel(cancel: (reason: unknown) => void): void {
+    const before = this.cancel;
+    this.cancel = before === undefined ? cancel : (reason) => (before(reason), cancel(reason));
+  }
+
   expire(reason: unknown): void {
     this.settled = true;
+    const cancel = this.cancel;
+    this.cancel = undefined;
     this.controller?.abort(reason);
+    cancel?.(reason);
     this.fail(reason);
+  }
+
+  /** The call ended: nothing is left to cancel. */
+  done(): void {
+    this.settled = true;
+    this.cancel = undefined;
   }
 }
 
@@ -87,7 +102,7 @@ export class CallDeadlines {
   }
 
   private settle(deadline: Deadline): void {
-    deadline.settled = true;
+    deadline.done();
     this.advance();
   }
 
