@@ -5,19 +5,12 @@
  * coalmine's predict route gives, so both sides parse and serialize the same bytes.
  */
 import Fastify from 'fastify';
+import { CONSTANT_REPLY } from './constant-reply.js';
 
 const port = Number(process.argv[2] ?? 0);
 const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } } });
 
-const reply = {
-  request_id: '00000000-0000-4000-8000-000000000000',
-  model: 'churn',
-  version: 1,
-  variant: 'stable',
-  prediction: 1,
-  probability: 0.87,
-  latency_ms: 0.01,
-};
+const reply = CONSTANT_REPLY;
 // The body is parsed, as coalmine's is, and read, so no engine can skip the parse.
 app.post('/*', async (req) => ((req.body as { features?: unknown } | null)?.features === undefined ? { ...reply, prediction: 0 } : reply));
 

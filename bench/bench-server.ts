@@ -7,6 +7,7 @@
  * users run. The bench scripts build first.
  */
 import type * as AppModule from '../src/app/index.js';
+import { CONSTANT_REPLY } from './constant-reply.js';
 
 const dist = new URL('../dist/app/index.js', import.meta.url).href;
 const { createApp, ensureExampleModels } = (await import(dist)) as typeof AppModule;
@@ -17,15 +18,7 @@ const app = await createApp({ dataDir: dataDir!, port: Number(port), host: '127.
 if (upstream) await app.registry.registerUpstream('churn', { url: `${upstream}/v2/models/churn`, hints: {} }, { description: 'bench upstream' });
 else await ensureExampleModels(app.registry, app.config.resetCanaryWeightBp);
 
-const constant = {
-  request_id: '00000000-0000-4000-8000-000000000000',
-  model: 'churn',
-  version: 1,
-  variant: 'stable',
-  prediction: 1,
-  probability: 0.87,
-  latency_ms: 0.01,
-};
+const constant = CONSTANT_REPLY;
 // Open, as the predict routes are: no admin-only hooks.
 app.http.post('/bench/constant', { config: { access: 'open' } }, async () => constant);
 // Resident memory of this process, for the memory benchmark.
