@@ -10,9 +10,8 @@ import { CONSTANT_REPLY } from './constant-reply.js';
 const port = Number(process.argv[2] ?? 0);
 const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } } });
 
-const reply = CONSTANT_REPLY;
 // The body is parsed, as coalmine's is, and read, so no engine can skip the parse.
-app.post('/*', async (req) => ((req.body as { features?: unknown } | null)?.features === undefined ? { ...reply, prediction: 0 } : reply));
+app.post('/*', async (req) => ((req.body as { features?: unknown } | null)?.features === undefined ? { ...CONSTANT_REPLY, prediction: 0 } : CONSTANT_REPLY));
 
 const url = await app.listen({ port, host: '127.0.0.1' });
 process.stdout.write(`ready ${url}\n`);

@@ -18,9 +18,8 @@ const app = await createApp({ dataDir: dataDir!, port: Number(port), host: '127.
 if (upstream) await app.registry.registerUpstream('churn', { url: `${upstream}/v2/models/churn`, hints: {} }, { description: 'bench upstream' });
 else await ensureExampleModels(app.registry, app.config.resetCanaryWeightBp);
 
-const constant = CONSTANT_REPLY;
 // Open, as the predict routes are: no admin-only hooks.
-app.http.post('/bench/constant', { config: { access: 'open' } }, async () => constant);
+app.http.post('/bench/constant', { config: { access: 'open' } }, async () => CONSTANT_REPLY);
 // Resident memory of this process, for the memory benchmark.
 app.http.get('/bench/rss', async () => ({ rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed }));
 // Event-loop busy time so far (the bench reads CPU times from /proc, the same way for every server).

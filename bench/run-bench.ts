@@ -33,7 +33,7 @@ const ONLY = process.env.BENCH_ONLY?.toLowerCase() ?? null;
 const chosen = (name: string) => ONLY === null || name.toLowerCase().includes(ONLY);
 /** BENCH_EXACT=1: BENCH_ONLY names one scenario exactly. */
 const EXACT = process.env.BENCH_EXACT === '1';
-/** Constant-route slices further apart than this factor mean the machine, not coalmine, moved. */
+/** Bare Fastify slices further apart than this factor mean the machine, not coalmine, moved. */
 const UNSTEADY = 2;
 const here = fileURLToPath(new URL('.', import.meta.url));
 

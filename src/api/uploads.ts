@@ -25,8 +25,8 @@ export interface UploadOptions {
 export function installUploads(app: FastifyInstance, opts: UploadOptions): void {
   let inFlight = 0;
   const counted = new WeakSet<FastifyRequest>();
-  // A callback hook that returns at once for every request that is not an upload: it runs on
-  // every prediction too, and an async hook costs a promise per request.
+  // A callback hook that returns at once for every request of the model routes that is not an
+  // upload (their reads, a JSON registration), without a promise of its own.
   const release = (req: FastifyRequest, done: (err?: Error) => void) => {
     if (counted.delete(req)) inFlight--;
     // A request refused after its body was staged (a bad query, say) leaves no file behind;

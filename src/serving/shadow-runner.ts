@@ -266,14 +266,9 @@ export class ShadowRunner {
       const faulty = new FaultInjectingRuntime(runtime, fault!, this.random);
       return this.deadlines.run((o) => faulty.predict(rows, o), job.requestId);
     }
-    // A synchronous model (in-process ONNX) answers before any deadline timer could fire.
-    if (scoresSynchronously(runtime)) {
-      try {
-        return Promise.resolve(runtime.predictNow(rows));
-      } catch (err) {
-        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-      }
-    }
+    // A synchronous model (in-process ONNX) answers before any deadline timer could fire; what it
+    // throws reaches run()'s catch, which awaits this call, as the missing runtime above does.
+    if (scoresSynchronously(runtime)) return Promise.resolve(runtime.predictNow(rows));
     return this.deadlines.run((o) => runtime.predict(rows, o), job.requestId);
   }
 }
