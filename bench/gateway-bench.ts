@@ -5,18 +5,18 @@
  * any Node.js gateway (bench/node-proxy.ts: node:http and undici passing bodies through), and the
  * upstream called directly, in the same run. All four take the identical request on the identical path.
  *
- * - Throughput and CPU: autocannon slices rotated over the three paths (each round in another
- *   order), the CPU each proxy spends per request read from /proc (coalmine's whole process;
- *   nginx's workers), and requests/s.
- * - Added latency: autocannon reports whole milliseconds, too coarse for a 0.3 ms target, so one
- *   sequential keep-alive client times requests with performance.now(), interleaving the three
- *   paths request by request so a drift of the machine hits all of them alike.
+ * - Throughput and CPU: slices of wrk (autocannon where wrk is missing: bench/load.ts) rotated over
+ *   the four paths (each round in another order), the CPU each proxy spends per request read from
+ *   /proc (coalmine's whole process; the Node floor's; nginx's workers), and requests/s.
+ * - Added latency at light load: one sequential keep-alive client times requests with
+ *   performance.now(), interleaving the paths request by request so a drift of the machine hits
+ *   all of them alike.
  */
-import autocannon from 'autocannon';
 import { Agent, request } from 'undici';
 import { churnRows } from '../src/examples/index.js';
 import { nginxBinary, startNginx, type RunningNginx } from '../src/test-support/nginx.js';
 import { startBenchServer, startScript, type BenchServer } from './bench-process.js';
+import { loadGenerator, type LoadGenerator } from './load.js';
 import { cpuSeconds } from './proc-stats.js';
 
 const SLICE_S = Math.max(1, Number(process.env.BENCH_GATEWAY_SLICE ?? 3));
@@ -51,11 +51,11 @@ interface Slice {
   readonly errors: number;
 }
 
-async function slice(t: Target, seconds: number): Promise<Slice> {
+async function slice(load: LoadGenerator, t: Target, seconds: number): Promise<Slice> {
   const cpu = () => t.pids.reduce((a, p) => a + cpuSeconds(p), 0);
   const before = cpu();
-  const r = await autocannon({ url: t.url + PATH, method: 'POST', connections: CONNECTIONS, duration: seconds, headers: { 'content-type': 'application/json' }, requests: [{ setupRequest: (req) => ({ ...req, body: body() }) }] });
-  return { rps: r.requests.average, requests: r.requests.total, p99: r.latency.p99, cpuS: cpu() - before, errors: r.errors + r.timeouts + r.non2xx };
+  const r = await load.run({ key: 'gateway', url: t.url, path: PATH, body }, seconds, CONNECTIONS);
+  return { rps: r.rps, requests: r.requests, p99: r.p99, cpuS: cpu() - before, errors: r.errors + r.non2xx };
 }
 
 /** Sequential timed requests, the three paths interleaved request by request. */
@@ -87,6 +87,7 @@ const r3 = (x: number) => Number(x.toFixed(3));
 
 export interface GatewayResult {
   readonly scenario: 'gateway';
+  readonly load_generator: string;
   readonly upstream: string;
   readonly paths: Record<string, { requests_per_s: number; p99_ms: number; cpu_us_per_request: number | null; light_load_p50_ms: number; light_load_p99_ms: number }>;
   readonly coalmine_added_p50_ms: number;
@@ -110,6 +111,7 @@ export async function runGatewayBench(): Promise<GatewayResult | null> {
   let gateway: BenchServer | undefined;
   let nginx: RunningNginx | undefined;
   let floor: BenchServer | undefined;
+  const load = loadGenerator();
   try {
     upstream = await startBenchServer();
     await fetch(`${upstream.url}/v1/models/churn/traffic`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ canary_weight: 0 }) });
@@ -123,12 +125,12 @@ export async function runGatewayBench(): Promise<GatewayResult | null> {
       { name: 'node_floor', url: floor.url, pids: [floor.pid] },
       { name: 'coalmine', url: gateway.url, pids: [gateway.pid] },
     ];
-    for (const t of targets) await slice(t, 2); // warm-up: JIT, keep-alive pools
+    for (const t of targets) await slice(load, t, 2); // warm-up: JIT, keep-alive pools
     const slices: Record<PathName, Slice[]> = { direct: [], nginx: [], node_floor: [], coalmine: [] };
     for (let round = 0; round < ROUNDS; round++) {
       // Each round in another order, so no path always runs first or last.
       const order = [...targets.slice(round % targets.length), ...targets.slice(0, round % targets.length)];
-      for (const t of order) slices[t.name]!.push(await slice(t, SLICE_S));
+      for (const t of order) slices[t.name]!.push(await slice(load, t, SLICE_S));
     }
     const light = await latencies(targets);
     const paths: Record<PathName, GatewayResult['paths'][string]> = {} as Record<PathName, GatewayResult['paths'][string]>;
@@ -145,6 +147,7 @@ export async function runGatewayBench(): Promise<GatewayResult | null> {
     }
     return {
       scenario: 'gateway',
+      load_generator: load.name,
       upstream: 'coalmine serving the example model over /v2 (its own process)',
       paths,
       coalmine_added_p50_ms: r3(paths.coalmine.light_load_p50_ms - paths.direct.light_load_p50_ms),
@@ -156,6 +159,7 @@ export async function runGatewayBench(): Promise<GatewayResult | null> {
       errors: Object.values(slices).flat().reduce((a, m) => a + m.errors, 0),
     };
   } finally {
+    load.close();
     await floor?.stop();
     await nginx?.stop();
     await gateway?.stop();
