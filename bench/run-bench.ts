@@ -26,7 +26,7 @@ const DURATION_S = Number(process.env.BENCH_DURATION ?? 9);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const SLICE_S = Math.max(1, Math.round(DURATION_S / ROUNDS));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const SHADOW_ROUNDS = Math.max(1, Number(process.env.BENCH_SHADOW_ROUNDS ?? 20));
+const SHADOW_ROUNDS = Math.max(1, Number(process.env.BENCH_SHADOW_ROUNDS ?? 30));
 const SHADOW_SLICE_S = Math.max(1, Number(process.env.BENCH_SHADOW_SLICE ?? 1));
 /** Runs only the scenarios whose name holds this text ("shadow", "gateway", "sticky"…); the constant ceiling always runs. */
 const ONLY = process.env.BENCH_ONLY?.toLowerCase() ?? null;
@@ -269,7 +269,7 @@ async function main(): Promise<void> {
     if (chosen('shadow')) {
       const stableOnly: Scenario = { name: 'predict, stable only', path: PREDICT, body: single };
       // Many short rounds: the shadow's figure is a 5% question on a machine whose paired slices
-      // swing by 20%, and 20 pairs a second apart cancel more of the drift than 10 three seconds apart.
+      // swing by 20-40%, and 30 pairs a second apart cancel more of the drift than 10 three seconds apart.
       shadow = await runShadowPair(server.url, (seconds) => slice(server, stableOnly, seconds), { rounds: SHADOW_ROUNDS, sliceS: SHADOW_SLICE_S });
       console.log(JSON.stringify(shadow));
     }

@@ -98,6 +98,8 @@ export async function runShadowPair(url: string, measure: (seconds: number) => P
       p99_ms_no_shadow: median(without.map((x) => x.p99)),
       p99_ms_shadow: median(withShadow.map((x) => x.p99)),
       ratio_p99_shadow_vs_none: round3(median(pairs.map((p) => p.s.p99 / Math.max(1, p.w.p99)))),
+      ratio_p99_by_round: pairs.map((p) => round3(p.s.p99 / Math.max(1, p.w.p99))),
+      ratio_cpu_by_round: cpuRatios?.map(round3) ?? null,
       shadow_sampled: totals.offered,
       shadow_answered: totals.answered,
       shadow_dropped: totals.dropped,

@@ -22,7 +22,7 @@ const signature: ModelSignature = {
 const version = (v: number): ModelVersion => ({ model: 'm', version: v, createdAt: '', origin: '', description: '', signature, metrics: {}, source: { kind: 'open-inference', url: 'http://127.0.0.1:1/v2/models/m' } });
 const shadow = { id: 's', version: 2, sampleBp: 10_000, startedAt: '', policy: DEFAULT_SHADOW_POLICY, webhooks: [] };
 
-function harness(answer: (rows: readonly FeatureRow[]) => Promise<Prediction[]>, opts: { maxInFlight?: number; utilization?: number; busyShare?: number; timeoutMs?: number; batchWindowMs?: number } = {}) {
+function harness(answer: (rows: readonly FeatureRow[]) => Promise<Prediction[]>, opts: { maxInFlight?: number; utilization?: number; busyShare?: number; timeoutMs?: number; batchWindowMs?: number; shedBatchWindowMs?: number } = {}) {
   const calls: (readonly FeatureRow[])[] = [];
   const runtime: ModelRuntime = { predict: (rows) => (calls.push(rows), answer(rows)), describe: () => signature, close: async () => undefined };
   const pool = { unbatched: () => runtime, failure: () => undefined } as unknown as RuntimePool;
@@ -37,6 +37,7 @@ function harness(answer: (rows: readonly FeatureRow[]) => Promise<Prediction[]>,
     timeoutMs: opts.timeoutMs ?? 5000,
     maxBatchRows: 5,
     batchWindowMs: opts.batchWindowMs ?? 0,
+    ...(opts.shedBatchWindowMs !== undefined ? { shedBatchWindowMs: opts.shedBatchWindowMs } : {}),
     busyShare: opts.busyShare ?? 0.05,
     utilization: () => opts.utilization ?? 0.2,
     random: () => (r++ % 10) / 10,
@@ -92,6 +93,22 @@ describe('ShadowRunner', () => {
     t.mock.timers.reset();
     await settled(h.runner);
     assert.equal(h.outcomes.length, 4);
+  });
+
+  it('while shedding, waits the longer shed window, so the few requests still sent share a call', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    // Saturated: only busyShare (0.5) of sampled requests go; the harness's random draws 0, 0.1, 0.2…, so all of these do.
+    const h = harness(echo, { batchWindowMs: 10, shedBatchWindowMs: 50, utilization: 0.95, busyShare: 0.5 });
+    h.runner.offer(job('a', [[0.1, 0]]));
+    h.runner.offer(job('b', [[0.2, 0]]));
+    t.mock.timers.tick(10);
+    assert.equal(h.calls.length, 0, 'the usual 10 ms window is not enough while shedding');
+    t.mock.timers.tick(40);
+    assert.equal(h.calls.length, 1, 'sent once the 50 ms shed window is over');
+    assert.deepEqual(h.calls[0], [[0.1, 0], [0.2, 0]]);
+    t.mock.timers.reset();
+    await settled(h.runner);
+    assert.equal(h.outcomes.length, 2);
   });
 
   it('splits a turn into calls of at most maxBatchRows rows', async () => {

@@ -31,7 +31,7 @@ export interface ShadowRunnerOptions {
    * shed): 1 never sheds. Default 0.02.
    */
   readonly busyShare?: number;
-  /** The event loop's utilization now, 0-1; default: over the last 100 ms (performance.eventLoopUtilization). */
+  /** The event loop's utilization now, 0-1; default: over the last 10 ms (loopUtilization). */
   readonly utilization?: () => number;
   readonly random?: () => number;
   /**
@@ -40,25 +40,37 @@ export interface ShadowRunnerOptions {
    * fixed cost that a batch shares. Default 10.
    */
   readonly batchWindowMs?: number;
+  /**
+   * The batch window while requests are being shed (ms). Then only a few sampled requests go
+   * each window, and a call's fixed cost (a model run, timers, an HTTP round trip) was paid by
+   * one or two of them: waiting longer makes each call several requests' again. Default 50.
+   */
+  readonly shedBatchWindowMs?: number;
   /** Faults injected into the model's shadow (`coalmine fault --variant shadow`), if any. */
   readonly faults?: (model: string) => FaultConfig | undefined;
 }
 
+/** How often the event loop's utilization is read for shedding (ms). */
+export const UTILIZATION_WINDOW_MS = 10;
+
 /**
- * Event-loop utilization over the last 100 ms (read at most that often): short enough that a
- * burst after a quiet spell is seen within a few hundred requests.
+ * Event-loop utilization over the last `windowMs` (read at most that often, when a request is
+ * offered). Short, because a burst after a quiet spell is read over the quiet spell first: with
+ * 100 ms, every burst began with 100 ms of every sampled request shadowed at full load, which
+ * filled the in-flight limit and set the primary's p99 (a tenth of a one-second burst's requests
+ * waited behind shadow calls). The linear easing in shadowShare smooths the noise of short windows.
  */
-function loopUtilization(): () => number {
-  let last = performance.eventLoopUtilization();
-  let at = performance.now();
+export function loopUtilization(windowMs = UTILIZATION_WINDOW_MS, elu: typeof performance.eventLoopUtilization = performance.eventLoopUtilization.bind(performance), now: () => number = () => performance.now()): () => number {
+  let last = elu();
+  let at = now();
   let utilization = 0;
   return () => {
-    const now = performance.now();
-    if (now - at >= 100) {
-      const current = performance.eventLoopUtilization();
-      utilization = performance.eventLoopUtilization(current, last).utilization;
+    const t = now();
+    if (t - at >= windowMs) {
+      const current = elu();
+      utilization = elu(current, last).utilization;
       last = current;
-      at = now;
+      at = t;
     }
     return utilization;
   };
@@ -92,8 +104,8 @@ const messageOf = (err: unknown): string => (err instanceof Error ? err.message.
  * runtime (never the primary's micro-batch), and whatever the shadow does — fail, hang, answer
  * late — ends in the recorder.
  *
- * The requests sampled within `batchWindowMs` go to the shadow as one call (up to `maxBatchRows`
- * rows, which send at once): a model server's HTTP round trip cost coalmine ~150 µs of its event
+ * The requests sampled within `batchWindowMs` (`shedBatchWindowMs` while shedding) go to the
+ * shadow as one call (up to `maxBatchRows` rows, which send at once): a model server's HTTP round trip cost coalmine ~150 µs of its event
  * loop per request, and an in-process model run of one row ~165 µs, more than serving the request
  * itself (whose model run the micro-batch shares); a batch shares it. At most `maxInFlight` requests are open, so a shadow
  * that never answers holds a bounded number until their deadline, and everything beyond is
@@ -132,9 +144,10 @@ export class ShadowRunner {
 
   offer(job: ShadowJob): void {
     let outcome: 'sent' | 'dropped' | 'shed' = 'sent';
+    let share = 1;
     if (this.open >= this.opts.maxInFlight) outcome = 'dropped';
     else if (this.busyShare < 1) {
-      const share = shadowShare(this.utilization(), this.busyShare);
+      share = shadowShare(this.utilization(), this.busyShare);
       if (share < 1 && this.random() >= share) outcome = 'shed';
     }
     this.opts.recorder.offered(job.shadow.id, job.model, job.version.version, outcome);
@@ -147,7 +160,8 @@ export class ShadowRunner {
     if (this.queuedRows >= this.opts.maxBatchRows) return this.cut();
     if (this.scheduled) return;
     this.scheduled = true;
-    const window = this.opts.batchWindowMs ?? 10;
+    const base = this.opts.batchWindowMs ?? 10;
+    const window = share < 1 ? Math.max(base, this.opts.shedBatchWindowMs ?? 50) : base;
     if (window > 0) setTimeout(() => this.drain(), window).unref();
     else setImmediate(() => this.drain());
   }

@@ -87,6 +87,9 @@ class TallyFamily {
   }
 }
 
+/** What became of a request sampled for the shadow. */
+export type ShadowCallOutcome = 'answered' | 'error' | 'dropped' | 'shed';
+
 /**
  * Prometheus metrics with standard names and units (seconds, `_total` counters), on a registry of
  * this app's own. Per-request metrics are plain tallies turned into samples at scrape time, so a
@@ -202,11 +205,19 @@ export class PrometheusMetrics {
     this.logDropped++;
   }
 
-  onShadowCall(model: string, version: number, outcome: 'answered' | 'error' | 'dropped' | 'shed'): void {
+  onShadowCall(model: string, version: number, outcome: ShadowCallOutcome): void {
+    this.shadowCallCounter(model, version, outcome).value++;
+  }
+
+  /**
+   * The counter of one shadow call outcome, for a caller that counts often (every shed request):
+   * it keeps the counter and increments it, instead of building its key on every request.
+   */
+  shadowCallCounter(model: string, version: number, outcome: ShadowCallOutcome): { value: number } {
     const key = `${model}|${version}|${outcome}`;
     let c = this.shadowCalls.get(key);
     if (!c) this.shadowCalls.set(key, (c = { labels: { model, version: String(version), outcome }, value: 0 }));
-    c.value++;
+    return c;
   }
 
   onShadowRows(model: string, version: number, agree: 'true' | 'false' | 'none', rows: number): void {

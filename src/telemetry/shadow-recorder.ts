@@ -45,6 +45,9 @@ interface Live {
   /** The writer name its row is stored under (see evict). */
   readonly writer: string;
   lastUsed: number;
+  /** The Prometheus counters of requests not sent, kept: at saturation nearly every sampled request is shed. */
+  shedCounter?: { value: number };
+  droppedCounter?: { value: number };
 }
 
 /** A session's totals untouched this long are written a last time and dropped from memory. */
@@ -68,22 +71,38 @@ export class ShadowRecorder {
     this.comparisons = new BatchedWriter({ write: (rows) => opts.store.appendComparisons(rows), maxQueued: opts.maxQueued ?? 100_000, onDrop: () => opts.prometheus?.onShadowLogDrop() });
   }
 
-  private stats(session: string): ShadowStats {
+  private session(session: string): Live {
     let live = this.live.get(session);
-    if (!live) this.live.set(session, (live = { stats: new ShadowStats(), writer: `${this.writer}~${this.generation++}`, lastUsed: 0 }));
+    if (!live) this.live.set(session, (live = { stats: new ShadowStats(), writer: `${this.writer}~${this.generation++}`, lastUsed: this.now() }));
+    return live;
+  }
+
+  private stats(session: string): ShadowStats {
+    const live = this.session(session);
     live.lastUsed = this.now();
     return live.stats;
   }
 
-  /** A request was sampled for the shadow: sent, dropped at the in-flight limit, or shed because the event loop is saturated. */
+  /**
+   * A request was sampled for the shadow: sent, dropped at the in-flight limit, or shed because
+   * the event loop is saturated. Called for every sampled request, most of them shed when the
+   * server is saturated, so it only counts: no clock (flush marks a counted session as used) and
+   * no counter key built per call.
+   */
   offered(session: string, model: string, version: number, outcome: 'sent' | 'dropped' | 'shed'): void {
-    const s = this.stats(session);
+    const live = this.session(session);
+    const s = live.stats;
     s.dirty = true;
     s.offered++;
     if (outcome === 'sent') return;
-    if (outcome === 'dropped') s.dropped++;
-    else s.shed++;
-    this.opts.prometheus?.onShadowCall(model, version, outcome);
+    const prometheus = this.opts.prometheus;
+    if (outcome === 'dropped') {
+      s.dropped++;
+      if (prometheus) (live.droppedCounter ??= prometheus.shadowCallCounter(model, version, 'dropped')).value++;
+    } else {
+      s.shed++;
+      if (prometheus) (live.shedCounter ??= prometheus.shadowCallCounter(model, version, 'shed')).value++;
+    }
   }
 
   record(o: ShadowOutcome): void {
@@ -164,6 +183,7 @@ export class ShadowRecorder {
     for (const [session, live] of this.live) {
       if (live.stats.dirty) {
         live.stats.dirty = false;
+        live.lastUsed = now;
         rows.push({ session, writer: live.writer, data: JSON.stringify(live.stats.snapshot()) });
       }
       if (now - live.lastUsed > IDLE_MS) idle.push(session);
