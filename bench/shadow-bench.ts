@@ -37,6 +37,13 @@ async function call(url: string, method: string, path: string, body?: unknown): 
   return JSON.parse(text) as unknown;
 }
 
+interface ShadowStatusReply {
+  readonly reported: { readonly status: string } | null;
+}
+
+/** Lead-in seconds at most per shadow slice: the controller's watch judges once a second. */
+const LEAD_IN_MAX_S = 4;
+
 interface ShadowTotals {
   metrics: { offered: number; dropped: number; shed: number; answered: number; errors: number; latency: { shadow: { p50_ms: number | null } } } | null;
 }
@@ -57,8 +64,19 @@ export async function runShadowPair(url: string, measure: (seconds: number) => P
     const withShadow: Slot[] = [];
 
     const totals = { offered: 0, dropped: 0, shed: 0, answered: 0, errors: 0, shadowP50: [] as number[] };
+    let leadInS = 0;
     const shadowed = async () => {
       await start();
+      // A new session's verdict is saved (and its webhooks queued) in one synchronous, fsynced
+      // transaction when it first turns pass or fail: a once-a-session event of a few ms on the
+      // event loop that, with a session per one-second slice, set the slice's p99. Unmeasured
+      // load leads in until it has happened, so the slice measures a running shadow.
+      for (let i = 0; i < LEAD_IN_MAX_S; i++) {
+        await measure(1);
+        leadInS++;
+        const status = (await call(url, 'GET', '/v1/models/churn/shadow')) as ShadowStatusReply;
+        if (status.reported !== null && status.reported.status !== 'inconclusive') break;
+      }
       withShadow.push(await measure(opts.sliceS));
       const s = (await stop()) as ShadowTotals;
       if (s.metrics) {
@@ -84,7 +102,6 @@ export async function runShadowPair(url: string, measure: (seconds: number) => P
     const loopUs = (xs: readonly Slot[]) => perRequest(xs, (x) => x.mainCpuUs);
     const cpuUs = (xs: readonly Slot[]) => perRequest(xs, (x) => x.cpuUs);
     const cpuRatios = pairs.every((p) => p.w.cpuUs !== null && p.s.cpuUs !== null) ? pairs.map((p) => p.w.cpuUs! / p.w.requests / (p.s.cpuUs! / p.s.requests)) : null;
-    const shadowRequests = withShadow.reduce((n, x) => n + x.requests, 0);
     return {
       scenario: `predict, stable only, a shadow ${SHADOW_DELAY_MS} ms slower sampled at 100%`,
       requests_per_s_no_shadow: Math.round(median(without.map((x) => x.rps))),
@@ -100,6 +117,7 @@ export async function runShadowPair(url: string, measure: (seconds: number) => P
       ratio_p99_shadow_vs_none: round3(median(pairs.map((p) => p.s.p99 / Math.max(1, p.w.p99)))),
       ratio_p99_by_round: pairs.map((p) => round3(p.s.p99 / Math.max(1, p.w.p99))),
       ratio_cpu_by_round: cpuRatios?.map(round3) ?? null,
+      lead_in_s_per_shadow_slice: round3(leadInS / Math.max(1, withShadow.length)),
       shadow_sampled: totals.offered,
       shadow_answered: totals.answered,
       shadow_dropped: totals.dropped,
@@ -110,7 +128,8 @@ export async function runShadowPair(url: string, measure: (seconds: number) => P
       event_loop_cpu_us_per_request_shadow: loopUs(withShadow),
       cpu_us_per_request_no_shadow: cpuUs(without),
       cpu_us_per_request_shadow: cpuUs(withShadow),
-      shadow_calls_per_request: shadowRequests > 0 ? Number((totals.answered / shadowRequests).toFixed(3)) : null,
+      // The session's totals include the lead-in; at a 100% sample every request is offered.
+      shadow_calls_per_request: totals.offered > 0 ? Number((totals.answered / totals.offered).toFixed(3)) : null,
       non_2xx: [...without, ...withShadow].reduce((n, x) => n + x.non2xx, 0),
       errors: [...without, ...withShadow].reduce((n, x) => n + x.errors, 0),
     };
