@@ -5,7 +5,7 @@ import { DEFAULT_SHADOW_POLICY, type FeatureRow, type ModelSignature, type Model
 import type { ModelRuntime } from '../runtime/index.js';
 import type { ShadowOutcome, ShadowRecorder } from '../telemetry/index.js';
 import type { RuntimePool } from './runtime-pool.js';
-import { shadowShare, ShadowRunner, type ShadowJob } from './shadow-runner.js';
+import { loopUtilization, shadowShare, ShadowRunner, type ShadowJob } from './shadow-runner.js';
 
 /* Unit tests of the runner alone: the pool and the recorder are fakes that count what they were given. */
 
@@ -186,5 +186,30 @@ describe('ShadowRunner', () => {
     short.runner.offer(job('s', [[0.1, 0], [0.2, 0]]));
     await settled(short.runner);
     assert.equal(short.outcomes[0]!.error, 'the shadow answered 1 rows for 2');
+  });
+});
+
+describe('loopUtilization', () => {
+  it('reads the busy share of each window of at least windowMs, and holds it in between', () => {
+    // A fake event loop: `busy` and `idle` ms so far, and the clock they add up to.
+    let busy = 0;
+    let idle = 0;
+    const run = (ms: number, busyShare: number) => ((busy += ms * busyShare), (idle += ms * (1 - busyShare)));
+    type Elu = { active: number; idle: number; utilization: number };
+    const elu = ((a?: Elu, b?: Elu): Elu => {
+      if (a && b) return { active: a.active - b.active, idle: a.idle - b.idle, utilization: (a.active - b.active) / (a.active - b.active + a.idle - b.idle) };
+      return { active: busy, idle, utilization: 0 };
+    }) as unknown as typeof performance.eventLoopUtilization;
+    const read = loopUtilization(10, elu, () => busy + idle);
+    run(5, 1);
+    assert.equal(read(), 0, 'no window is over yet: the first reading holds');
+    run(5, 1);
+    assert.equal(read(), 1, 'a saturated 10 ms');
+    run(1000, 0.1);
+    assert.ok(Math.abs(read() - 0.1) < 1e-9, 'a long quiet spell reads as what it was');
+    run(4, 1);
+    assert.ok(Math.abs(read() - 0.1) < 1e-9, 'until the next window is over, the last reading holds');
+    run(6, 1);
+    assert.equal(read(), 1, 'a burst after the quiet spell shows within 10 ms');
   });
 });

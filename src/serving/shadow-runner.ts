@@ -105,11 +105,11 @@ const messageOf = (err: unknown): string => (err instanceof Error ? err.message.
  * late — ends in the recorder.
  *
  * The requests sampled within `batchWindowMs` (`shedBatchWindowMs` while shedding) go to the
- * shadow as one call (up to `maxBatchRows` rows, which send at once): a model server's HTTP round trip cost coalmine ~150 µs of its event
- * loop per request, and an in-process model run of one row ~165 µs, more than serving the request
- * itself (whose model run the micro-batch shares); a batch shares it. At most `maxInFlight` requests are open, so a shadow
- * that never answers holds a bounded number until their deadline, and everything beyond is
- * dropped and counted.
+ * shadow as one call (up to `maxBatchRows` rows, which send at once): a model server's HTTP round
+ * trip cost coalmine ~150 µs of its event loop per request, and an in-process model run of one
+ * row ~165 µs, more than serving the request itself (whose model run the micro-batch shares); a
+ * batch shares it. At most `maxInFlight` requests are open, so a shadow that never answers holds a
+ * bounded number until their deadline, and everything beyond is dropped and counted.
  *
  * A shadow is also the first thing to give way when the server is busy: above 70% event-loop
  * utilization a shrinking share of sampled requests is shadowed, down to `busyShare` at 90% and
