@@ -59,14 +59,22 @@ export function logReader(db: Database.Database): (keys: readonly PredictionKey[
   };
 }
 
-/** Labels rows that are logged and have no label yet, in one transaction; returns the keys that took their label. */
+/**
+ * Labels rows that are logged and have no label yet, in one transaction; returns the keys that took their label.
+ * BEGIN IMMEDIATE, as every SQLite transaction here that reads before it writes: a deferred one
+ * reads on a snapshot, and if another connection commits before its first write (the log's writer
+ * thread, a second worker's telemetry flush) SQLite fails that write at once with
+ * SQLITE_BUSY_SNAPSHOT, without waiting out busy_timeout. IMMEDIATE takes the write lock first,
+ * waiting for it as any write does.
+ */
 export function labelWriter(db: Database.Database): (labels: readonly (PredictionKey & { label: Label; at: number })[]) => PredictionKey[] {
   const find = logReader(db);
   const insert = db.prepare<[string, number, string, number]>('INSERT OR IGNORE INTO prediction_labels (request_id, row, label, labelled_at) VALUES (?, ?, ?, ?)');
-  return db.transaction((labels: readonly (PredictionKey & { label: Label; at: number })[]) => {
+  const label = db.transaction((labels: readonly (PredictionKey & { label: Label; at: number })[]) => {
     const open = new Set(find(labels).filter((e) => e.label === null).map(keyOf));
     return labels.filter((l) => open.has(keyOf(l)) && insert.run(l.requestId, l.row, encodeLabel(l.label), l.at).changes === 1);
   });
+  return (labels) => label.immediate(labels);
 }
 
 /** Chunks deleted per statement: at most ~16,000 rows, a few milliseconds, so no purge holds the write lock (or a thread) for long. */

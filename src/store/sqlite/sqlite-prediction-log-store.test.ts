@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
 import { requestIdTimePrefix, type PredictionLogEntry } from '../../domain/index.js';
 import { migrate, SQLITE_SCHEMA_VERSION } from './migrations.js';
 import { PURGE_SLICE_CHUNKS } from './prediction-log-chunks.js';
@@ -218,6 +221,47 @@ describe('SQLite prediction log retention', () => {
 });
 
 describe('requestIdTimePrefix', () => {
+  it('takes labels while another connection keeps committing (a deferred read-then-write failed with SQLITE_BUSY_SNAPSHOT)', async () => {
+    const { db, store } = open('busy.db');
+    db.exec('CREATE TABLE noise (k INTEGER PRIMARY KEY, v INTEGER)');
+    const rows = Array.from({ length: 1500 }, (_, i) => entry(T0 + i * 0.1, T0 + 200, 0, i));
+    for (let i = 0; i < rows.length; i += 256) await store.append(rows.slice(i, i + 256));
+    // Another connection, on a thread of its own as the log's writer and a second worker are, commits all the while.
+    const stop = new SharedArrayBuffer(4);
+    const writer = new Worker(
+      `const { workerData, parentPort } = require('node:worker_threads');
+       const Database = require(workerData.lib);
+       const db = new Database(workerData.file);
+       db.pragma('busy_timeout = 5000');
+       const put = db.prepare('INSERT OR REPLACE INTO noise (k, v) VALUES (?, ?)');
+       const flag = new Int32Array(workerData.stop);
+       let n = 0;
+       parentPort.postMessage('started');
+       while (Atomics.load(flag, 0) === 0) put.run(n % 64, n++);
+       db.close();
+       parentPort.postMessage(n);`,
+      { eval: true, workerData: { file: join(dir, 'busy.db'), lib: createRequire(import.meta.url).resolve('better-sqlite3'), stop } },
+    );
+    await new Promise((resolve) => writer.once('message', resolve));
+    const failures: string[] = [];
+    let labelled = 0;
+    for (const r of rows) {
+      try {
+        labelled += (await store.setLabels([{ requestId: r.requestId, row: r.row, label: 1, at: T0 + 500 }])).length;
+      } catch (err) {
+        failures.push((err as { code?: string }).code ?? String(err));
+      }
+      await nextTurn();
+    }
+    const commits = new Promise<number>((resolve) => writer.once('message', resolve));
+    Atomics.store(new Int32Array(stop), 0, 1);
+    const committed = await commits;
+    db.close();
+    assert.ok(committed > 1000, `the other connection committed throughout (${committed} commits)`);
+    assert.deepEqual(failures.slice(0, 3), [], `${failures.length} of ${rows.length} label transactions failed`);
+    assert.equal(labelled, rows.length, 'every row took its label');
+  });
+
   it('sorts every id made earlier below it and every id made at or after it above', () => {
     const cut = requestIdTimePrefix(T0 + 1);
     assert.ok(idAt(T0, 0xffff_ffff) < cut);

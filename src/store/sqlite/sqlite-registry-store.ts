@@ -51,6 +51,7 @@ export class SqliteRegistryStore implements RegistryStore {
   }
 
   async addVersion(input: NewVersion): Promise<Model> {
+    // IMMEDIATE: it reads the next version number before it writes (see labelWriter in prediction-log-chunks.ts).
     return this.db.transaction(() => {
       const isNew = this.stmt.model.get(input.model) === undefined;
       if (isNew) {
@@ -80,7 +81,7 @@ export class SqliteRegistryStore implements RegistryStore {
         this.record({ kind: 'version', model: input.model, version });
       }
       return model;
-    })();
+    }).immediate();
   }
 
   async saveRouting(name: string, change: RoutingChange, expectedRevision: number, event: RoutingEventInput): Promise<Routing> {

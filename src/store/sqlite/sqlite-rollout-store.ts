@@ -37,13 +37,14 @@ export class SqliteRolloutStore implements RolloutStore, OutboxStore {
   }
 
   async create(rollout: Rollout): Promise<Rollout> {
+    // IMMEDIATE: it checks for a running rollout before it writes (see labelWriter in prediction-log-chunks.ts).
     return this.db.transaction(() => {
       const running = this.stmt.activeFor.get(rollout.model);
       if (running) throw appError('conflict', `model ${rollout.model} already has an active rollout (${running.id}); pause, promote or abort it first`);
       this.stmt.insert.run(rollout.id, rollout.model, rollout.revision, rollout.phase, rollout.startedAt, JSON.stringify(rollout));
       this.record({ kind: 'rollout', model: rollout.model });
       return rollout;
-    })();
+    }).immediate();
   }
 
   async save(rollout: Rollout, expectedRevision: number, notifications: readonly NewNotification[]): Promise<Rollout> {
