@@ -58,7 +58,7 @@ async function slice(load: LoadGenerator, t: Target, seconds: number): Promise<S
   return { rps: r.rps, requests: r.requests, p99: r.p99, cpuS: cpu() - before, errors: r.errors + r.non2xx };
 }
 
-/** Sequential timed requests, the three paths interleaved request by request. */
+/** Sequential timed requests, the paths interleaved request by request. */
 async function latencies(targets: readonly Target[]): Promise<Record<string, number[]>> {
   const agent = new Agent({ connections: 1, keepAliveTimeout: 30_000 });
   const out: Record<string, number[]> = Object.fromEntries(targets.map((t) => [t.name, []]));

@@ -44,6 +44,7 @@ interface Live {
   readonly stats: ShadowStats;
   /** The writer name its row is stored under (see evict). */
   readonly writer: string;
+  /** When the session was made, or last found changed by a flush: every change marks its stats dirty, so flush keeps this. */
   lastUsed: number;
   /** The Prometheus counters of requests not sent, kept: at saturation nearly every sampled request is shed. */
   shedCounter?: { value: number };
@@ -77,17 +78,10 @@ export class ShadowRecorder {
     return live;
   }
 
-  private stats(session: string): ShadowStats {
-    const live = this.session(session);
-    live.lastUsed = this.now();
-    return live.stats;
-  }
-
   /**
    * A request was sampled for the shadow: sent, dropped at the in-flight limit, or shed because
    * the event loop is saturated. Called for every sampled request, most of them shed when the
-   * server is saturated, so it only counts: no clock (flush marks a counted session as used) and
-   * no counter key built per call.
+   * server is saturated, so it only counts: no clock and no counter key built per call.
    */
   offered(session: string, model: string, version: number, outcome: 'sent' | 'dropped' | 'shed'): void {
     const live = this.session(session);
@@ -106,7 +100,7 @@ export class ShadowRecorder {
   }
 
   record(o: ShadowOutcome): void {
-    const s = this.stats(o.session);
+    const s = this.session(o.session).stats;
     const createdAt = this.now();
     if (o.shadow === null) s.failed(o.primaryLatencyMs, o.shadowLatencyMs);
     else s.answer(o.primaryLatencyMs, o.shadowLatencyMs);
@@ -167,7 +161,7 @@ export class ShadowRecorder {
       const key = predictionKey(item);
       const c = found.get(key)!;
       if (!taken.has(key)) continue;
-      if (c.shadowPrediction !== null) this.stats(c.session).label(item.task, c.primaryPrediction, c.shadowPrediction, item.label);
+      if (c.shadowPrediction !== null) this.session(c.session).stats.label(item.task, c.primaryPrediction, c.shadowPrediction, item.label);
       const correct = c.shadowPrediction !== null && item.task !== 'regressor' ? isCorrect(c.shadowPrediction, item.label) : undefined;
       out.set(key, { shadowVersion: c.shadowVersion, ...(correct !== undefined ? { correct } : {}) });
     }
